@@ -1,0 +1,248 @@
+"""herd's command line: a thin layer over ``herd.core``.
+
+Core commands: ``run``, ``plugins``, ``stages``, ``inspect``, ``config``, ``version``.
+Plugins add their own (``curate``, ``export-hf``, ``eval-code``, ``serve``...) through
+``herd_register_commands``. Exit codes: 0 success, 1 unexpected error, 2 config error,
+3 plugin error, 4 stage failure, 5 bad input; the last line printed on failure is the
+one-line cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+try:
+    from herd import __version__
+    from herd.core.app import App
+    from herd.core.errors import HerdError
+    from herd.core.log import add_file_log, setup_logging
+    from herd.core.pipeline import STAGES
+    from herd.core.plugins import LoadedPlugins, load_plugins
+except ModuleNotFoundError as exc:  # running `python cli.py` before the README's set-up
+    if exc.name == "herd":
+        sys.exit("herd is not installed: run `pip install -e .` in this checkout first (see README)")
+    raise
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="debug output")
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a TOML config file (see configs/default.toml)")
+    parser.add_argument("--profile", choices=["quick", "default", "full"], help="config profile")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override one config value (repeatable)",
+    )
+    parser.add_argument("--plugins", default="", help="comma-separated plugins to activate (e.g. code,multilingual)")
+
+
+def _plugin_list(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herd", description="The Llama 3.1 recipe, runnable.")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the pipeline (curate -> mix -> pretrain -> posttrain -> evaluate -> report)")
+    _common(run)
+    _config_options(run)
+    run.add_argument("--run-dir", type=Path, help="run directory (default runs/<run.name>)")
+    run.add_argument("--stages", default="", help=f"comma-separated subset of: {','.join(STAGES)}")
+    run.add_argument("--resume", action="store_true", help="continue interrupted stages")
+
+    plugins = sub.add_parser("plugins", help="list built-in and installed plugins")
+    _common(plugins)
+    plugins.add_argument("--json", action="store_true")
+
+    stages = sub.add_parser("stages", help="list the stage graph and the plugins implementing it")
+    _common(stages)
+    _config_options(stages)
+
+    inspect = sub.add_parser("inspect", help="show a run directory's manifests, funnels and metrics")
+    _common(inspect)
+    inspect.add_argument("run_dir", type=Path)
+    inspect.add_argument("--json", action="store_true")
+
+    config = sub.add_parser("config", help="print the resolved config as TOML")
+    _common(config)
+    _config_options(config)
+
+    version = sub.add_parser("version", help="print herd's version")
+    _common(version)
+
+    if discovered is not None:
+        for name, command in sorted(discovered.registry.components["commands"].items()):
+            parser_ = sub.add_parser(name, help=command.options.get("help", command.description))
+            _common(parser_)
+            _config_options(parser_)
+            command.factory(parser_)  # add_arguments
+            parser_.set_defaults(_plugin_command=command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    log = setup_logging()
+    try:
+        discovered = load_plugins(_all_builtin_names(), tolerant=True)
+        parser = build_parser(discovered)
+        args = parser.parse_args(argv)
+        log = setup_logging(args.verbose, args.quiet)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        if hasattr(args, "_plugin_command"):
+            return _run_plugin_command(args, log)
+        return COMMANDS[args.command](args, log, discovered)
+    except HerdError as exc:
+        print(f"herd: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("herd: interrupted; re-run with --resume to continue", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, traceback with --verbose
+        log.debug("unexpected error", exc_info=True)
+        print(f"herd: error: unexpected {type(exc).__name__}: {exc} (re-run with -v for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _all_builtin_names() -> list[str]:
+    from herd.core.plugins import read_builtin_registry
+
+    return list(read_builtin_registry())
+
+
+def _app(args: argparse.Namespace, log, extra: Sequence[str] = ()) -> App:
+    plugins = _plugin_list(getattr(args, "plugins", "")) + [p for p in extra]
+    return App.create(
+        plugins=list(dict.fromkeys(plugins)),
+        profile=getattr(args, "profile", None),
+        config_file=getattr(args, "config", None),
+        overrides=getattr(args, "overrides", []),
+        log=log,
+    )
+
+
+def _run_plugin_command(args: argparse.Namespace, log) -> int:
+    command = args._plugin_command
+    app = _app(args, log, extra=[command.plugin])
+    run = command.options.get("run")
+    return int(run(args, app) or 0)
+
+
+def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
+    app = _app(args, log)
+    run_dir = app.run_dir(args.run_dir)
+    add_file_log(log, run_dir.log_path)
+    log.info("herd %s: run '%s' (profile %s) in %s with plugins %s", __version__,
+             app.config.run.name, app.config.profile, run_dir.root, ", ".join(app.plugins.active))
+    outcomes = app.run_pipeline(run_dir, _plugin_list(args.stages) or None, args.resume)
+    ran = [o.stage for o in outcomes if o.status == "ran"]
+    cached = [o.stage for o in outcomes if o.status == "cached"]
+    skipped = [f"{o.stage} ({o.reason})" for o in outcomes if o.status == "skipped"]
+    log.info("run complete: ran %s; up to date %s", ", ".join(ran) or "none", ", ".join(cached) or "none")
+    if skipped:
+        log.warning("SKIPPED stages: %s", "; ".join(skipped))
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace, log, discovered: LoadedPlugins) -> int:
+    rows = []
+    for name, info in sorted(discovered.infos.items()):
+        missing = info.missing_requirements()
+        status = "ok"
+        if name in discovered.failed:
+            status = f"unavailable: {discovered.failed[name]}"
+        elif missing:
+            status = f"missing {', '.join(missing)}" + (f" (pip install 'herd[{info.extra}]')" if info.extra else "")
+        provides = list(info.provides) or [
+            f"{c.family}: {c.name}" for c in discovered.registry.of_plugin(name)
+        ]
+        rows.append({
+            "name": name, "origin": info.origin, "version": info.version,
+            "activation": "always" if info.always else "--plugins", "provides": provides,
+            "description": info.description, "status": status,
+        })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']:<16} {row['origin']:<12} {row['activation']:<10} {row['status']}")
+        if row["description"]:
+            print(f"{'':<16} {row['description']}")
+        for item in row["provides"]:
+            print(f"{'':<16}   provides {item}")
+    return 0
+
+
+def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:
+    app = _app(args, log)
+    for stage in STAGES:
+        impl = app.registry.components["stages"].get(stage)
+        if impl is None:
+            print(f"{stage:<10} (no plugin: will be skipped)")
+            continue
+        reads = ", ".join(impl.options.get("reads", ())) or "-"
+        print(f"{stage:<10} plugin {impl.plugin:<14} reads {reads:<12} {impl.description}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace, log, _discovered) -> int:
+    from herd.core.errors import InputError
+    from herd.core.rundir import RunDir
+
+    run_dir = RunDir(args.run_dir)
+    if not run_dir.root.is_dir():
+        raise InputError(f"{args.run_dir} is not a run directory")
+    report: dict[str, Any] = {}
+    for stage in STAGES:
+        manifest = run_dir.manifest(stage)
+        if manifest is not None:
+            report[stage] = {k: manifest[k] for k in ("plugin", "counts", "metrics", "seconds", "notes")}
+            report[stage]["status"] = "complete"
+        elif run_dir.partial_dir(stage).exists():
+            report[stage] = {"status": "interrupted (resume with --resume)"}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if not report:
+        print(f"{args.run_dir}: no stage has run yet")
+    for stage, data in report.items():
+        print(f"{stage}: {data['status']}" + (f" by plugin '{data['plugin']}' in {data['seconds']}s" if "plugin" in data else ""))
+        for key in ("counts", "metrics"):
+            for name, value in (data.get(key) or {}).items():
+                print(f"    {name}: {value}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, log, _discovered) -> int:
+    print(_app(args, log).config.to_toml(), end="")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace, log, _discovered) -> int:
+    print(f"herd {__version__}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "plugins": cmd_plugins,
+    "stages": cmd_stages,
+    "inspect": cmd_inspect,
+    "config": cmd_config,
+    "version": cmd_version,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""One object that holds what a command needs: the active plugins, their registry and the
+resolved config. The CLI builds it; programs embedding herd can too."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from herd.core.components import Registry
+from herd.core.config import Config, load_config
+from herd.core.log import LOGGER_NAME
+from herd.core.pipeline import Pipeline, StageOutcome
+from herd.core.plugins import REGISTRY_PATH, LoadedPlugins, load_plugins
+from herd.core.rundir import RunDir
+from herd.core import atomic
+
+
+@dataclass
+class App:
+    plugins: LoadedPlugins
+    config: Config
+    log: logging.Logger
+
+    @property
+    def registry(self) -> Registry:
+        return self.plugins.registry
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        plugins: Sequence[str] = (),
+        profile: str | None = None,
+        config_file: Path | None = None,
+        overrides: Sequence[str] = (),
+        extra_plugins: dict[str, Any] | None = None,
+        log: logging.Logger | None = None,
+        registry_path: Path | None = None,
+        entry_points: bool = True,
+    ) -> "App":
+        """Load plugins named on the command line *and* in the config's ``run.plugins``."""
+        from herd.core.config import parse_override, read_toml
+
+        requested = list(plugins)
+        raw_run = (read_toml(config_file).get("run", {}) if config_file else {}) or {}
+        for text in overrides:
+            keys, value = parse_override(text)
+            if keys == ["run", "plugins"] and isinstance(value, list):
+                raw_run["plugins"] = value
+        for name in raw_run.get("plugins", []) if isinstance(raw_run.get("plugins"), list) else []:
+            if name not in requested:
+                requested.append(name)
+        loaded = load_plugins(
+            requested,
+            extra_plugins=extra_plugins,
+            registry_path=registry_path or REGISTRY_PATH,
+            entry_points=entry_points,
+        )
+        config = load_config(
+            loaded.registry,
+            profile=profile,
+            file=config_file,
+            overrides=list(overrides) + [f"run.plugins={_toml_list(requested)}"],
+        )
+        return cls(plugins=loaded, config=config, log=log or logging.getLogger(LOGGER_NAME))
+
+    def run_dir(self, override: Path | None = None) -> RunDir:
+        root = override or Path(self.config.run.runs_dir) / self.config.run.name
+        return RunDir(root).create()
+
+    def run_pipeline(
+        self, run_dir: RunDir, stages: Sequence[str] | None = None, resume: bool = False
+    ) -> list[StageOutcome]:
+        atomic.write_text(run_dir.config_path, self.config.to_toml())
+        pipeline = Pipeline(
+            self.registry, self.config, run_dir, self.plugins.versions(), self.log
+        )
+        return pipeline.run(list(stages) if stages else list(self.config.run.stages) or None, resume)
+
+
+def _toml_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"

@@ -1,0 +1,144 @@
+"""The contract between herd's core and its plugins: every hook, nothing else.
+
+Most hooks are *register-callback* hooks (as in simonw/llm's ``register_models``): the
+core calls ``herd_register_<family>(register)`` once per plugin at start-up, and the plugin
+calls ``register(name, factory, ...)`` for each thing it contributes. All plugins
+contribute; the core validates every registration (unique names, known config types) and
+raises an error naming the plugin at fault. The returned factories are called lazily, so
+registering is cheap and a plugin's heavy imports happen only when its component is used.
+
+``register`` always accepts::
+
+    register(name: str, factory: Callable[..., T], *, description: str = "",
+             config: type | None = None, **options)
+
+where ``T`` is the family's protocol in ``herd.core.protocols`` and ``config`` an optional
+dataclass for the component's own settings (it becomes the config section
+``[<family>.<name>]`` unless the family says otherwise). Family-specific ``options`` are
+listed on each hook.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("herd")
+hookimpl = pluggy.HookimplMarker("herd")
+
+
+@hookspec
+def herd_register_config_sections(register):
+    """Declare the plugin's config sections.
+
+    Called once at start-up, before the config file is read, so that unknown sections and
+    keys can be reported. Call ``register(section: str, schema: type)`` where ``schema`` is
+    a dataclass whose field defaults are the ``default`` profile's values; a class
+    attribute ``PROFILES: dict[str, dict]`` may override fields for the ``quick`` and
+    ``full`` profiles. Two plugins declaring one section is an error.
+    """
+
+
+@hookspec
+def herd_register_sources(register):
+    """Register readers of raw input (JSONL, Parquet, WARC, HF datasets on disk...).
+
+    ``factory(config) -> herd.core.protocols.Source``. Options: ``suffixes``: the file name
+    endings it reads (``(".jsonl", ".jsonl.gz")``); the curation runner picks the reader
+    whose suffix matches the input path, longest suffix first.
+    """
+
+
+@hookspec
+def herd_register_extractors(register):
+    """Register HTML-to-text extractors. ``factory(config) -> protocols.Extractor``."""
+
+
+@hookspec
+def herd_register_filters(register):
+    """Register per-document curation steps: filters, annotators and redactors.
+
+    ``factory(config) -> protocols.DocumentStep``: ``step.apply(doc)`` returns the (possibly
+    changed) ``Document`` to keep it or a ``Drop`` with a reason. Steps see one document at
+    a time and hold no cross-document state, so any executor may shard them.
+    Options: ``default: bool`` — append the step to the curation pipeline whenever its
+    plugin is active, even if the config's step list does not name it.
+    """
+
+
+@hookspec
+def herd_register_dedupers(register):
+    """Register corpus-global steps (URL, exact, MinHash and line-level de-duplication, and
+    any step that needs statistics of the whole corpus, such as the token-distribution
+    KL filter). ``factory(config) -> protocols.CorpusStep``.
+    """
+
+
+@hookspec
+def herd_register_mixers(register):
+    """Register samplers and mixers that turn curated documents into a training mix with
+    target proportions. ``factory(config) -> protocols.Mixer``."""
+
+
+@hookspec
+def herd_register_judges(register):
+    """Register judges of post-training data and model outputs.
+
+    ``factory(config, services) -> protocols.Judge``. Option ``kind``: one of
+    ``"reward"``, ``"quality"``, ``"difficulty"``, ``"topic"``, ``"verifier"``, ``"rule"``.
+    Every score a judge gives is stored on the row under ``"<judge name>.<signal>"``.
+    """
+
+
+@hookspec
+def herd_register_synthesizers(register):
+    """Register capability data generators (code execution feedback, translation,
+    multilingual prompts...). ``factory(config, services) -> protocols.Synthesizer``.
+    Option ``capability``: the capability the data belongs to (``"code"``...)."""
+
+
+@hookspec
+def herd_register_trainers(register):
+    """Register training backends (``torch``, ``nemo``...).
+    ``factory(config) -> protocols.Trainer``: one object that runs a backend-neutral
+    ``protocols.TrainJob`` (model size, parallel sizes tp/pp/cp/dp, stage schedule)."""
+
+
+@hookspec
+def herd_register_generators(register):
+    """Register generation backends (local model, Hugging Face, OpenAI-compatible HTTP).
+    ``factory(config) -> protocols.Generator``."""
+
+
+@hookspec
+def herd_register_evaluators(register):
+    """Register evaluators run by the ``evaluate`` stage and by post-training rounds.
+    ``factory(config, services) -> protocols.Evaluator``. Option ``capability``."""
+
+
+@hookspec
+def herd_register_sandboxes(register):
+    """Register backends that execute untrusted programs (Docker, bubblewrap...).
+    ``factory(config) -> protocols.Sandbox``. Option ``isolated: bool`` — the core refuses
+    a non-isolated backend unless the user explicitly allows unisolated execution."""
+
+
+@hookspec
+def herd_register_stages(register):
+    """Implement stages of the pipeline graph (``herd.core.pipeline.STAGES``).
+
+    ``register(name, run, *, description="", reads=(), config_sections=())``: ``run`` is
+    ``Callable[[herd.core.pipeline.StageContext], herd.core.pipeline.StageResult]``;
+    ``reads`` names the earlier stages whose artifacts it reads; ``config_sections`` the
+    config sections whose values decide its output (they make its cache key). One stage
+    has one implementation: two plugins implementing it is an error naming both.
+    """
+
+
+@hookspec
+def herd_register_commands(register):
+    """Add CLI sub-commands (``curate``, ``train``, ``export-hf``, ``serve``...).
+
+    ``register(name, add_arguments, run, *, help="")``: ``add_arguments(parser)`` declares
+    its arguments on an ``argparse`` sub-parser, ``run(args, app) -> int`` runs it with a
+    ``herd.core.app.App`` (plugins, config) and returns the exit code.
+    """

@@ -1,0 +1,216 @@
+"""The stage graph curate -> mix -> pretrain -> posttrain -> evaluate -> report, and the
+driver that runs it in a run directory.
+
+Each stage is implemented by a plugin (``herd_register_stages``), reads only the artifacts
+of the earlier stages it names, and writes into its own folder. The driver, not the
+stage, handles caching (a stage whose config and inputs are unchanged is skipped),
+resumption (``--resume`` continues an interrupted attempt) and the atomic hand-over of a
+stage's folder once it is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from herd.core.components import Component, Registry
+from herd.core.config import Config
+from herd.core.errors import HerdError, StageError
+from herd.core.hashing import digest_of, tree_digest
+from herd.core.rundir import ATTEMPT, MANIFEST, RunDir
+
+STAGES = ("curate", "mix", "pretrain", "posttrain", "evaluate", "report")
+
+# Packages whose versions decide results; recorded in every manifest.
+TRACKED_PACKAGES = ("herd", "torch", "numpy", "pluggy", "transformers", "tokenizers", "datasets", "ray")
+
+
+@dataclass
+class StageResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StageContext:
+    """What a stage's ``run`` receives. Write every artifact under ``workdir``."""
+
+    name: str
+    config: Config
+    workdir: Path
+    inputs: dict[str, Path]
+    registry: Registry
+    plugins: list[str]
+    log: logging.Logger
+    resuming: bool
+    run_dir: Path
+    profile: str
+
+    def build(self, family: str, name: str, *extra: Any) -> Any:
+        """Instantiate a registered component with its config section."""
+        component = self.registry.get(family, name)
+        return component.factory(self.config.component(family, name), *extra)
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    status: str  # "ran", "cached", "skipped", "failed"
+    reason: str = ""
+    seconds: float = 0.0
+    manifest: dict[str, Any] | None = None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class Pipeline:
+    def __init__(
+        self,
+        registry: Registry,
+        config: Config,
+        run_dir: RunDir,
+        plugin_versions: dict[str, str],
+        log: logging.Logger,
+    ):
+        self.registry = registry
+        self.config = config
+        self.run_dir = run_dir
+        self.plugin_versions = plugin_versions
+        self.log = log
+
+    def implementation(self, stage: str) -> Component | None:
+        return self.registry.components["stages"].get(stage)
+
+    def run(self, stages: list[str] | None = None, resume: bool = False) -> list[StageOutcome]:
+        wanted = list(stages or STAGES)
+        unknown = [s for s in wanted if s not in STAGES]
+        if unknown:
+            raise StageError(f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(STAGES)}")
+        outcomes: dict[str, StageOutcome] = {}
+        for stage in STAGES:
+            if stage not in wanted:
+                continue
+            outcome = self._run_stage(stage, outcomes, resume)
+            outcomes[stage] = outcome
+        return list(outcomes.values())
+
+    def _run_stage(self, stage: str, earlier: dict[str, StageOutcome], resume: bool) -> StageOutcome:
+        impl = self.implementation(stage)
+        if impl is None:
+            reason = "no active plugin implements it"
+            self.log.warning("stage %-9s SKIPPED: %s", stage, reason)
+            return StageOutcome(stage, "skipped", reason)
+        reads = tuple(impl.options.get("reads", ()))
+        inputs: dict[str, Path] = {}
+        input_hashes: dict[str, str] = {}
+        for needed in reads:
+            manifest = self.run_dir.manifest(needed)
+            if manifest is None:
+                why = earlier.get(needed)
+                detail = f"{why.status}: {why.reason}" if why else "not run in this run directory"
+                reason = f"it reads stage '{needed}', which has no completed output ({detail})"
+                self.log.warning("stage %-9s SKIPPED: %s", stage, reason)
+                return StageOutcome(stage, "skipped", reason)
+            inputs[needed] = self.run_dir.stage_dir(needed)
+            input_hashes[needed] = manifest["output_hash"]
+        sections = tuple(impl.options.get("config_sections", ()))
+        key = digest_of(
+            {
+                "stage": stage,
+                "plugin": impl.plugin,
+                "plugin_version": self.plugin_versions.get(impl.plugin, ""),
+                "config": self.config.subset_hash(sections),
+                "seed": self.config.run.seed,
+                "inputs": input_hashes,
+            }
+        )
+        done = self.run_dir.manifest(stage)
+        if done is not None and done.get("key") == key:
+            self.log.info("stage %-9s up to date (inputs and config unchanged)", stage)
+            return StageOutcome(stage, "cached", "inputs and config unchanged", manifest=done)
+        resuming = self.run_dir.start_attempt(stage, key, resume)
+        if not resuming and done is not None:
+            self.run_dir.invalidate(stage)
+        workdir = self.run_dir.partial_dir(stage)
+        ctx = StageContext(
+            name=stage,
+            config=self.config,
+            workdir=workdir,
+            inputs=inputs,
+            registry=self.registry,
+            plugins=list(self.plugin_versions),
+            log=self.log.getChild(stage),
+            resuming=resuming,
+            run_dir=self.run_dir.root,
+            profile=self.config.profile,
+        )
+        self.log.info("stage %-9s %s (plugin '%s')", stage, "resuming" if resuming else "running", impl.plugin)
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        try:
+            result = impl.factory(ctx)
+        except HerdError as exc:
+            raise StageError(
+                f"stage '{stage}' (plugin '{impl.plugin}') failed: {exc}. Its partial output is "
+                f"kept in {workdir}; fix the cause and re-run with --resume"
+            ) from exc
+        except Exception as exc:
+            self.log.debug("stage %s traceback:\n%s", stage, traceback.format_exc())
+            raise StageError(
+                f"stage '{stage}' (plugin '{impl.plugin}') raised {type(exc).__name__}: {exc}. "
+                f"Its partial output is kept in {workdir}; fix the cause and re-run with --resume "
+                "(--verbose shows the traceback)"
+            ) from exc
+        if not isinstance(result, StageResult):
+            raise StageError(
+                f"stage '{stage}' (plugin '{impl.plugin}') returned {type(result).__name__}, "
+                "not a StageResult"
+            )
+        seconds = time.perf_counter() - clock
+        outputs = tree_digest(workdir, skip=frozenset({ATTEMPT, MANIFEST}))
+        manifest = {
+            "stage": stage,
+            "plugin": impl.plugin,
+            "plugin_versions": self.plugin_versions,
+            "key": key,
+            "config_sections": list(sections),
+            "config_hash": self.config.subset_hash(sections),
+            "profile": self.config.profile,
+            "inputs": input_hashes,
+            "outputs": outputs,
+            "output_hash": digest_of({k: v["sha256"] for k, v in outputs.items()}),
+            "counts": result.counts,
+            "metrics": result.metrics,
+            "notes": result.notes,
+            "resumed": resuming,
+            "started": started.isoformat(),
+            "seconds": round(seconds, 3),
+            "package_versions": package_versions(),
+        }
+        self.run_dir.complete(stage, manifest)
+        self.log.info("stage %-9s done in %.1fs %s", stage, seconds, _summary(result))
+        return StageOutcome(stage, "ran", seconds=seconds, manifest=manifest)
+
+
+def _summary(result: StageResult) -> str:
+    parts = [f"{k}={v}" for k, v in list(result.counts.items())[:6]]
+    return f"({', '.join(parts)})" if parts else ""
+
+
+RunFn = Callable[[StageContext], StageResult]

@@ -1,0 +1,209 @@
+"""What each plugin family's factories return.
+
+These are ``typing.Protocol`` classes: a plugin's objects need only have the methods, not
+inherit from anything. The dataclasses here are the typed boundaries between families.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+
+from herd.core.records import Document, Drop, PreferenceRow, SFTRow
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A raw input record a source could not turn into a ``Document``. The runner drops it
+    with ``reason`` and keeps going; ``where`` names the file and line or offset."""
+
+    where: str
+    reason: str
+    raw: str = ""
+    id: str | None = None
+
+
+@runtime_checkable
+class Source(Protocol):
+    def read(self, path: Path) -> Iterator[Document | Malformed]:
+        """Yield every record of ``path`` in order; never raise on one bad record."""
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    def extract(self, html: str, url: str | None = None) -> str:
+        """Return the main text of an HTML page (code and math kept)."""
+
+
+@runtime_checkable
+class DocumentStep(Protocol):
+    name: str
+
+    def apply(self, doc: Document) -> Document | Drop:
+        """Keep (return the document, maybe changed) or drop (return ``Drop``)."""
+
+
+@runtime_checkable
+class CorpusStep(Protocol):
+    """A step that must see the whole corpus before deciding about any document.
+
+    The runner calls ``observe`` on every surviving document (all shards, in any order),
+    then ``finalize(workdir)`` once, then ``apply`` on every document again. State lives
+    on disk under ``workdir`` when it can grow with the corpus.
+    """
+
+    name: str
+
+    def observe(self, doc: Document) -> None: ...
+
+    def finalize(self, workdir: Path) -> None: ...
+
+    def apply(self, doc: Document) -> Document | Drop: ...
+
+
+@dataclass
+class MixPlan:
+    """A mixer's output: how many times each document is repeated in the training mix
+    (0 drops it, 2 up-samples it), and the achieved versus target token proportions."""
+
+    repeats: dict[str, int]
+    target: dict[str, float]
+    achieved: dict[str, float]
+
+
+@runtime_checkable
+class Mixer(Protocol):
+    def plan(self, docs: Iterable[Document]) -> MixPlan: ...
+
+
+@dataclass
+class Score:
+    """One judge's verdict on one row: ``value`` is ``None`` when the judge's answer could
+    not be parsed, and ``reason`` then says why."""
+
+    judge: str
+    signal: str
+    value: float | None
+    reason: str = ""
+    raw: str = ""
+
+
+@runtime_checkable
+class Judge(Protocol):
+    def score(self, rows: list[SFTRow]) -> list[list[Score]]: ...
+
+
+@runtime_checkable
+class Synthesizer(Protocol):
+    def synthesize(self, budget: int, workdir: Path) -> Iterator[SFTRow | PreferenceRow]: ...
+
+
+@dataclass
+class ParallelSizes:
+    """Backend-neutral parallel layout (RECIPE.md section 3), innermost first:
+    tensor, context, pipeline, data."""
+
+    tp: int = 1
+    cp: int = 1
+    pp: int = 1
+    dp: int = 1
+
+    @property
+    def world_size(self) -> int:
+        return self.tp * self.cp * self.pp * self.dp
+
+
+@dataclass
+class TrainStage:
+    """One stage of the pretraining schedule in backend-neutral terms."""
+
+    name: str
+    kind: str  # "initial", "long_context", "anneal", "continued"
+    tokens: int
+    seq_len: int
+    lr_peak: float
+    lr_final: float
+    data: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainJob:
+    model: dict[str, Any]
+    stages: list[TrainStage]
+    parallel: ParallelSizes
+    output_dir: Path
+    data_dir: Path
+    seed: int = 0
+    resume: bool = False
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    metrics: dict[str, float]
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    def train(self, job: TrainJob) -> TrainResult: ...
+
+
+@dataclass
+class SamplingParams:
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 256
+    n: int = 1
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@runtime_checkable
+class Generator(Protocol):
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
+        """Return ``params.n`` completions for each prompt, in order."""
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    def evaluate(self, model_dir: Path, workdir: Path) -> dict[str, float]: ...
+
+
+@dataclass
+class ExecutionResult:
+    """The outcome of one program in a sandbox. ``status`` is ``"ok"``, ``"error"`` (non-zero
+    exit), ``"timeout"``, ``"oom"``, ``"output_limit"`` or ``"sandbox_error"``."""
+
+    status: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program for ``Sandbox.run_many``: ``files`` (relative name -> text) are written
+    to a fresh work directory, then ``command`` runs there (``["python3", "main.py"]``)."""
+
+    files: dict[str, str]
+    command: list[str]
+    timeout_s: float | None = None
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    def run(self, files: dict[str, str], command: list[str], timeout_s: float | None = None) -> ExecutionResult:
+        """Run one program; ``timeout_s`` ``None`` means the sandbox's configured limit."""
+
+    def run_many(self, programs: list[Program]) -> list[ExecutionResult]:
+        """Run several programs (in parallel where the backend can); results in order.
+        Safe to call from several threads."""
+
+    def close(self) -> None: ...

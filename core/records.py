@@ -1,0 +1,112 @@
+"""The record types that flow between stages.
+
+One record type flows through curation (``Document``, as datatrove's does); a step that
+removes a record returns a ``Drop`` and the runner, not the step, writes it to
+``dropped/`` so that every input record ends kept or dropped with a reason.
+Post-training rows (``ChatMessage``, ``SFTRow``, ``PreferenceRow``) are defined here
+too because several plugin families (synthesizers, judges, trainers) exchange them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, asdict
+from typing import Any
+
+
+@dataclass
+class Document:
+    """A pretraining document.
+
+    ``text`` is empty until extraction when the source only had ``html``.
+    ``scores`` holds numeric signals that steps add (quality, KL divergence, language
+    confidence...), keyed ``"<step>.<signal>"`` so their origin is always known.
+    """
+
+    id: str
+    text: str = ""
+    html: str | None = None
+    url: str | None = None
+    fetch_time: str | None = None
+    language: str | None = None
+    source: str | None = None
+    domain: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: v for k, v in data.items() if v not in (None, {}) or k in ("id", "text")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        known = {f for f in cls.__dataclass_fields__}
+        extra = {k: v for k, v in data.items() if k not in known}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        doc = cls(**kwargs)
+        if extra:
+            doc.metadata = {**extra, **doc.metadata}
+        return doc
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A step's decision to remove a record: ``reason`` is a short machine-readable
+    code (``"gopher_repetition.top_2gram"``), ``detail`` a human-readable explanation."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class DroppedRecord:
+    """What ``dropped/`` holds for each removed record."""
+
+    id: str
+    stage: str
+    step: str
+    reason: str
+    detail: str = ""
+    text: str = ""
+    source_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ChatMessage:
+    """One message of a Llama 3 style conversation (roles: system, user, assistant, ipython)."""
+
+    role: str
+    content: str
+    name: str | None = None
+
+
+@dataclass
+class SFTRow:
+    """A supervised fine-tuning example. ``capability`` and ``category`` drive the SFT mix
+    report (RECIPE.md section 5); ``scores`` holds judge outputs keyed ``"<judge>.<signal>"``."""
+
+    id: str
+    messages: list[ChatMessage]
+    capability: str = "general"
+    category: str = "general"
+    language: str | None = None
+    source: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PreferenceRow:
+    """A preference example: ``responses`` ranked best first (edited > chosen > rejected,
+    any subset of them); ``margin`` on the recipe's 4-level scale
+    (0 marginally, 1 slightly, 2 better, 3 significantly better)."""
+
+    id: str
+    prompt: list[ChatMessage]
+    responses: list[str]
+    margin: int = 1
+    capability: str = "general"
+    round: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
