@@ -121,12 +121,18 @@ def _all_builtin_names() -> list[str]:
     return list(read_builtin_registry())
 
 
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
+
+
 def _app(args: argparse.Namespace, log, extra: Sequence[str] = ()) -> App:
     plugins = _plugin_list(getattr(args, "plugins", "")) + [p for p in extra]
+    config_file = getattr(args, "config", None)
+    if config_file is None and DEFAULT_CONFIG.is_file():
+        config_file = DEFAULT_CONFIG
     return App.create(
         plugins=list(dict.fromkeys(plugins)),
         profile=getattr(args, "profile", None),
-        config_file=getattr(args, "config", None),
+        config_file=config_file,
         overrides=getattr(args, "overrides", []),
         log=log,
     )

@@ -126,9 +126,12 @@ def herd_register_sandboxes(register):
 def herd_register_stages(register):
     """Implement stages of the pipeline graph (``herd.core.pipeline.STAGES``).
 
-    ``register(name, run, *, description="", reads=(), config_sections=())``: ``run`` is
+    ``register(name, run, *, description="", reads=(), optional_reads=(),
+    config_sections=())``: ``run`` is
     ``Callable[[herd.core.pipeline.StageContext], herd.core.pipeline.StageResult]``;
-    ``reads`` names the earlier stages whose artifacts it reads; ``config_sections`` the
+    ``reads`` names the earlier stages whose artifacts it needs (the stage is skipped when
+    one has not completed); ``optional_reads`` those it uses when present (the report
+    stage reads whatever ran); both feed its cache key. ``config_sections`` the
     config sections whose values decide its output (they make its cache key). One stage
     has one implementation: two plugins implementing it is an error naming both.
     """

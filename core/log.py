@@ -21,7 +21,8 @@ def setup_logging(verbosity: int = 0, quiet: bool = False) -> logging.Logger:
         from rich.logging import RichHandler
 
         handler: logging.Handler = RichHandler(
-            console=Console(stderr=True), show_path=False, markup=False, rich_tracebacks=False
+            # Wide when not a terminal, so log files and CI output are not wrapped mid-line.
+            console=Console(stderr=True, width=None if sys.stderr.isatty() else 160), show_path=False, markup=False, rich_tracebacks=False
         )
         handler.setFormatter(logging.Formatter("%(message)s", datefmt="%H:%M:%S"))
     except ImportError:

@@ -129,6 +129,11 @@ class Pipeline:
                 return StageOutcome(stage, "skipped", reason)
             inputs[needed] = self.run_dir.stage_dir(needed)
             input_hashes[needed] = manifest["output_hash"]
+        for optional in impl.options.get("optional_reads", ()):
+            manifest = self.run_dir.manifest(optional)
+            if manifest is not None:
+                inputs[optional] = self.run_dir.stage_dir(optional)
+                input_hashes[optional] = manifest["output_hash"]
         sections = tuple(impl.options.get("config_sections", ()))
         key = digest_of(
             {

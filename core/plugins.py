@@ -23,7 +23,11 @@ from herd.core import hookspecs
 from herd.core.components import FAMILIES, Registry
 from herd.core.errors import PluginError
 
-REGISTRY_PATH = Path(__file__).resolve().parent.parent / "registry.toml"
+import os
+
+# HERD_REGISTRY points at another built-in list (tests, and applications embedding herd
+# with a reduced set of built-ins).
+REGISTRY_PATH = Path(os.environ.get("HERD_REGISTRY") or Path(__file__).resolve().parent.parent / "registry.toml")
 ENTRY_POINT_GROUP = "herd"
 
 

@@ -1,0 +1,81 @@
+"""Reads what the earlier stages wrote into one typed ``ReportData``.
+
+Only files the stages document are read: their manifests, ``curate/funnel.json``,
+``mix/mix.json``, ``pretrain/**/metrics.jsonl`` and ``niah*.json``,
+``posttrain/rounds.json``, ``evaluate/metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class StageSummary:
+    stage: str
+    plugin: str
+    seconds: float
+    counts: dict[str, Any]
+    metrics: dict[str, Any]
+    notes: list[str]
+
+
+@dataclass
+class ReportData:
+    stages: list[StageSummary] = field(default_factory=list)
+    funnel: list[dict[str, Any]] = field(default_factory=list)  # one row per curation step
+    mix_target: dict[str, float] = field(default_factory=dict)
+    mix_achieved: dict[str, float] = field(default_factory=dict)
+    loss_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # per pretraining stage
+    niah: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    evaluation: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def collect(inputs: dict[str, Path]) -> ReportData:
+    data = ReportData()
+    for stage, folder in inputs.items():
+        manifest = _json(folder / "manifest.json")
+        data.stages.append(StageSummary(stage, manifest["plugin"], manifest["seconds"],
+                                        manifest["counts"], manifest["metrics"], manifest["notes"]))
+    if "curate" in inputs and (inputs["curate"] / "funnel.json").exists():
+        data.funnel = funnel_rows(_json(inputs["curate"] / "funnel.json"))
+    if "mix" in inputs and (inputs["mix"] / "mix.json").exists():
+        mix = _json(inputs["mix"] / "mix.json")
+        data.mix_target, data.mix_achieved = mix.get("target", {}), mix.get("achieved", {})
+    if "pretrain" in inputs:
+        data.loss_curves = loss_curves(inputs["pretrain"])
+        for path in sorted(inputs["pretrain"].rglob("niah*.json")):
+            found = _json(path)
+            data.niah.extend(found if isinstance(found, list) else [found])
+    if "posttrain" in inputs and (inputs["posttrain"] / "rounds.json").exists():
+        data.rounds = _json(inputs["posttrain"] / "rounds.json")
+    if "evaluate" in inputs and (inputs["evaluate"] / "metrics.json").exists():
+        data.evaluation = _json(inputs["evaluate"] / "metrics.json").get("results", {})
+    return data
+
+
+def funnel_rows(funnel: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = funnel.get("steps", funnel)
+    if isinstance(steps, dict):
+        return [{"step": name, **stats} for name, stats in steps.items() if isinstance(stats, dict)]
+    return [row for row in steps if isinstance(row, dict)]
+
+
+def loss_curves(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(folder.rglob("metrics.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if "loss" not in row:
+                continue
+            name = str(row.get("stage") or path.parent.name)
+            curves.setdefault(name, []).append((int(row.get("step", len(curves.get(name, [])))), float(row["loss"])))
+    return curves

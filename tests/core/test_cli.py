@@ -1,0 +1,103 @@
+"""The CLI's commands and exit codes, run as a user runs them (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest import run_cli  # noqa: E402
+
+
+def last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def test_version():
+    result = run_cli("version")
+    assert result.returncode == 0 and result.stdout.startswith("herd ")
+
+
+def test_unknown_plugin_exit_code_and_one_line_cause(tmp_path):
+    result = run_cli("run", "--plugins", "multilingal", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 3
+    assert last_line(result.stderr).startswith("herd: error: unknown plugin 'multilingal'")
+
+
+def test_bad_config_exit_code(tmp_path):
+    result = run_cli("run", "--set", "run.seed=abc", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "'run.seed' must be an integer" in last_line(result.stderr)
+    missing = run_cli("run", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "does not exist" in last_line(missing.stderr)
+
+
+def test_failing_stage_exit_code_and_resume(tmp_path):
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    registry = tmp_path / "registry.toml"
+    registry.write_text(
+        '[plugins.counting]\nmodule = "cli_stage_plugins"\nalways = true\n'
+    )
+    (tmp_path / "cli_stage_plugins.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(fixtures)!r})\n"
+        "from stage_plugins import Counting, Failing\n"
+        "counting = Counting()\nfailing = Failing()\n"
+        "herd_register_config_sections = counting.herd_register_config_sections\n"
+        "def herd_register_stages(register):\n"
+        "    counting.herd_register_stages(register)\n    failing.herd_register_stages(register)\n"
+    )
+    env = {"HERD_REGISTRY": str(registry), "PYTHONPATH": str(tmp_path)}
+    run_dir = tmp_path / "run"
+    failed = run_cli("run", "--run-dir", str(run_dir), env=env)
+    assert failed.returncode == 4
+    assert "stage 'pretrain' (plugin 'counting') raised RuntimeError" in last_line(failed.stderr)
+    assert (run_dir / "log.txt").read_text().count("stage") >= 3
+    inspect = run_cli("inspect", str(run_dir), "--json", env=env)
+    report = json.loads(inspect.stdout)
+    assert report["mix"]["status"] == "complete" and report["pretrain"]["status"].startswith("interrupted")
+    resumed = run_cli("run", "--run-dir", str(run_dir), "--resume", env={**env, "HERD_TEST_FAIL": "0"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "SKIPPED stages: posttrain" in resumed.stderr.replace("\n", " ")
+
+
+def test_stages_and_plugins_listing(tmp_path):
+    stages = run_cli("stages")
+    assert stages.returncode == 0
+    assert [line.split()[0] for line in stages.stdout.splitlines()] == [
+        "curate", "mix", "pretrain", "posttrain", "evaluate", "report"]
+    plugins = run_cli("plugins", "--json")
+    assert plugins.returncode == 0
+    assert all("status" in row for row in json.loads(plugins.stdout))
+
+
+def test_third_party_plugin_package_installed_for_real(tmp_path):
+    """Build and pip-install the fixture package into a target dir; herd finds it through
+    the `herd` entry-point group."""
+    import subprocess
+
+    target = tmp_path / "site"
+    package = Path(__file__).resolve().parent.parent / "fixtures" / "herd_plugin_hello"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(package)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert build.returncode == 0, build.stderr
+    env = {"PYTHONPATH": str(target)}
+    listing = run_cli("plugins", "--json", env=env)
+    rows = {row["name"]: row for row in json.loads(listing.stdout)}
+    assert rows["hello"]["origin"].startswith("entry point (herd-plugin-hello 0.3.0)")
+    assert "filters: no_hello" in rows["hello"]["provides"]
+    pytest.importorskip("herd.plugins.curation")
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text('{"id": "a", "text": "hello hello"}\n{"id": "b", "text": "A real sentence about herding llamas in the Andes, long enough to keep."}\n')
+    out = tmp_path / "out"
+    result = run_cli("curate", "--input", str(corpus), "--output", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    funnel = json.loads((out / "funnel.json").read_text())
+    assert "no_hello" in json.dumps(funnel)
+    assert "no_hello.only_greeting" in json.dumps(funnel)
