@@ -62,6 +62,7 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list built-in and installed plugins")
     _common(plugins)
     plugins.add_argument("--json", action="store_true")
+    plugins.add_argument("--markdown", action="store_true", help="the table docs/architecture.md embeds")
 
     stages = sub.add_parser("stages", help="list the stage graph and the plugins implementing it")
     _common(stages)
@@ -181,6 +182,9 @@ def cmd_plugins(args: argparse.Namespace, log, discovered: LoadedPlugins) -> int
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    if args.markdown:
+        print(plugin_table(discovered))
+        return 0
     for row in rows:
         print(f"{row['name']:<16} {row['origin']:<12} {row['activation']:<10} {row['status']}")
         if row["description"]:
@@ -188,6 +192,24 @@ def cmd_plugins(args: argparse.Namespace, log, discovered: LoadedPlugins) -> int
         for item in row["provides"]:
             print(f"{'':<16}   provides {item}")
     return 0
+
+
+def plugin_table(discovered: LoadedPlugins) -> str:
+    """Markdown: each built-in plugin, when it is active, and what it registers per hook."""
+    lines = ["| plugin | active | registers |", "|---|---|---|"]
+    for name, info in sorted(discovered.infos.items()):
+        if info.origin != "built-in":
+            continue
+        by_family: dict[str, list[str]] = {}
+        for component in discovered.registry.of_plugin(name):
+            by_family.setdefault(component.family, []).append(component.name)
+        sections = [s for s, (owner, _) in discovered.registry.config_sections.items() if owner == name]
+        if sections:
+            by_family["config sections"] = sections
+        cell = "; ".join(f"{fam}: {', '.join(sorted(names))}" for fam, names in sorted(by_family.items()))
+        active = "always" if info.always else "`--plugins " + name + "`"
+        lines.append(f"| `{name}` | {active} | {cell or '(nothing)'} |")
+    return "\n".join(lines)
 
 
 def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:

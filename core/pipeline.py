@@ -10,6 +10,7 @@ stage's folder once it is complete.
 
 from __future__ import annotations
 
+import errno
 import logging
 import platform
 import time
@@ -175,13 +176,16 @@ class Pipeline:
                 f"stage '{stage}' (plugin '{impl.plugin}') failed: {exc}. Its partial output is "
                 f"kept in {workdir}; fix the cause and re-run with --resume"
             ) from exc
-        except Exception as exc:
-            self.log.debug("stage %s traceback:\n%s", stage, traceback.format_exc())
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise self._crashed(stage, impl, workdir, exc) from exc
             raise StageError(
-                f"stage '{stage}' (plugin '{impl.plugin}') raised {type(exc).__name__}: {exc}. "
-                f"Its partial output is kept in {workdir}; fix the cause and re-run with --resume "
-                "(--verbose shows the traceback)"
+                f"stage '{stage}' (plugin '{impl.plugin}'): the disk is full ({exc}). Free space "
+                f"on the disk holding {self.run_dir.root} and re-run with --resume; the partial "
+                f"output in {workdir} is kept"
             ) from exc
+        except Exception as exc:
+            raise self._crashed(stage, impl, workdir, exc) from exc
         if not isinstance(result, StageResult):
             raise StageError(
                 f"stage '{stage}' (plugin '{impl.plugin}') returned {type(result).__name__}, "
@@ -211,6 +215,15 @@ class Pipeline:
         self.run_dir.complete(stage, manifest)
         self.log.info("stage %-9s done in %.1fs %s", stage, seconds, _summary(result))
         return StageOutcome(stage, "ran", seconds=seconds, manifest=manifest)
+
+
+    def _crashed(self, stage: str, impl: Component, workdir: Path, exc: BaseException) -> StageError:
+        self.log.debug("stage %s traceback:\n%s", stage, traceback.format_exc())
+        return StageError(
+            f"stage '{stage}' (plugin '{impl.plugin}') raised {type(exc).__name__}: {exc}. "
+            f"Its partial output is kept in {workdir}; fix the cause and re-run with --resume "
+            "(--verbose shows the traceback)"
+        )
 
 
 def _summary(result: StageResult) -> str:

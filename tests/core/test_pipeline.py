@@ -109,3 +109,13 @@ def test_sigkill_mid_stage_then_resume_equals_uninterrupted_run(empty_registry, 
     for stage in ("curate", "mix"):
         assert a.manifest(stage)["output_hash"] == b.manifest(stage)["output_hash"]
     assert b.manifest("curate")["counts"]["resumed_from"] == 3
+
+
+def test_full_disk_is_a_clear_message_and_resumable(empty_registry, tmp_path):
+    from stage_plugins import DiskFull
+
+    run_dir = RunDir(tmp_path / "run").create()
+    with pytest.raises(StageError, match=r"stage 'curate' \(plugin 'diskfull'\): the disk is full.*--resume"):
+        make_app(empty_registry, DiskFull()).run_pipeline(run_dir, ["curate"])
+    assert (tmp_path / "run" / "curate.partial" / "part.txt").exists()
+    assert run_dir.manifest("curate") is None
