@@ -1,0 +1,1 @@
+"""Built-in plugins. Each folder is one plugin; ``registry.toml`` lists them."""
