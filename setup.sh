@@ -30,6 +30,10 @@ $PY -m pip install -q torch==2.13.0
 extras="all"
 [ "$DEV" = 1 ] && extras="all,dev"
 $PY -m pip install -q -e ".[${extras}]"
+if [ "$DEV" = 1 ] && [ -f plugins/nemo/install.sh ]; then
+  say "installing the nemo extra (NeMo AutoModel, NeMo-Run) for its tests"
+  bash plugins/nemo/install.sh
+fi
 
 if ! docker info >/dev/null 2>&1; then
   say "starting the Docker daemon"

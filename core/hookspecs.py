@@ -93,7 +93,9 @@ def herd_register_judges(register):
 def herd_register_synthesizers(register):
     """Register capability data generators (code execution feedback, translation,
     multilingual prompts...). ``factory(config, services) -> protocols.Synthesizer``.
-    Option ``capability``: the capability the data belongs to (``"code"``...)."""
+    Option ``capability``: the capability the data belongs to (``"code"``...). Option
+    ``default`` (true unless given): whether a run uses it when the config names no
+    synthesizers; ones that need user data (a source file...) register ``default=False``."""
 
 
 @hookspec

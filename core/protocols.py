@@ -51,6 +51,12 @@ class CorpusStep(Protocol):
     The runner calls ``observe`` on every surviving document (all shards, in any order),
     then ``finalize(workdir)`` once, then ``apply`` on every document again. State lives
     on disk under ``workdir`` when it can grow with the corpus.
+
+    Optional, for a parallel observe: a step whose class also defines ``sketch(doc) ->
+    picklable`` (a pure function of one document, e.g. a MinHash signature or a hash) and
+    ``observe_sketch(doc_id, sketch)`` gets ``sketch`` called in the worker processes and
+    ``observe_sketch`` in the driver *instead of* ``observe``, so the expensive per-document
+    work runs on every core.
     """
 
     name: str
@@ -126,10 +132,19 @@ class TrainStage:
     lr_final: float
     data: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Tokens per optimizer step, and the ramp: ``(after_tokens, batch_tokens, seq_len)``
+    # steps taken once the stage has consumed ``after_tokens`` (RECIPE.md 4.1).
+    batch_tokens: int = 0
+    batch_ramp: list[tuple[int, int, int]] = field(default_factory=list)
+    warmup_steps: int = 0
 
 
 @dataclass
 class TrainJob:
+    """``model``: ``{"size": name, **field overrides}``; ``data_dir``: tokenised training
+    data; ``eval_dir``: held-out tokens for short-context evaluation; ``init_from``: a
+    model checkpoint to start from (continued pretraining)."""
+
     model: dict[str, Any]
     stages: list[TrainStage]
     parallel: ParallelSizes
@@ -137,6 +152,9 @@ class TrainJob:
     data_dir: Path
     seed: int = 0
     resume: bool = False
+    eval_dir: Path | None = None
+    init_from: Path | None = None
+    tokenizer: Path | None = None
 
 
 @dataclass
@@ -163,7 +181,11 @@ class SamplingParams:
 @runtime_checkable
 class Generator(Protocol):
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
-        """Return ``params.n`` completions for each prompt, in order."""
+        """Return ``params.n`` completions for each prompt, in order.
+
+        A prompt the backend cannot answer (longer than the model's context, or refused by
+        a server) gets an empty list instead of raising, so one bad prompt never sinks a
+        batch; callers count such prompts as dropped with a reason."""
 
 
 @runtime_checkable

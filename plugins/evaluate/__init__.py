@@ -17,6 +17,8 @@ from herd.core.hookspecs import hookimpl
 class EvaluateConfig:
     # Evaluators to run; empty: every registered evaluator of the active plugins.
     evaluators: list[str] = field(default_factory=list)
+    # The generation backend that loads the final model for evaluators that generate.
+    generator: str = "local"
 
     PROFILES: ClassVar[dict] = {}
 

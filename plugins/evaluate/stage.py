@@ -7,6 +7,7 @@ from pathlib import Path
 from herd.core import atomic
 from herd.core.errors import StageError
 from herd.core.pipeline import StageContext, StageResult
+from herd.core.services import Services, generator_for_model
 
 FINAL_MODEL = "final_model"
 
@@ -26,11 +27,13 @@ def run_evaluate(ctx: StageContext) -> StageResult:
     names = cfg.evaluators or ctx.registry.names("evaluators")
     model_dir = final_model_dir(ctx)
     results: dict[str, dict[str, float]] = {}
+    generator = generator_for_model(ctx, cfg.generator, model_dir) if names else None
+    services = Services(ctx, generator=generator, backend=cfg.generator)
     for name in names:
         workdir = ctx.workdir / name
         workdir.mkdir(exist_ok=True)
         ctx.log.info("evaluating %s with %s", model_dir, name)
-        evaluator = ctx.build("evaluators", name, ctx)
+        evaluator = ctx.build("evaluators", name, services)
         results[name] = {k: float(v) for k, v in evaluator.evaluate(model_dir, workdir).items()}
     atomic.write_json(ctx.workdir / "metrics.json", {"model": str(model_dir), "results": results})
     flat = {f"{name}.{metric}": value for name, metrics in results.items() for metric, value in metrics.items()}

@@ -1,7 +1,8 @@
 """Reads what the earlier stages wrote into one typed ``ReportData``.
 
 Only files the stages document are read: their manifests, ``curate/funnel.json``,
-``mix/mix.json``, ``pretrain/**/metrics.jsonl`` and ``niah*.json``,
+``mix/mix.json``, ``pretrain/**/metrics.jsonl`` (loss per step and the long-context
+checks: short-context recovery and needle-in-a-haystack accuracy),
 ``posttrain/rounds.json``, ``evaluate/metrics.json``.
 """
 
@@ -52,9 +53,7 @@ def collect(inputs: dict[str, Path]) -> ReportData:
         data.mix_target, data.mix_achieved = mix.get("target", {}), mix.get("achieved", {})
     if "pretrain" in inputs:
         data.loss_curves = loss_curves(inputs["pretrain"])
-        for path in sorted(inputs["pretrain"].rglob("niah*.json")):
-            found = _json(path)
-            data.niah.extend(found if isinstance(found, list) else [found])
+        data.niah = niah_checks(inputs["pretrain"])
     if "posttrain" in inputs and (inputs["posttrain"] / "rounds.json").exists():
         data.rounds = _json(inputs["posttrain"] / "rounds.json")
     if "evaluate" in inputs and (inputs["evaluate"] / "metrics.json").exists():
@@ -66,7 +65,7 @@ def funnel_rows(funnel: dict[str, Any]) -> list[dict[str, Any]]:
     steps = funnel.get("steps", funnel)
     if isinstance(steps, dict):
         return [{"step": name, **stats} for name, stats in steps.items() if isinstance(stats, dict)]
-    return [row for row in steps if isinstance(row, dict)]
+    return [{"step": row.get("step", row.get("name", "?")), **row} for row in steps if isinstance(row, dict)]
 
 
 def loss_curves(folder: Path) -> dict[str, list[tuple[int, float]]]:
@@ -79,3 +78,17 @@ def loss_curves(folder: Path) -> dict[str, list[tuple[int, float]]]:
             name = str(row.get("stage") or path.parent.name)
             curves.setdefault(name, []).append((int(row.get("step", len(curves.get(name, [])))), float(row["loss"])))
     return curves
+
+
+NIAH_FIELDS = ("stage", "step", "seq_len", "tokens", "niah_accuracy", "short_eval_loss", "short_baseline", "status")
+
+
+def niah_checks(folder: Path) -> list[dict[str, Any]]:
+    """The trainer's ``long_context_check`` events: one row per check of a long-context step."""
+    rows = []
+    for path in sorted(folder.rglob("metrics.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("event") == "long_context_check":
+                rows.append({k: row.get(k) for k in NIAH_FIELDS})
+    return rows

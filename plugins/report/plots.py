@@ -68,6 +68,24 @@ def losses(data: ReportData) -> bytes | None:
     return _png(fig)
 
 
+def niah(data: ReportData) -> bytes | None:
+    if not data.niah:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    by_stage: dict[str, list[dict]] = {}
+    for row in data.niah:
+        by_stage.setdefault(str(row["stage"]), []).append(row)
+    for stage, rows in by_stage.items():
+        ax.plot([r["tokens"] for r in rows], [r["niah_accuracy"] for r in rows], marker="o",
+                label=f"{stage} ({rows[-1]['seq_len']} tokens)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("tokens trained in the long-context step")
+    ax.set_ylabel("needle retrieval accuracy")
+    ax.set_title("Needle in a haystack during context extension")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
 def rounds(data: ReportData) -> bytes | None:
     series: dict[str, list[tuple[int, float]]] = {}
     for i, row in enumerate(data.rounds):
@@ -119,6 +137,7 @@ FIGURES: dict[str, Any] = {
     "funnel": funnel,
     "mix": mix,
     "losses": losses,
+    "niah": niah,
     "rounds": rounds,
     "sft_mix": sft_mix,
     "timings": timings,

@@ -10,7 +10,7 @@ from pathlib import Path
 from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.report import plots
-from herd.plugins.report.collect import ReportData, collect
+from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect
 
 CAPTIONS = {
     "funnel": "Curation funnel: records in and out of every step",
@@ -19,6 +19,7 @@ CAPTIONS = {
     "rounds": "Post-training: verifiable scores per round against round 0",
     "sft_mix": "SFT data mix by capability",
     "timings": "Timings of every stage",
+    "niah": "Needle-in-a-haystack accuracy during long-context extension",
 }
 
 
@@ -45,7 +46,7 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
     """(title, header, rows, figure name) for each section of the report."""
     out = []
     out.append(("Stages", ["stage", "plugin", "seconds", "counts"],
-                [[s.stage, s.plugin, f"{s.seconds:.1f}", _kv(s.counts)] for s in data.stages], "timings"))
+                [[s.stage, s.plugin, f"{s.seconds:.1f}", _kv(_top_level(s.counts))] for s in data.stages], "timings"))
     if data.funnel:
         out.append(("Curation funnel", ["step", "records in", "records out", "tokens in", "tokens out", "drops"],
                     [[r["step"], str(r.get("records_in", "")), str(r.get("records_out", "")),
@@ -60,8 +61,8 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
                     [[n, str(len(p)), f"{p[0][1]:.3f}", f"{p[-1][1]:.3f}"] for n, p in data.loss_curves.items() if p],
                     "losses"))
     if data.niah:
-        keys = sorted({k for row in data.niah for k in row})
-        out.append(("Needle in a haystack", keys, [[str(row.get(k, "")) for k in keys] for row in data.niah], None))
+        keys = list(NIAH_FIELDS)
+        out.append(("Needle in a haystack", keys, [[_fmt(row.get(k)) for k in keys] for row in data.niah], "niah"))
     if data.rounds:
         keys = sorted({k for row in data.rounds for k in (row.get("metrics") or {})})
         out.append(("Post-training rounds", ["round"] + keys,
@@ -77,6 +78,11 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
     if notes:
         out.append(("Notes and limits", ["stage", "note"], notes, None))
     return out
+
+
+def _top_level(counts: dict) -> dict:
+    # Dotted counts (per step, per round) have their own sections; the overview keeps the totals.
+    return {k: v for k, v in counts.items() if "." not in k}
 
 
 def _fmt(value) -> str:

@@ -1,0 +1,72 @@
+"""The ``[curate]`` and ``[mix]`` config sections (defaults = the ``default`` profile)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# The recipe's order (RECIPE.md section 1): extraction and cleaning -> rule-based filters ->
+# de-duplication -> model-based filters. URL dedup runs before extraction because it only
+# needs the URL and fetch time and saves extracting pages that are thrown away anyway.
+DEFAULT_STEPS = [
+    "url_blocklist",
+    "url_dedup",
+    "html_text",
+    "adult_keywords",
+    "pii",
+    "length",
+    "gopher_repetition",
+    "gopher_quality",
+    "dirty_words",
+    "exact_dedup",
+    "minhash_dedup",
+    "line_dedup",
+    "token_kl",
+    "quality_classifier",
+    "domain_classifier",
+]
+
+
+@dataclass
+class CurateConfig:
+    """``[curate]``: what the ``curate`` stage and command read and how they run.
+
+    ``inputs``: files or folders (folders are scanned recursively for files a source
+    reads; a folder holding a Hugging Face dataset saved with ``save_to_disk`` is read as
+    one dataset). Relative paths that do not exist under the current directory are looked
+    up in the herd package, so the default finds the built-in corpus ``data/corpus``.
+    ``steps``: ordered step names; a name is looked up in the extractors, filters and
+    dedupers families (``family.name`` picks one explicitly).
+    """
+
+    inputs: list[str] = field(default_factory=lambda: ["data/corpus"])
+    steps: list[str] = field(default_factory=lambda: list(DEFAULT_STEPS))
+    # Also run the filters that active plugins register with ``default=True`` (appended).
+    plugin_default_steps: bool = True
+    executor: str = "local"  # "local" or "ray"
+    workers: int = 0  # processes of the local executor; 0 = every core
+    shard_size: int = 5000  # documents per shard: the unit of parallelism and of resume
+    output_format: str = "jsonl"  # "jsonl" (kept/*.jsonl.gz) or "parquet"
+    max_document_chars: int = 5_000_000  # larger records are dropped at read time
+    dropped_text_chars: int = 20_000  # text kept in dropped/ for inspection (truncated)
+    on_step_error: str = "drop"  # "drop": an exception in a step drops that record; "raise"
+    keep_html: bool = False  # keep the raw HTML on kept records after extraction
+    ray_address: str = ""  # "" = the running Ray instance or a new local one; "auto"; "ray://host:10001"
+    progress: bool = True  # progress bars on an interactive console
+
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {"shard_size": 1000},
+        "full": {"shard_size": 50_000},
+    }
+
+
+@dataclass
+class MixConfig:
+    """``[mix]``: the registered mixer that samples the curated corpus into the
+    training mix (its own settings are ``[mixers.<name>]``)."""
+
+    mixer: str = "domain_mix"
+    shard_size: int = 50_000  # documents per output file of mixed/
+    output_format: str = "jsonl"
+
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}

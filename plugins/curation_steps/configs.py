@@ -1,0 +1,269 @@
+"""Config dataclasses of the curation steps, kept apart from the steps so that loading the
+plugin (which registers them) imports nothing heavy. Each class documents its defaults and
+where they come from; the step modules say more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+KINDS = ("email", "phone", "ipv4", "ipv6", "card", "iban")  # PII kinds
+
+
+# -- extract.py
+@dataclass
+class HtmlTextConfig:
+    """``engine``: ``hybrid`` | ``resiliparse`` | ``trafilatura`` (measured in
+    docs/benchmarks/extraction.md). In ``hybrid``, a page whose resiliparse main content is
+    shorter than ``fallback_min_chars`` and than ``fallback_ratio`` of the page's whole text
+    is re-extracted with trafilatura. ``max_depth``: deeper pages are dropped.
+    ``min_chars``: an extraction shorter than this drops the document."""
+
+    engine: str = "hybrid"
+    fallback_ratio: float = 0.25
+    fallback_min_chars: int = 1000
+    max_depth: int = 1000
+    max_html_chars: int = 10_000_000
+    min_chars: int = 1
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- pii.py
+@dataclass
+class PIIConfig:
+    """``mode``: ``redact`` or ``drop``. ``kinds``: which identifiers to look for.
+    ``placeholder``: format of the replacement, ``{kind}`` is upper-cased."""
+
+    mode: str = "redact"
+    kinds: list[str] = field(default_factory=lambda: list(KINDS))
+    placeholder: str = "<{kind}>"
+    # Addresses that are not personal (documentation examples, localhost) are kept.
+    keep_ips: list[str] = field(default_factory=lambda: ["127.0.0.1", "0.0.0.0", "::1", "255.255.255.255"])
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- safety.py
+@dataclass
+class URLBlocklistConfig:
+    """``path``: the block list (one domain per line); empty = the shipped example list."""
+
+    path: str = ""
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- safety.py
+@dataclass
+class AdultKeywordsConfig:
+    """``path``: rules file (one regex per line); empty = the shipped list.
+    ``min_text_matches``: distinct rules that must match in the text to drop (1 rule can be a
+    news story about the topic; several distinct ones rarely are)."""
+
+    path: str = ""
+    min_text_matches: int = 3
+    check_url: bool = True
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- safety.py
+@dataclass
+class DirtyWordsConfig:
+    """Per-language dirty-word lists (``lists`` maps a language code to a file and replaces or
+    adds to the shipped ``lists/dirty_words/<lang>.txt``). A document is dropped when dirty
+    words make up more than ``max_ratio`` of its tokens AND there are at least ``min_count`` of
+    them. C4 drops on any single listed word; that removes medical and literary text, so herd
+    uses a ratio (herd's choice; set ``min_count = 1, max_ratio = 0`` for C4's rule).
+    Documents without ``language`` use ``default_language``."""
+
+    lists: dict[str, str] = field(default_factory=dict)
+    max_ratio: float = 0.01
+    min_count: int = 3
+    default_language: str = "en"
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- gopher.py
+@dataclass
+class GopherRepetitionConfig:
+    """Rae et al. 2021 (Gopher), appendix A, table A1; the same as datatrove's defaults.
+    ``top_ngrams``: n -> max fraction of characters in the most frequent n-gram;
+    ``dup_ngrams``: n -> max fraction of characters in repeated n-grams."""
+
+    dup_line_frac: float = 0.30
+    dup_para_frac: float = 0.30
+    dup_line_char_frac: float = 0.20
+    dup_para_char_frac: float = 0.20
+    top_ngrams: dict[str, float] = field(default_factory=lambda: {"2": 0.20, "3": 0.18, "4": 0.16})
+    dup_ngrams: dict[str, float] = field(
+        default_factory=lambda: {"5": 0.15, "6": 0.14, "7": 0.13, "8": 0.12, "9": 0.11, "10": 0.10}
+    )
+
+
+# -- gopher.py
+@dataclass
+class GopherQualityConfig:
+    """Gopher section A.1.1 quality rules (defaults as in the paper and datatrove)."""
+
+    min_words: int = 50
+    max_words: int = 100_000
+    min_mean_word_length: float = 3.0
+    max_mean_word_length: float = 10.0
+    max_symbol_word_ratio: float = 0.10
+    max_bullet_lines_ratio: float = 0.90
+    max_ellipsis_lines_ratio: float = 0.30
+    min_alpha_words_ratio: float = 0.80
+    min_stop_words: int = 2
+    stop_words: list[str] = field(
+        default_factory=lambda: ["the", "be", "to", "of", "and", "that", "have", "with"]
+    )
+    # The word-count and stop-word rules only make sense for English-like text; documents
+    # whose ``language`` is set to another one skip the stop-word rule.
+    stop_word_languages: list[str] = field(default_factory=lambda: ["en"])
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- gopher.py
+@dataclass
+class LengthConfig:
+    """Bounds on document size. ``max_chars`` drops pathological documents (a 50 MB record)
+    before the costlier steps; ``min_chars`` drops fragments (menus, error pages). herd's own
+    choices; Gopher's word-count bounds live in ``gopher_quality``."""
+
+    min_chars: int = 200
+    max_chars: int = 1_000_000
+    min_words: int = 20
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- quality.py
+@dataclass
+class QualityClassifierConfig:
+    """``model_path``: a fastText model from ``train-quality-classifier``. ``hf_model_path``:
+    a local transformers sequence-classification model (used only when set; needs torch).
+    ``threshold``: documents scoring below it are dropped (0 = score only).
+    Both paths empty = the step is disabled (no default model ships with herd)."""
+
+    model_path: str = ""
+    hf_model_path: str = ""
+    positive_label: int = 1
+    threshold: float = 0.2
+    max_chars: int = 20_000
+    device: str = "cpu"
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- domain.py
+@dataclass
+class DomainClassifierConfig:
+    """``code_line_ratio``: share of code-looking lines that makes a document code.
+    ``math_density``: LaTeX/math markers per 100 tokens that make it math_reasoning, or
+    ``reasoning_ratio`` of reasoning words. ``english``: languages counted as the general
+    domain; any other known ``doc.language`` is multilingual. ``source_domains`` maps
+    ``doc.source`` values to a domain, overriding the rules (a code corpus is code)."""
+
+    code_line_ratio: float = 0.35
+    math_density: float = 2.0
+    reasoning_ratio: float = 0.03
+    english: list[str] = field(default_factory=lambda: ["en"])
+    source_domains: dict[str, str] = field(default_factory=dict)
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- dedup/url.py
+@dataclass
+class URLDedupConfig:
+    """``drop_params``: query-parameter prefixes removed before comparing URLs."""
+
+    drop_params: list[str] = field(default_factory=lambda: ["utm_", "fbclid", "gclid"])
+    spill_dir: str = ""
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- dedup/exact.py
+@dataclass
+class ExactDedupConfig:
+    """``spill_dir``: where observed hashes wait for ``finalize`` (empty = system temp dir)."""
+
+    spill_dir: str = ""
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- dedup/minhash.py
+@dataclass
+class MinHashConfig:
+    """Defaults as in datatrove's FineWeb MinHash recipe and the issue's anchors (5-gram shingles,
+    14 bands x 8 rows = 112 hash functions; S-curve midpoint at Jaccard ~0.72, 92% caught at 0.8).
+    ``ngram``: words per shingle; ``bands * rows`` hash functions; ``verify_threshold``:
+    minimum estimated Jaccard for a candidate pair (0 trusts the LSH buckets alone, as
+    datatrove does); ``seed`` picks the hash functions."""
+
+    ngram: int = 5
+    bands: int = 14
+    rows: int = 8
+    verify_threshold: float = 0.65
+    seed: int = 1
+    spill_dir: str = ""
+    block_shingles: int = 8192
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- dedup/lines.py
+@dataclass
+class LineDedupConfig:
+    """``max_occurrences``: a line in more documents than this within a bucket is removed
+    (6 in the recipe). ``bucket_size``: documents per bucket (30M in the recipe).
+    ``min_line_chars``: shorter lines are never removed (blank lines, list markers)."""
+
+    max_occurrences: int = 6
+    bucket_size: int = 30_000_000
+    min_line_chars: int = 1
+    partitions: int = 16
+    spill_dir: str = ""
+
+    PROFILES: ClassVar[dict[str, dict]] = {"quick": {"bucket_size": 2000}}
+
+
+# -- token_kl.py
+@dataclass
+class TokenKLConfig:
+    """RECIPE.md section 1 (token-distribution KL). ``bins``: hashed token ids; ``smoothing``:
+    weight of the uniform distribution mixed into the corpus one; cut-off = ``max_kl`` or the
+    ``percentile`` of a ``sample_size`` sample; documents under ``min_tokens`` are never
+    dropped (herd's choices; the recipe gives no numbers)."""
+
+    bins: int = 1 << 20
+    smoothing: float = 1e-3
+    percentile: float = 99.0
+    max_kl: float | None = None
+    min_tokens: int = 50
+    sample_size: int = 20_000
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- mix.py
+@dataclass
+class DomainMixConfig:
+    """Default proportions: RECIPE.md section 1 (~50% general, 25% math and reasoning, 17% code,
+    8% multilingual). ``proportions``: target share of tokens per domain (normalised to sum to 1).
+    ``unknown_domain``: where documents without a domain go."""
+
+    proportions: dict[str, float] = field(default_factory=lambda: {
+        "general": 0.50, "math_reasoning": 0.25, "code": 0.17, "multilingual": 0.08})
+    total_tokens: int = 0
+    max_repeats: int = 4
+    seed: int = 0
+    unknown_domain: str = "general"
+
+    PROFILES: ClassVar[dict[str, dict]] = {}

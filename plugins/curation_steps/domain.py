@@ -1,0 +1,136 @@
+"""Domain classification (RECIPE.md section 1, "Domain classification and mixing"): every kept
+document gets ``doc.domain`` among ``general``, ``math_reasoning``, ``code`` and
+``multilingual`` (the four parts of the recipe's 50/25/17/8 mix), a finer topic in
+``doc.metadata["topic"]``, and — for code and reasoning, which the recipe gives their own
+classifiers — a domain quality signal in ``doc.scores``.
+
+This is a rule-based classifier on cheap signals (language, code-line and LaTeX density,
+keyword lexicons); it never drops a document. The ``[filters.domain_classifier]`` thresholds
+say how much evidence each domain needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from herd.plugins.curation_steps.configs import DomainClassifierConfig
+from herd.core.records import Document, Drop
+from herd.plugins.curation_steps.text import tokens
+
+DOMAINS = ("general", "math_reasoning", "code", "multilingual")
+
+_CODE_LINE = re.compile(
+    r"^\s*(?:def |class |import |from \S+ import|#include|using namespace|public |private |"
+    r"function |func |fn |let |const |var |return\b|if \(|for \(|while \(|}\s*$|{\s*$|"
+    r"\w+\s*=\s*[^=]|\w+\(.*\);?\s*$|//|/\*|\*/|<\?php|package |SELECT |@\w+)")
+_CODE_END = re.compile(r"[;{}]\s*$")
+_LATEX = re.compile(r"\$[^$\n]{1,200}\$|\\(?:frac|sum|int|sqrt|alpha|beta|theta|lambda|sigma|mathbb|mathrm|"
+                    r"cdot|leq|geq|neq|infty|partial|begin\{(?:equation|align))")
+_MATH_SYMBOLS = re.compile(r"[=<>≤≥≠∑∫√π∞±×÷^]")
+
+CODE_LANGUAGES = {
+    "python": re.compile(r"^\s*(?:def \w+\(|import \w+|from \w+ import|class \w+[:(]|elif |print\()", re.M),
+    "javascript": re.compile(r"\b(?:function\s*\w*\(|const \w+ = |let \w+ = |=> |console\.log|require\()"),
+    "c_cpp": re.compile(r"#include\s*<|\bint main\s*\(|std::|printf\(|->\w+"),
+    "java": re.compile(r"\bpublic (?:static )?(?:class|void)|System\.out\.|import java\."),
+    "rust": re.compile(r"\bfn \w+\(|\blet mut |impl \w+|println!\(|::new\("),
+    "go": re.compile(r"\bfunc \w+\(|package main|fmt\.Print|:= "),
+    "shell": re.compile(r"^\s*(?:\$ |sudo |apt-get |pip install|echo |export \w+=|cd \S)", re.M),
+    "sql": re.compile(r"\b(?:SELECT .+ FROM|INSERT INTO|CREATE TABLE|UPDATE \w+ SET)\b", re.I),
+    "html": re.compile(r"</?(?:div|span|html|body|head|script)\b"),
+}
+
+MATH_TOPICS = {
+    "calculus": {"derivative", "integral", "limit", "differential", "calculus", "gradient"},
+    "algebra": {"polynomial", "matrix", "linear", "algebra", "equation", "vector", "eigenvalue"},
+    "geometry": {"triangle", "angle", "circle", "geometry", "area", "perimeter", "radius"},
+    "probability_statistics": {"probability", "random", "distribution", "variance", "statistics", "expected"},
+    "number_theory": {"prime", "divisible", "integer", "modulo", "gcd", "factorization"},
+    "logic_reasoning": {"therefore", "hence", "implies", "proof", "lemma", "theorem", "suppose"},
+}
+REASONING_WORDS = frozenset({
+    "theorem", "lemma", "proof", "corollary", "therefore", "hence", "thus", "suppose", "assume",
+    "implies", "solve", "solution", "equation", "compute", "calculate", "prove", "let", "step",
+    "conclude", "because", "answer", "derivative", "integral", "probability", "formula",
+})
+GENERAL_TOPICS = {
+    "science": {"research", "scientists", "study", "experiment", "physics", "biology", "chemistry", "species"},
+    "health": {"health", "patients", "disease", "medical", "treatment", "symptoms", "doctor", "clinical"},
+    "technology": {"software", "computer", "internet", "data", "technology", "device", "network", "users"},
+    "business_finance": {"market", "company", "business", "financial", "investment", "revenue", "price", "bank"},
+    "politics_news": {"government", "president", "election", "minister", "policy", "law", "court", "police"},
+    "sports": {"team", "game", "season", "players", "league", "match", "coach", "championship"},
+    "arts_entertainment": {"film", "music", "album", "movie", "artist", "show", "band", "novel"},
+    "history": {"century", "war", "empire", "ancient", "king", "history", "historical", "dynasty"},
+    "education": {"students", "school", "university", "teachers", "learning", "education", "course"},
+    "travel_food": {"travel", "hotel", "city", "recipe", "food", "restaurant", "cooking", "beach"},
+}
+
+
+class DomainClassifier:
+    """Never drops. Sets ``doc.domain``, ``metadata["topic"]``, and
+    ``scores["domain_classifier.code_quality"]`` or ``["domain_classifier.reasoning_quality"]``."""
+
+    name = "domain_classifier"
+
+    def __init__(self, cfg: DomainClassifierConfig | None = None):
+        self.cfg = cfg or DomainClassifierConfig()
+
+    def classify(self, doc: Document) -> tuple[str, str, dict[str, float]]:
+        """(domain, topic, quality scores) of a document."""
+        text = doc.text
+        lines = [line for line in text.split("\n") if line.strip()]
+        toks = tokens(text)
+        forced = self.cfg.source_domains.get(doc.source or "")
+        code_lines = sum(1 for line in lines if _CODE_LINE.match(line) or _CODE_END.search(line))
+        code_ratio = code_lines / max(1, len(lines))
+        if forced == "code" or (forced is None and code_ratio >= self.cfg.code_line_ratio and len(lines) >= 3):
+            return "code", self._code_language(text), {"code_quality": self._code_quality(lines, code_ratio)}
+        lang = (doc.language or "").split("-")[0].lower()
+        if forced == "multilingual" or (forced is None and lang and lang not in self.cfg.english):
+            return "multilingual", lang or "unknown", {}
+        math_markers = len(_LATEX.findall(text)) + len(_MATH_SYMBOLS.findall(text)) / 4
+        density = 100 * math_markers / max(1, len(toks))
+        reasoning = sum(1 for t in toks if t in REASONING_WORDS) / max(1, len(toks))
+        if forced == "math_reasoning" or (forced is None and (density >= self.cfg.math_density
+                                                              or reasoning >= self.cfg.reasoning_ratio and density >= 0.5)):
+            return "math_reasoning", _best_topic(toks, MATH_TOPICS), {
+                "reasoning_quality": self._reasoning_quality(density, reasoning, toks)}
+        return "general", _best_topic(toks, GENERAL_TOPICS), {}
+
+    @staticmethod
+    def _code_language(text: str) -> str:
+        hits = {name: len(p.findall(text)) for name, p in CODE_LANGUAGES.items()}
+        name, count = max(hits.items(), key=lambda kv: kv[1])
+        return name if count else "unknown"
+
+    @staticmethod
+    def _code_quality(lines: list[str], code_ratio: float) -> float:
+        """0..1: rewards comments/prose interleaved with code (the recipe's "code with
+        interleaved prose"), sane line lengths and little minified or generated text."""
+        comments = sum(1 for line in lines if line.lstrip().startswith(("#", "//", "/*", "*", '"""', "--")))
+        long_lines = sum(1 for line in lines if len(line) > 200)
+        prose = 1.0 - code_ratio
+        score = 0.4 * min(1.0, (comments / max(1, len(lines))) * 5) + 0.3 * min(1.0, prose * 3)
+        score += 0.3 * (1.0 - long_lines / max(1, len(lines)))
+        return round(score, 4)
+
+    @staticmethod
+    def _reasoning_quality(density: float, reasoning: float, toks: list[str]) -> float:
+        """0..1: explanation around the formulas (reasoning words) and some formulas."""
+        score = 0.5 * min(1.0, reasoning / 0.06) + 0.3 * min(1.0, density / 5) + 0.2 * min(1.0, len(toks) / 300)
+        return round(score, 4)
+
+    def apply(self, doc: Document) -> Document | Drop:
+        domain, topic, scores = self.classify(doc)
+        doc.domain = domain
+        doc.metadata["topic"] = topic
+        for key, value in scores.items():
+            doc.scores[f"{self.name}.{key}"] = value
+        return doc
+
+
+def _best_topic(toks: list[str], lexicon: dict[str, set[str]]) -> str:
+    counts = {topic: sum(1 for t in toks if t in words) for topic, words in lexicon.items()}
+    topic, count = max(counts.items(), key=lambda kv: kv[1])
+    return topic if count >= 2 else "other"

@@ -1,0 +1,199 @@
+"""HTML to text (RECIPE.md section 1, "Text extraction": boilerplate removal with good content
+recall, code and math formatting kept, markup dropped).
+
+Engines (``engine`` in config), measured in ``docs/benchmarks/extraction.md``:
+
+* ``resiliparse``: resiliparse's main-content extraction (C++, lexbor): fastest.
+* ``trafilatura``: trafilatura (lxml, many heuristics): best content F1 on most pages, slowest.
+* ``hybrid`` (default): resiliparse first; when its main-content output is short
+  (``fallback_min_chars``) and keeps less than ``fallback_ratio`` of the page's full text (its
+  boilerplate heuristic cut the content), trafilatura re-extracts that page. Pages with a
+  long main text take only the fast path, so the check costs nothing on most pages.
+
+Before any engine runs, math is turned into text the engines keep: MathML ``<math>`` becomes
+its LaTeX annotation (or ``alttext``, or its text) between ``$``, MathJax
+``<script type="math/tex">`` its LaTeX, and math images (``<img>`` whose class, src or alt
+looks like TeX) their alt text. ``<pre>`` formatting is kept (``preserve_formatting``).
+Pathologically nested pages (resiliparse's main-content pass is quadratic in depth) are
+dropped before parsing with reason ``html_text.too_deep``.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import numpy as np
+
+from herd.core.errors import ConfigError
+from herd.core.records import Document, Drop
+from herd.plugins.curation_steps.configs import HtmlTextConfig
+
+ENGINES = ("hybrid", "resiliparse", "trafilatura")
+
+_MATH = re.compile(r"<math\b([^>]*)>(.*?)</math\s*>", re.IGNORECASE | re.DOTALL)
+_TEX_ANNOTATION = re.compile(
+    r"<annotation\b[^>]*encoding\s*=\s*[\"']application/x-tex[\"'][^>]*>(.*?)</annotation\s*>",
+    re.IGNORECASE | re.DOTALL)
+_ALTTEXT = re.compile(r"\balttext\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_MATHJAX = re.compile(r"<script\b[^>]*type\s*=\s*[\"']math/tex[^\"']*[\"'][^>]*>(.*?)</script\s*>",
+                      re.IGNORECASE | re.DOTALL)
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG_ALT = re.compile(r"\balt\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE)
+_MATH_IMG_HINT = re.compile(r"(?:class|src)\s*=\s*[\"'][^\"']*(?:latex|tex|math|equation|formula)", re.IGNORECASE)
+_TEXISH = re.compile(r"\\[a-zA-Z]+|\^|_\{|\$")
+_VOID_NAMES = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+               "track", "wbr", "p", "li", "td", "th", "tr", "option", "dd", "dt")
+_SHIFTS = np.arange(8, dtype=np.uint64) * np.uint64(8)
+_VOID_KEYS = np.array([int.from_bytes(n.encode(), "little") for n in _VOID_NAMES], np.uint64)
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:https?://|/|\.{0,2}/|#)[^)\s]*\)")
+_BLANKS = re.compile(r"\n{3,}")
+_TRAILING_WS = re.compile(r"[ \t]+\n")
+
+
+def _unquote(value: str) -> str:
+    return htmllib.unescape(value[1:-1])
+
+
+def _math_to_tex(match: re.Match) -> str:
+    attrs, body = match.group(1), match.group(2)
+    tex = _TEX_ANNOTATION.search(body)
+    if tex:
+        latex = htmllib.unescape(_TAG.sub("", tex.group(1))).strip()
+    else:
+        alt = _ALTTEXT.search(attrs)
+        latex = _unquote(alt.group(1)).strip() if alt else htmllib.unescape(_TAG.sub(" ", body)).strip()
+    return f"<span> ${htmllib.escape(latex, quote=False)}$ </span>" if latex else ""
+
+
+def _mathjax_to_tex(match: re.Match) -> str:
+    return f"<span> ${htmllib.escape(match.group(1).strip(), quote=False)}$ </span>"
+
+
+def _math_img_to_text(match: re.Match) -> str:
+    tag = match.group(0)
+    alt = _IMG_ALT.search(tag)
+    if not alt:
+        return tag
+    text = _unquote(alt.group(1)).strip()
+    if _MATH_IMG_HINT.search(tag) or _TEXISH.search(text):
+        return f"<span> ${htmllib.escape(text, quote=False)}$ </span>"
+    return tag
+
+
+def prepare_math(html: str) -> str:
+    """Replace MathML, MathJax scripts and math images by their TeX as text."""
+    # cheap substring tests skip the regexes on most pages
+    if "<math" in html or "<MATH" in html:
+        html = _MATH.sub(_math_to_tex, html)
+    if "math/tex" in html:
+        html = _MATHJAX.sub(_mathjax_to_tex, html)
+    if "<img" in html or "<IMG" in html:
+        html = _IMG.sub(_math_img_to_text, html)
+    return html
+
+
+def nesting_depth(html: str, limit: int) -> int:
+    """Estimated maximum element nesting depth of ``html``: opening tags minus closing tags,
+    void and usually-unclosed elements (``br``, ``img``, ``p``, ``li``...) and ``<x/>`` not
+    counted. Vectorised over the bytes of the page (a regex or parser walk costs a third of
+    the extraction time on large pages); pages with fewer tags than ``limit`` are not scanned."""
+    if html.count("<") <= limit:
+        return 0  # cannot be deeper than it has tags
+    raw = np.frombuffer(html.encode("utf-8", "surrogatepass"), np.uint8)
+    lt = np.flatnonzero(raw == 0x3C)
+    lt = lt[lt + 2 < len(raw)]
+    closing = raw[lt + 1] == 0x2F
+    name_at = np.where(closing, lt + 2, lt + 1)
+    window = raw[np.minimum(name_at[:, None] + np.arange(8), len(raw) - 1)] | 0x20  # lower-case
+    first = window[:, 0]
+    is_tag = (first >= 0x61) & (first <= 0x7A)
+    alnum = ((window >= 0x61) & (window <= 0x7A)) | ((window >= 0x30) & (window <= 0x39))
+    in_name = np.logical_and.accumulate(alnum, axis=1)  # the tag name's bytes, up to 8
+    key = (np.where(in_name, window, 0).astype(np.uint64) << _SHIFTS).sum(axis=1, dtype=np.uint64)
+    void = np.isin(key, _VOID_KEYS)
+    gt = np.flatnonzero(raw == 0x3E)
+    if not len(gt):
+        return 0
+    end = gt[np.minimum(np.searchsorted(gt, lt), len(gt) - 1)]
+    self_closing = raw[end - 1] == 0x2F
+    counted = is_tag & ~void
+    delta = np.where(counted & closing, -1, np.where(counted & ~closing & ~self_closing, 1, 0))
+    return int(np.cumsum(delta).max(initial=0))
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace and drop markup remnants: markdown links and images keep only
+    their text (the recipe removes markdown markers; other markers such as ``#`` or ``**``
+    are left alone because code uses them too)."""
+    text = _TRAILING_WS.sub("\n", text.replace("\r\n", "\n").replace("\xa0", " ").replace("\u200b", ""))
+    if "](" in text:
+        text = _MD_LINK.sub(r"\1", text)
+    return _BLANKS.sub("\n\n", text).strip()
+
+
+class HtmlText:
+    """Extractor (``extract(html)``) and document step (``apply(doc)``: fills ``doc.text``
+    from ``doc.html``; documents without html, or that already have text, pass unchanged).
+    Reasons: ``html_text.too_large``, ``html_text.too_deep``, ``html_text.parse_error``,
+    ``html_text.empty``."""
+
+    name = "html_text"
+
+    def __init__(self, cfg: HtmlTextConfig | None = None):
+        self.cfg = cfg or HtmlTextConfig()
+        if self.cfg.engine not in ENGINES:
+            raise ConfigError(f"[extractors.html_text] engine must be one of {ENGINES}, got {self.cfg.engine!r}")
+        self.fallbacks = 0
+
+    def extract(self, html: str, url: str | None = None) -> str:
+        html = prepare_math(html)
+        engine = self.cfg.engine
+        if engine == "trafilatura":
+            return clean_text(self._trafilatura(html, url))
+        main = self._resiliparse(html, main_content=True)
+        if engine == "resiliparse":
+            return clean_text(main)
+        if len(main) >= self.cfg.fallback_min_chars:
+            return clean_text(main)
+        full = self._resiliparse(html, main_content=False)
+        if len(main) < self.cfg.fallback_ratio * len(full):
+            self.fallbacks += 1
+            rescued = self._trafilatura(html, url)
+            if len(rescued) > len(main):
+                return clean_text(rescued)
+        return clean_text(main)
+
+    @staticmethod
+    def _resiliparse(html: str, main_content: bool) -> str:
+        from resiliparse.extract.html2text import extract_plain_text
+
+        return extract_plain_text(html, main_content=main_content, preserve_formatting=True,
+                                  alt_texts=False, noscript=False, list_bullets=True,
+                                  links=False, comments=False)
+
+    @staticmethod
+    def _trafilatura(html: str, url: str | None) -> str:
+        import trafilatura
+
+        return trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
+                                   include_formatting=False, favor_recall=True, deduplicate=False) or ""
+
+    def apply(self, doc: Document) -> Document | Drop:
+        if doc.html is None or doc.text:
+            return doc
+        size = len(doc.html)
+        if size > self.cfg.max_html_chars:
+            return Drop("html_text.too_large", f"{size} > {self.cfg.max_html_chars} chars of HTML")
+        depth = nesting_depth(doc.html, self.cfg.max_depth)
+        if depth > self.cfg.max_depth:
+            return Drop("html_text.too_deep", f"elements nested deeper than {self.cfg.max_depth}")
+        try:
+            text = self.extract(doc.html, doc.url)
+        except (ValueError, RecursionError, UnicodeError) as exc:
+            return Drop("html_text.parse_error", f"{type(exc).__name__}: {exc}")
+        if len(text) < self.cfg.min_chars:
+            return Drop("html_text.empty", "no text extracted")
+        doc.text = text  # the runner drops doc.html when writing unless [curate] keep_html
+        return doc

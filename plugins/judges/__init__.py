@@ -1,0 +1,54 @@
+"""Judges of post-training data (RECIPE.md section 5, "Data quality"): rule cleaning,
+topic, quality, difficulty, semantic dedup and the SFT funnel that runs them."""
+
+from __future__ import annotations
+
+from herd.core.hookspecs import hookimpl
+from herd.plugins.judges.config import (
+    DifficultyConfig,
+    JudgesConfig,
+    QualityConfig,
+    RuleCleaningConfig,
+    TopicConfig,
+)
+
+
+def _rule_cleaning(cfg, services=None):
+    from herd.plugins.judges.rules import RuleCleaning
+
+    return RuleCleaning(cfg, services)
+
+
+def _topic(cfg, services=None):
+    from herd.plugins.judges.topic import TopicJudge
+
+    return TopicJudge(cfg, services)
+
+
+def _quality(cfg, services=None):
+    from herd.plugins.judges.quality import QualityJudge
+
+    return QualityJudge(cfg, services)
+
+
+def _difficulty(cfg, services=None):
+    from herd.plugins.judges.difficulty import DifficultyJudge
+
+    return DifficultyJudge(cfg, services)
+
+
+@hookimpl
+def herd_register_judges(register):
+    register("rule_cleaning", _rule_cleaning, kind="rule", config=RuleCleaningConfig,
+             description="emoji/exclamation overuse, apologetic openers, boilerplate phrases")
+    register("topic", _topic, kind="topic", config=TopicConfig,
+             description="coarse and fine topics by an LLM judge or a trained n-gram classifier")
+    register("quality", _quality, kind="quality", config=QualityConfig,
+             description="reward-model top quartile and/or LLM rubric (accuracy, instruction following, tone)")
+    register("difficulty", _difficulty, kind="difficulty", config=DifficultyConfig,
+             description="InsTag intent-tag count, 3-level difficulty rating, textstat readability")
+
+
+@hookimpl
+def herd_register_config_sections(register):
+    register("sft_funnel", JudgesConfig)

@@ -1,0 +1,46 @@
+"""The Llama 3 model family (RECIPE.md section 2): model, tokenizer, token packing,
+Hugging Face checkpoints and the ``local`` / ``hf`` generation backends."""
+
+from __future__ import annotations
+
+from herd.core.hookspecs import hookimpl
+
+
+def _local_generator(cfg):
+    from herd.plugins.llama.generate import LocalGenerator
+
+    return LocalGenerator.from_config(cfg)
+
+
+def _hf_generator(cfg):
+    from herd.plugins.llama.generate import HFGenerator
+
+    return HFGenerator(cfg)
+
+
+def _export_arguments(parser) -> None:
+    parser.add_argument("checkpoint", help="herd checkpoint directory (model.safetensors + llama.json)")
+    parser.add_argument("out_dir", help="where to write the Hugging Face model directory")
+
+
+def _export_run(args, app) -> int:
+    from herd.plugins.llama.hf_io import export_hf
+
+    out = export_hf(args.checkpoint, args.out_dir)
+    print(f"wrote Hugging Face Llama checkpoint to {out}")
+    return 0
+
+
+@hookimpl
+def herd_register_generators(register):
+    from herd.plugins.llama.config import HFGeneratorConfig, LocalGeneratorConfig
+
+    register("local", _local_generator, description="herd's Llama with a KV cache (model_path: exported model)",
+             config=LocalGeneratorConfig)
+    register("hf", _hf_generator, description="a local transformers model directory", config=HFGeneratorConfig)
+
+
+@hookimpl
+def herd_register_commands(register):
+    register("export-hf", _export_arguments, _export_run,
+             help="convert a herd checkpoint into a Hugging Face Llama model directory")

@@ -1,0 +1,323 @@
+"""The Llama 3 model in one file (RECIPE.md section 2).
+
+A dense decoder-only Transformer: RMSNorm, SwiGLU feed-forward, rotary position embeddings
+with base 500,000 (and Llama 3.1's frequency scaling for long context), grouped-query
+attention with ``n_kv_heads`` key/value heads, no biases, untied output head.
+
+``forward(tokens, doc_ids=...)`` takes the document id of every token of a packed sequence
+and masks attention so that a token only sees earlier tokens *of its own document*
+(RECIPE.md section 2); positions restart at every document, so a packed row computes
+exactly what each document would alone.
+
+Weight names and the rotary layout (``rotate_half``) match Hugging Face's
+``LlamaForCausalLM`` one to one, which makes ``hf_io`` a renaming. There is no distributed
+code here: ``herd.plugins.torch_trainer.parallelize`` shards this model from outside.
+Head counts are recovered from tensor shapes (``view(..., -1, head_dim)``) so that a
+tensor-parallel shard with fewer local heads runs the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class RopeScaling:
+    """Llama 3.1's RoPE frequency scaling (the ``llama3`` rope type): wavelengths longer
+    than ``original_max_position_embeddings / low_freq_factor`` are slowed by ``factor``,
+    shorter than ``.../high_freq_factor`` are kept, and the band between is interpolated."""
+
+    factor: float = 8.0
+    low_freq_factor: float = 1.0
+    high_freq_factor: float = 4.0
+    original_max_position_embeddings: int = 8192
+
+
+@dataclass
+class LlamaConfig:
+    dim: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    n_kv_heads: int = 2
+    ffn_dim: int = 192
+    vocab_size: int = 512
+    rope_theta: float = 500000.0
+    rope_scaling: RopeScaling | None = None
+    max_seq_len: int = 256
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = False
+    init_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rope_scaling, dict):
+            self.rope_scaling = RopeScaling(**self.rope_scaling)
+        if self.dim % self.n_heads:
+            raise ValueError(f"LlamaConfig: dim {self.dim} is not divisible by n_heads {self.n_heads}")
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(f"LlamaConfig: n_heads {self.n_heads} is not a multiple of n_kv_heads {self.n_kv_heads}")
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LlamaConfig":
+        return cls(**data)
+
+    def num_params(self, embeddings: bool = True) -> int:
+        """Parameter count from the shapes alone (no tensors built)."""
+        d, kv = self.dim, self.n_kv_heads * self.head_dim
+        attention = d * d * 2 + d * kv * 2
+        layer = attention + 3 * d * self.ffn_dim + 2 * d
+        total = self.n_layers * layer + d
+        if embeddings:
+            total += self.vocab_size * d * (1 if self.tie_embeddings else 2)
+        elif not self.tie_embeddings:
+            total += self.vocab_size * d  # the output head is a matmul, not a lookup
+        return total
+
+    def flops_per_token(self, seq_len: int) -> float:
+        """Training FLOPs per token: 6N for the weights (forward + backward) plus the
+        attention score and value matmuls, 12 * layers * dim * seq_len (PaLM, appendix B).
+        Causal masking halves the useful attention work; this counts the full square, as
+        MFU is usually reported."""
+        return 6 * self.num_params(embeddings=False) + 12 * self.n_layers * self.dim * seq_len
+
+
+# Named sizes. 8B/70B/405B are RECIPE.md section 2 (128K vocabulary, 8 KV heads);
+# 1b is Llama 3.2 1B's shape (for GPU MFU runs); the small ones are for CPU runs.
+SIZES: dict[str, LlamaConfig] = {
+    "tiny": LlamaConfig(),
+    "small": LlamaConfig(dim=128, n_layers=4, n_heads=4, n_kv_heads=2, ffn_dim=384, vocab_size=2048, max_seq_len=512),
+    "base": LlamaConfig(dim=256, n_layers=6, n_heads=8, n_kv_heads=4, ffn_dim=768, vocab_size=8192, max_seq_len=1024),
+    "1b": LlamaConfig(dim=2048, n_layers=16, n_heads=32, n_kv_heads=8, ffn_dim=8192, vocab_size=128256,
+                      max_seq_len=8192, tie_embeddings=True),
+    "8b": LlamaConfig(dim=4096, n_layers=32, n_heads=32, n_kv_heads=8, ffn_dim=14336, vocab_size=128256,
+                      max_seq_len=131072, rope_scaling=RopeScaling()),
+    "70b": LlamaConfig(dim=8192, n_layers=80, n_heads=64, n_kv_heads=8, ffn_dim=28672, vocab_size=128256,
+                       max_seq_len=131072, rope_scaling=RopeScaling()),
+    "405b": LlamaConfig(dim=16384, n_layers=126, n_heads=128, n_kv_heads=8, ffn_dim=53248, vocab_size=128256,
+                        max_seq_len=131072, rope_scaling=RopeScaling()),
+}
+
+
+def config_for(size: str, **overrides: Any) -> LlamaConfig:
+    """A named size with some fields replaced (``vocab_size`` to match a tokenizer...)."""
+    if size not in SIZES:
+        raise KeyError(f"unknown model size {size!r}; the sizes are {', '.join(SIZES)}")
+    return replace(SIZES[size], **overrides)
+
+
+def rope_frequencies(cfg: LlamaConfig) -> torch.Tensor:
+    """Inverse frequencies of the rotary embedding, ``head_dim / 2`` of them."""
+    inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.int64).float() / cfg.head_dim))
+    s = cfg.rope_scaling
+    if s is None:
+        return inv_freq
+    low_wavelen = s.original_max_position_embeddings / s.low_freq_factor
+    high_wavelen = s.original_max_position_embeddings / s.high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / s.factor, inv_freq)
+    smooth = (s.original_max_position_embeddings / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor)
+    smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled
+    medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)
+    return torch.where(medium, smoothed, scaled)
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """``x``: (batch, seq, heads, head_dim); ``cos``/``sin``: (batch, seq, head_dim)."""
+    cos, sin = cos.unsqueeze(2), sin.unsqueeze(2)
+    return (x * cos + rotate_half(x) * sin).to(x.dtype)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * h.to(x.dtype)
+
+
+@dataclass
+class KVCache:
+    """Keys and values of every layer for ``batch`` sequences of up to ``max_len`` tokens."""
+
+    k: list[torch.Tensor] = field(default_factory=list)
+    v: list[torch.Tensor] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, cfg: LlamaConfig, batch: int, max_len: int, device=None, dtype=torch.float32) -> "KVCache":
+        shape = (batch, max_len, cfg.n_kv_heads, cfg.head_dim)
+        return cls(
+            k=[torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.n_layers)],
+            v=[torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.n_layers)],
+        )
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: LlamaConfig, layer: int):
+        super().__init__()
+        self.layer, self.head_dim = layer, cfg.head_dim
+        self.q_proj = nn.Linear(cfg.dim, cfg.n_heads * cfg.head_dim, bias=False)
+        self.k_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
+        self.v_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
+        self.o_proj = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
+
+    def forward(self, x, cos, sin, mask, kv_cache: KVCache | None, start_pos: int) -> torch.Tensor:
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, -1, self.head_dim)
+        k = self.k_proj(x).view(b, t, -1, self.head_dim)
+        v = self.v_proj(x).view(b, t, -1, self.head_dim)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if kv_cache is not None:
+            kv_cache.k[self.layer][:b, start_pos : start_pos + t] = k
+            kv_cache.v[self.layer][:b, start_pos : start_pos + t] = v
+            k = kv_cache.k[self.layer][:b, : start_pos + t]
+            v = kv_cache.v[self.layer][:b, : start_pos + t]
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))
+        groups = q.shape[1] // k.shape[1]
+        if groups > 1:
+            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
+        if mask is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
+
+
+class FeedForward(nn.Module):
+    """SwiGLU: ``down(silu(gate(x)) * up(x))``."""
+
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.gate_proj = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.up_proj = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.down_proj = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: LlamaConfig, layer: int):
+        super().__init__()
+        self.input_layernorm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.self_attn = Attention(cfg, layer)
+        self.post_attention_layernorm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.mlp = FeedForward(cfg)
+
+    def forward(self, x, cos, sin, mask, kv_cache, start_pos) -> torch.Tensor:
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, kv_cache, start_pos)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+def document_positions(doc_ids: torch.Tensor) -> torch.Tensor:
+    """Position of every token inside its own document (restarts at each new id)."""
+    b, t = doc_ids.shape
+    idx = torch.arange(t, device=doc_ids.device).expand(b, t)
+    starts = torch.ones_like(doc_ids, dtype=torch.bool)
+    starts[:, 1:] = doc_ids[:, 1:] != doc_ids[:, :-1]
+    start_idx = torch.where(starts, idx, torch.zeros_like(idx)).cummax(dim=1).values
+    return idx - start_idx
+
+
+def document_mask(doc_ids: torch.Tensor) -> torch.Tensor:
+    """(batch, 1, seq, seq) boolean mask: causal and within one document (True = attend)."""
+    t = doc_ids.shape[1]
+    causal = torch.ones(t, t, dtype=torch.bool, device=doc_ids.device).tril()
+    same = doc_ids[:, :, None] == doc_ids[:, None, :]
+    return (same & causal).unsqueeze(1)
+
+
+class Llama(nn.Module):
+    def __init__(self, cfg: LlamaConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.layers = nn.ModuleList(Block(cfg, i) for i in range(cfg.n_layers))
+        self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        if cfg.tie_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
+        self.register_buffer("inv_freq", rope_frequencies(cfg), persistent=False)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Normal(0, init_std); residual output projections scaled by 1/sqrt(2 * layers)
+        (GPT-2) so the residual stream's variance does not grow with depth."""
+        std = self.cfg.init_std
+        for name, p in self.named_parameters():
+            if name.endswith("norm.weight"):
+                nn.init.ones_(p)
+            elif name.endswith(("o_proj.weight", "down_proj.weight")):
+                nn.init.normal_(p, 0.0, std / math.sqrt(2 * self.cfg.n_layers))
+            else:
+                nn.init.normal_(p, 0.0, std)
+        with torch.no_grad():
+            self.inv_freq.copy_(rope_frequencies(self.cfg).to(self.inv_freq.device))
+
+    def hidden_states(
+        self,
+        tokens: torch.Tensor,
+        doc_ids: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
+        start_pos: int = 0,
+    ) -> torch.Tensor:
+        """The final normed hidden states (batch, seq, dim): what the LM head reads, and what
+        a scalar reward head (``nn.Linear(dim, 1)``) reads too."""
+        b, t = tokens.shape
+        if doc_ids is not None:
+            if kv_cache is not None:
+                raise ValueError("Llama: doc_ids and kv_cache cannot be combined (generation is one document)")
+            if doc_ids.shape != tokens.shape:
+                raise ValueError(f"Llama: doc_ids shape {tuple(doc_ids.shape)} != tokens shape {tuple(tokens.shape)}")
+            positions = document_positions(doc_ids)
+            mask = document_mask(doc_ids)
+        else:
+            positions = torch.arange(start_pos, start_pos + t, device=tokens.device).expand(b, t)
+            mask = None
+            if kv_cache is not None and start_pos > 0:
+                # Query i sits at start_pos + i and sees every cached key up to itself.
+                keys = torch.arange(start_pos + t, device=tokens.device)
+                mask = (keys[None, :] <= positions[0][:, None]).view(1, 1, t, start_pos + t)
+        freqs = positions[..., None].float() * self.inv_freq.float()
+        emb = torch.cat((freqs, freqs), dim=-1)
+        x = self.embed_tokens(tokens)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask, kv_cache, start_pos)
+        return self.norm(x)
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        doc_ids: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
+        start_pos: int = 0,
+    ) -> torch.Tensor:
+        """Logits (batch, seq, vocab) for ``tokens`` (batch, seq)."""
+        return self.lm_head(self.hidden_states(tokens, doc_ids, kv_cache, start_pos))
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token loss over the labels that are not -100 (masked document boundaries,
+    padding, prompt tokens)."""
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)

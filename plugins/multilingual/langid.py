@@ -1,0 +1,186 @@
+"""Language identification for pretraining documents and SFT rows.
+
+lingua (its models ship inside the package) restricted to the configured languages is the
+default; a fastText LID model (the recipe's 176-language classifier, ``lid.176.bin``) is
+used when the user gives its path. Languages are ISO 639-1 codes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from herd.core.errors import ConfigError, InputError
+from herd.core.protocols import Score
+from herd.core.records import Document, Drop, SFTRow
+from herd.plugins.multilingual.config import LanguageIdConfig, LidSettings
+
+_CODE_BLOCK = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None  # None: no configured language fits (empty text, digits only...)
+    confidence: float
+    ranked: tuple[tuple[str, float], ...] = ()  # every candidate language, best first
+
+    def confidence_of(self, language: str) -> float:
+        return next((value for code, value in self.ranked if code == language), 0.0)
+
+
+def prose(text: str) -> str:
+    """Text without code and URLs, which say nothing about the natural language."""
+    return _URL.sub(" ", _CODE_BLOCK.sub(" ", text))
+
+
+class LanguageIdentifier:
+    def __init__(self, settings: LidSettings | None = None):
+        self.settings = settings or LidSettings()
+        self.languages = [code.lower() for code in self.settings.languages]
+        if self.settings.fasttext_model:
+            self._backend = _FastText(Path(self.settings.fasttext_model), self.languages)
+        else:
+            self._backend = _Lingua(self.languages, self.settings.low_accuracy)
+
+    def __getstate__(self) -> dict:
+        """Executors may ship steps to worker processes: the detector is rebuilt there."""
+        return {"settings": self.settings}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["settings"])
+
+    @property
+    def backend(self) -> str:
+        return type(self._backend).__name__.strip("_").lower()
+
+    def detect(self, text: str) -> Detection:
+        return self.detect_many([text])[0]
+
+    def detect_many(self, texts: list[str]) -> list[Detection]:
+        cut = [" ".join(t[: self.settings.max_chars].split()) for t in texts]
+        return self._backend.detect_many(cut)
+
+
+class _Lingua:
+    def __init__(self, languages: list[str], low_accuracy: bool):
+        from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+        codes = []
+        for code in languages:
+            try:
+                codes.append(IsoCode639_1.from_str(code))
+            except ValueError:
+                raise ConfigError(f"language id: lingua does not know the language code {code!r} (use ISO 639-1)") from None
+        if len(codes) < 2:
+            raise ConfigError("language id needs at least two languages to choose from (lid.languages)")
+        builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+        if low_accuracy:
+            builder = builder.with_low_accuracy_mode()
+        self.detector = builder.build()
+
+    def detect_many(self, texts: list[str]) -> list[Detection]:
+        out = []
+        for values in self.detector.compute_language_confidence_values_in_parallel(texts):
+            if not values or values[0].value <= 0:
+                out.append(Detection(None, 0.0))
+                continue
+            ranked = tuple((v.language.iso_code_639_1.name.lower(), float(v.value)) for v in values)
+            out.append(Detection(ranked[0][0], ranked[0][1], ranked))
+        return out
+
+
+def fasttext_predict(model, text: str, k: int = -1) -> list[tuple[str, float]]:
+    """(label, probability) pairs, best first. Calls the binding directly: the fasttext
+    wheel's ``predict`` fails on one text under NumPy 2 and repeats the top probability for
+    every label of a list of texts."""
+    line = " ".join(text.split()) + "\n"
+    return [(label, float(prob)) for prob, label in model.f.predict(line, k, 0.0, "strict")]
+
+
+class _FastText:
+    TOP_K = 10
+
+    def __init__(self, path: Path, languages: list[str]):
+        if not path.is_file():
+            raise InputError(f"fastText LID model {path} does not exist (lid.fasttext_model)")
+        import fasttext
+
+        try:
+            self.model = fasttext.load_model(str(path))
+        except ValueError as exc:
+            raise InputError(f"fastText LID model {path} cannot be loaded: {exc}") from None
+        self.allowed = set(languages)
+
+    def detect_many(self, texts: list[str]) -> list[Detection]:
+        out = []
+        for text in texts:
+            ranked = tuple(
+                (code, min(prob, 1.0))
+                for code, prob in ((label.removeprefix("__label__").split("_")[0].lower(), prob)
+                                   for label, prob in fasttext_predict(self.model, text, self.TOP_K))
+                if not self.allowed or code in self.allowed
+            )
+            if not text.strip() or not ranked:
+                out.append(Detection(None, 0.0))
+            else:
+                out.append(Detection(ranked[0][0], ranked[0][1], ranked))
+        return out
+
+
+class LanguageIdFilter:
+    """Curation step: sets ``doc.language`` and ``doc.scores["language_id.confidence"]``."""
+
+    name = "language_id"
+
+    def __init__(self, cfg: LanguageIdConfig | None = None):
+        self.cfg = cfg or LanguageIdConfig()
+        self.identifier = LanguageIdentifier(self.cfg.lid)
+        self.keep = set(self.cfg.keep_languages)
+
+    def apply(self, doc: Document) -> Document | Drop:
+        found = self.identifier.detect(prose(doc.text))
+        doc.language = found.language
+        doc.scores["language_id.confidence"] = found.confidence
+        if found.language is None:
+            if self.cfg.min_confidence > 0 or self.keep:
+                return Drop("language_id.unknown", "no configured language fits the text")
+            return doc
+        if found.confidence < self.cfg.min_confidence:
+            return Drop("language_id.low_confidence",
+                        f"{found.language} at {found.confidence:.3f} < {self.cfg.min_confidence}")
+        if self.keep and found.language not in self.keep:
+            return Drop("language_id.unwanted_language", f"{found.language} not in {sorted(self.keep)}")
+        return doc
+
+
+def label_rows(rows: list[SFTRow], identifier: LanguageIdentifier, overwrite: bool = False) -> list[SFTRow]:
+    """Give every SFT row a ``language`` and ``scores["language_id.confidence"]``, from LID
+    of its user turns. A row that already declares a language keeps it (unless
+    ``overwrite``) and gets the confidence LID gives to that language, so a low value
+    flags a row whose declared language its text does not support."""
+    texts = [prose("\n".join(m.content for m in row.messages if m.role == "user")) for row in rows]
+    for row, found in zip(rows, identifier.detect_many(texts)):
+        if overwrite or row.language is None:
+            row.language = found.language
+            row.scores["language_id.confidence"] = found.confidence
+        else:
+            row.scores["language_id.confidence"] = found.confidence_of(row.language)
+    return rows
+
+
+class LanguageLabel:
+    """Judge form of ``label_rows`` for the SFT funnel (``[sft_funnel] funnel``): sets
+    ``row.language`` and gives one signal, ``confidence``, with the language as reason.
+    It never drops a row."""
+
+    def __init__(self, cfg: LanguageIdConfig | None = None, services=None, name: str = "language_id"):
+        self.cfg = cfg or LanguageIdConfig()
+        self.name = name
+        self.identifier = LanguageIdentifier(self.cfg.lid)
+
+    def score(self, rows: list[SFTRow]) -> list[list[Score]]:
+        label_rows(rows, self.identifier)
+        return [[Score(self.name, "confidence", row.scores["language_id.confidence"], f"language {row.language}")]
+                for row in rows]

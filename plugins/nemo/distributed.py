@@ -1,0 +1,140 @@
+"""The ``nemo`` backend's process layout: validation of tp/cp/pp/dp against the model and
+the schedule, the process group (gloo on CPU, nccl on GPU, chosen by the device), NeMo
+AutoModel's ``DistributedSetup`` (its FSDP2 device mesh over pp x dp x cp x tp), and the
+small collective helpers the training loop needs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+from herd.core.errors import ConfigError
+from herd.core.protocols import ParallelSizes, TrainJob
+from herd.plugins.llama.model import LlamaConfig
+from herd.plugins.nemo.config import RECOMPUTE, NemoTrainerConfig
+
+PP_SCHEDULES = ("1f1b", "gpipe")
+
+
+def validate_layout(job: TrainJob, model: LlamaConfig, cfg: NemoTrainerConfig, device: str) -> None:
+    """Refuse layouts the backend cannot run, naming the config key and the fix."""
+    p = job.parallel
+    for key in ("tp", "cp", "pp", "dp"):
+        if getattr(p, key) < 1:
+            raise ConfigError(f"[pretrain] {key}={getattr(p, key)}: parallel sizes must be at least 1")
+    if p.tp > 1 and (model.n_kv_heads % p.tp or model.n_heads % p.tp or model.ffn_dim % p.tp):
+        raise ConfigError(f"[pretrain] tp={p.tp} must divide n_heads ({model.n_heads}), n_kv_heads "
+                          f"({model.n_kv_heads}) and ffn_dim ({model.ffn_dim})")
+    if p.pp > model.n_layers:
+        raise ConfigError(f"[pretrain] pp={p.pp} exceeds the model's {model.n_layers} layers (one layer per stage at least)")
+    if p.pp > 1 and model.tie_embeddings:
+        raise ConfigError("[pretrain] pp > 1 needs untied input and output embeddings (the model ties them); "
+                          "use tp/dp for this model")
+    if p.cp > 1:
+        if device != "cuda":
+            raise ConfigError(f"[pretrain] cp={p.cp} needs CUDA: context parallelism shards attention with ring "
+                              "SDPA (flash / memory-efficient kernels), which has no CPU implementation; set cp=1")
+        for stage in job.stages:
+            for seq in [stage.seq_len] + [r[2] for r in stage.batch_ramp]:
+                if seq % (2 * p.cp):
+                    raise ConfigError(f"stage {stage.name}: sequence length {seq} is not divisible by 2 x cp = "
+                                      f"{2 * p.cp} (load-balanced context parallelism splits it into 2 x cp chunks)")
+    if cfg.recompute not in RECOMPUTE:
+        raise ConfigError(f"[trainers.nemo] recompute={cfg.recompute!r}; one of {', '.join(RECOMPUTE)}")
+    if cfg.pp_schedule not in PP_SCHEDULES:
+        raise ConfigError(f"[trainers.nemo] pp_schedule={cfg.pp_schedule!r}; one of {', '.join(PP_SCHEDULES)}")
+
+
+def pick_device(cfg: NemoTrainerConfig) -> str:
+    if cfg.device != "auto":
+        return cfg.device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class Layout:
+    """This process's place in the mesh (all zeros and ``None`` for one process)."""
+
+    setup: object | None  # nemo_automodel DistributedSetup
+    rank: int = 0
+    dp_rank: int = 0
+
+    @property
+    def mesh(self):
+        return None if self.setup is None else self.setup.mesh_context.device_mesh
+
+    def group(self, axis: str):
+        """The process group of mesh axis ``axis`` (``pp``, ``dp``, ``cp``, ``tp``) or ``None``."""
+        mesh = self.mesh
+        if mesh is None:
+            return None
+        try:
+            sub = mesh[axis]
+        except (KeyError, RuntimeError, ValueError):
+            return None
+        return sub.get_group() if sub.size() > 1 else None
+
+    def submesh(self, axis: str):
+        mesh = self.mesh
+        return None if mesh is None else mesh[axis]
+
+
+def start_process_group(device: str, timeout_minutes: int) -> None:
+    """Join the torchrun job's process group: nccl for CUDA, gloo otherwise."""
+    if dist.is_initialized():
+        return
+    if device == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if device == "cuda" else "gloo", timeout=timedelta(minutes=timeout_minutes))
+
+
+def build_layout(parallel: ParallelSizes, cfg: NemoTrainerConfig, device: str) -> Layout:
+    """NeMo AutoModel's ``DistributedSetup`` for ``parallel`` (FSDP2 over dp, DTensor TP,
+    context and pipeline axes), or an empty layout for one process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world != parallel.world_size:
+        raise ConfigError(f"[pretrain] tp*cp*pp*dp = {parallel.world_size} but {world} processes were started; "
+                          "launch with torchrun --nproc_per_node equal to that product")
+    if world == 1:
+        return Layout(setup=None)
+    from nemo_automodel.components.distributed.config import DistributedSetup
+    from nemo_automodel.components.distributed.mesh import ParallelismSizes
+
+    start_process_group(device, cfg.dist_timeout_minutes)
+    setup = DistributedSetup.build(
+        "fsdp2",
+        parallelism_sizes=ParallelismSizes(dp_size=parallel.dp, tp_size=parallel.tp, pp_size=parallel.pp,
+                                           cp_size=parallel.cp),
+        activation_checkpointing={"none": False, "selective": "selective", "full": True}[cfg.recompute],
+        pipeline_config=None,
+        world_size=world,
+        timeout_minutes=cfg.dist_timeout_minutes,
+    )
+    mesh = setup.mesh_context.device_mesh
+    dp_rank = mesh["dp"].get_local_rank() if parallel.dp > 1 else 0
+    return Layout(setup=setup, rank=dist.get_rank(), dp_rank=dp_rank)
+
+
+def all_reduce_sum(value: torch.Tensor, layout: Layout, axes: tuple[str, ...]) -> torch.Tensor:
+    for axis in axes:
+        group = layout.group(axis)
+        if group is not None:
+            dist.all_reduce(value, group=group)
+    return value
+
+
+def cp_shard(tensor: torch.Tensor, cp_mesh) -> torch.Tensor:
+    """This rank's part of a ``(batch, seq)`` tensor under load-balanced context parallelism:
+    the sequence is cut into 2 x cp chunks and rank r keeps chunks r and 2cp-1-r (NeMo
+    AutoModel's round-robin sharder, the layout torch's ring attention expects), so every
+    rank gets the same share of causal attention work."""
+    from nemo_automodel.components.distributed.context_parallel.sharder import shard_sequence_for_cp_round_robin
+
+    if tensor.shape[1] % (2 * cp_mesh.size()):
+        raise ConfigError(f"sequence length {tensor.shape[1]} is not divisible by 2 x cp = {2 * cp_mesh.size()}")
+    local, _, _ = shard_sequence_for_cp_round_robin(cp_mesh, tensor, seq_dim=1)
+    return local

@@ -1,0 +1,111 @@
+"""``[posttrain]``: the post-training loop's settings (RECIPE.md section 5).
+
+Defaults are the ``default`` profile (a small CPU model, 2 rounds); ``quick`` is the
+tests' end-to-end run (1 round, well under a minute on 2 cores); ``full`` carries the
+recipe's numbers (6 rounds, K = 10-30 samples, LR 1e-5, beta 0.1, NLL 0.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass
+class PosttrainConfig:
+    rounds: int = 2
+    seed: int = 0
+    # CPU threads for torch during the stage (0: leave torch's default). Tiny models run
+    # fastest on one thread, above all on a shared machine where spinning threads collide.
+    torch_threads: int = 1
+    max_len: int = 256  # tokens per training sequence; prompts this long are rejected
+
+    # Data. Capability synthesizers (empty: every registered one) and their per-round budget;
+    # human-written data files (JSONL or HF datasets on disk), used in every round.
+    synthesizers: list[str] = field(default_factory=list)
+    synth_budget: int = 192
+    sft_data: list[str] = field(default_factory=list)
+    preference_data: list[str] = field(default_factory=list)
+
+    # Rejection sampling: K samples per prompt from the latest policy.
+    generator: str = "local"  # generation backend for the policy's samples
+    samples_per_prompt: int = 6
+    rs_prompts: int = 64  # prompts per round
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_new_tokens: int = 12
+    system_prompts: dict[str, str] = field(default_factory=dict)  # capability -> system prompt
+    expert_generators: dict[str, str] = field(default_factory=dict)  # capability -> generator name
+    verifiers: list[str] = field(default_factory=list)  # judges of kind "verifier"; empty: all
+
+    # Reward model (Bradley-Terry, all rounds' preference data).
+    rm_lr: float = 1e-3
+    rm_epochs: int = 3
+    rm_batch_rows: int = 8
+    rm_seeds: list[int] = field(default_factory=lambda: [0])
+    rm_similarity: float = 0.9  # pairs at least this similar are dropped
+    rm_heldout_fraction: float = 0.2  # preference rows kept out of RM training to measure its accuracy
+
+    # SFT (assistant tokens only, packed).
+    sft_lr: float = 6e-3  # a tiny CPU model from scratch; the recipe's 1e-5 is the full profile's
+    sft_epochs: int = 12
+    sft_batch_sequences: int = 2
+    sft_seeds: list[int] = field(default_factory=lambda: [0, 1])
+    sft_lr_scales: list[float] = field(default_factory=lambda: [1.0])
+
+    # DPO (online: pairs from the newest policy's samples).
+    dpo_beta: float = 0.1
+    dpo_lr: float = 1e-4
+    dpo_nll_coef: float = 0.2
+    dpo_mask_special: bool = True
+    dpo_epochs: int = 2
+    dpo_batch_pairs: int = 8
+    dpo_seeds: list[int] = field(default_factory=lambda: [0, 1])
+    dpo_prompts: int = 48
+
+    # Evaluation each round: built-in tasks (greedy, exact match) and registered evaluators.
+    eval_prompts: int = 48
+    evaluators: list[str] = field(default_factory=list)  # empty: every registered evaluator
+    run_evaluators: bool = True
+
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
+        "quick": {
+            "rounds": 1,
+            "max_len": 128,
+            "synth_budget": 96,
+            "samples_per_prompt": 3,
+            "rs_prompts": 16,
+            "max_new_tokens": 6,
+            "rm_epochs": 2,
+            "sft_epochs": 16,
+            "sft_seeds": [0],
+            "dpo_seeds": [0, 1],
+            "dpo_prompts": 12,
+            "dpo_epochs": 1,
+            "eval_prompts": 24,
+            "run_evaluators": False,
+        },
+        "full": {
+            "rounds": 6,
+            "torch_threads": 0,
+            "max_len": 8192,
+            "synth_budget": 100000,
+            "samples_per_prompt": 20,
+            "rs_prompts": 50000,
+            "max_new_tokens": 2048,
+            "temperature": 0.9,
+            "rm_lr": 1e-5,
+            "rm_epochs": 1,
+            "rm_seeds": [0, 1, 2],
+            "sft_lr": 1e-5,
+            "sft_epochs": 2,
+            "sft_batch_sequences": 64,
+            "sft_seeds": [0, 1, 2],
+            "dpo_lr": 1e-5,
+            "dpo_epochs": 1,
+            "dpo_batch_pairs": 64,
+            "dpo_seeds": [0, 1, 2],
+            "dpo_prompts": 20000,
+            "eval_prompts": 1000,
+        },
+    }

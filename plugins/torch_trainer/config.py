@@ -1,0 +1,103 @@
+"""Config sections: ``[pretrain]`` (backend-neutral: model, tokenizer, stage schedule,
+parallel sizes) and ``[trainers.torch]`` (this backend's own knobs).
+
+Defaults are the ``default`` profile (a few minutes on a laptop CPU); ``quick`` is the
+test profile (well under a minute on 2 cores); ``full`` is RECIPE.md section 4's numbers
+for the 405B model on thousands of GPUs (the torch backend runs it only with tp/dp; the
+recipe's layout needs a pp/cp backend).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass
+class TorchTrainerConfig:
+    device: str = "auto"  # auto: cuda when available, else cpu
+    bf16: bool = True  # bf16 autocast where the device supports it (CUDA)
+    micro_batch_rows: int = 0  # sequences per forward pass; 0 = the whole local batch (no accumulation)
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-8
+    grad_clip: float = 1.0
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 2
+    average_every: int = 5  # anneal: snapshot for the Polyak average every N steps
+    eval_rows: int = 16  # short-context validation sequences
+    deterministic: bool = True
+    threads: int = 0  # torch intra-op threads; 0 = torch's default
+    tensorboard: bool = False
+    peak_tflops: float = 0.0  # 0: GPU table or measured CPU matmul rate
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        "quick": {"checkpoint_every": 20, "eval_rows": 8, "average_every": 3},
+        "full": {"checkpoint_every": 500, "average_every": 100, "eval_rows": 64},
+    }
+
+
+@dataclass
+class PretrainConfig:
+    trainer: str = "torch"
+    # model: a named size of herd.plugins.llama.model.SIZES; vocab follows the tokenizer
+    model_size: str = "tiny"
+    model_overrides: dict[str, int] = field(default_factory=dict)
+    # tokenizer: trained on the mix unless tokenizer_path names a tokenizer.json/tiktoken file
+    tokenizer_path: str = ""
+    vocab_size: int = 512
+    tokenizer_docs: int = 20000  # documents sampled to train it
+    val_fraction: float = 0.05
+    # initial pretraining (RECIPE.md 4.1), scaled down
+    seq_len: int = 64
+    batch_tokens: int = 1024
+    ramp_after_tokens: list[int] = field(default_factory=lambda: [60_000])
+    ramp_batch_tokens: list[int] = field(default_factory=lambda: [2048])
+    ramp_seq_len: list[int] = field(default_factory=lambda: [128])
+    initial_tokens: int = 400_000
+    warmup_steps: int = 20
+    lr_peak: float = 3e-3
+    lr_floor: float = 3e-4
+    # long-context extension (4.2): one stage per length; each trains long_context_tokens
+    # then continues until recovered + NIAH passes, at most long_context_max_tokens
+    long_context_lengths: list[int] = field(default_factory=lambda: [256, 512])
+    long_context_tokens: int = 40_000
+    long_context_max_tokens: int = 80_000
+    long_context_batch_tokens: int = 4096
+    recover_tolerance: float = 0.05
+    niah_threshold: float = 1.0
+    niah_trials: int = 8
+    niah_fraction: float = 0.3  # share of long-context documents that are NIAH-format
+    eval_every: int = 10
+    # annealing (4.3): LR linearly to 0 on up-sampled high-quality data, Polyak average
+    anneal_tokens: int = 40_000
+    anneal_upsample: int = 3
+    anneal_domains: list[str] = field(default_factory=lambda: ["code", "math", "reasoning"])
+    anneal_min_quality: float = 0.5  # metadata "quality" at or above it counts as high quality
+    # parallel layout (RECIPE.md section 3)
+    tp: int = 1
+    pp: int = 1
+    cp: int = 1
+    dp: int = 1
+
+    PROFILES: ClassVar[dict[str, dict]] = {
+        "quick": {
+            "vocab_size": 320, "tokenizer_docs": 2000, "seq_len": 32, "batch_tokens": 512,
+            "ramp_after_tokens": [8_000], "ramp_batch_tokens": [1024], "ramp_seq_len": [64],
+            "initial_tokens": 24_000, "warmup_steps": 5, "long_context_lengths": [96, 128],
+            "long_context_tokens": 4_000, "long_context_max_tokens": 8_000, "long_context_batch_tokens": 1024,
+            "niah_trials": 4, "eval_every": 4, "anneal_tokens": 5_000,
+        },
+        "full": {
+            "model_size": "405b", "vocab_size": 128256, "tokenizer_docs": 10_000_000, "val_fraction": 0.001,
+            "seq_len": 4096, "batch_tokens": 4 * 2**20,
+            "ramp_after_tokens": [252_000_000, 2_870_000_000_000],
+            "ramp_batch_tokens": [8 * 2**20, 16 * 2**20], "ramp_seq_len": [8192, 8192],
+            "initial_tokens": 15_600_000_000_000, "warmup_steps": 8000, "lr_peak": 8e-5, "lr_floor": 8e-7,
+            "long_context_lengths": [16384, 32768, 49152, 65536, 98304, 131072],
+            "long_context_tokens": 130_000_000_000, "long_context_max_tokens": 200_000_000_000,
+            "long_context_batch_tokens": 16 * 2**20, "niah_trials": 100, "eval_every": 200,
+            "anneal_tokens": 40_000_000, "tp": 8, "pp": 16, "dp": 128,
+        },
+    }

@@ -1,0 +1,201 @@
+"""The ``pretrain`` stage: mixed corpus -> tokenizer -> token shards -> three-stage
+pretraining (RECIPE.md section 4) -> final model, in herd and Hugging Face formats.
+
+Layout of the stage's folder::
+
+    tokenizer/tokenizer.json   trained on the mix (or copied from [pretrain] tokenizer_path)
+    tokens/{train,val,long,anneal}/   memory-mapped token shards
+    train/                     the trainer's run: metrics.jsonl, checkpoints/, final/
+    job.json                   the backend-neutral TrainJob (also what torchrun workers read)
+    final_model/               the final model as a Hugging Face Llama checkpoint, tokenizer included
+                               (what ``posttrain`` and ``evaluate`` read)
+
+The training data is the ``mix`` stage's output (``*.jsonl.gz``/``*.parquet`` records with
+``text``). The long-context data adds needle-in-a-haystack documents (``niah_fraction``);
+the annealing data repeats the high-quality documents (domains ``anneal_domains`` or a
+metadata ``*quality*`` score >= ``anneal_min_quality``) ``anneal_upsample`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from herd.core.errors import ConfigError, StageError
+from herd.core.pipeline import StageContext, StageResult
+from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
+from herd.plugins.torch_trainer.config import PretrainConfig
+
+
+def build_stages(cfg: PretrainConfig, tokens_dir: Path) -> list[TrainStage]:
+    """The stage schedule of ``[pretrain]`` in backend-neutral terms."""
+    if not (len(cfg.ramp_after_tokens) == len(cfg.ramp_batch_tokens) == len(cfg.ramp_seq_len)):
+        raise ConfigError("[pretrain] ramp_after_tokens, ramp_batch_tokens and ramp_seq_len must have equal lengths")
+    ramp = list(zip(cfg.ramp_after_tokens, cfg.ramp_batch_tokens, cfg.ramp_seq_len))
+    stages = [TrainStage("initial", "initial", cfg.initial_tokens, cfg.seq_len, cfg.lr_peak, cfg.lr_floor,
+                         batch_tokens=cfg.batch_tokens, batch_ramp=ramp, warmup_steps=cfg.warmup_steps)]
+    last_seq = max([cfg.seq_len] + cfg.ramp_seq_len)
+    for length in cfg.long_context_lengths:
+        if length <= last_seq:
+            raise ConfigError(f"[pretrain] long_context_lengths must grow beyond {last_seq}; got {length}")
+        last_seq = length
+        stages.append(TrainStage(
+            f"long_{length}", "long_context", cfg.long_context_tokens, length, cfg.lr_floor, cfg.lr_floor,
+            data=tokens_dir / "long", batch_tokens=max(cfg.long_context_batch_tokens, length),
+            extra={"max_tokens": cfg.long_context_max_tokens, "recover_tolerance": cfg.recover_tolerance,
+                   "niah_threshold": cfg.niah_threshold, "niah_trials": cfg.niah_trials,
+                   "eval_every": cfg.eval_every},
+        ))
+    if cfg.anneal_tokens > 0:
+        stages.append(TrainStage("anneal", "anneal", cfg.anneal_tokens, last_seq, cfg.lr_floor, 0.0,
+                                 data=tokens_dir / "anneal",
+                                 batch_tokens=max(cfg.long_context_batch_tokens, last_seq)))
+    return stages
+
+
+def is_high_quality(meta: dict, cfg: PretrainConfig) -> bool:
+    if meta.get("domain") in cfg.anneal_domains:
+        return True
+    scores = [v for k, v in meta.items() if "quality" in k and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return any(v >= cfg.anneal_min_quality for v in scores)
+
+
+def run_pretrain(ctx: StageContext) -> StageResult:
+    from herd.plugins.llama.packing import corpus_files, read_texts, write_token_shards
+    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.plugins.torch_trainer.niah import niah_documents
+
+    cfg: PretrainConfig = ctx.config.section("pretrain")
+    work = ctx.workdir
+    files = corpus_files(ctx.inputs["mix"])
+    notes: list[str] = []
+
+    def documents() -> Iterator[tuple[int, str, dict]]:
+        index = 0
+        for path in files:
+            for text, meta in read_texts(path):
+                if text.strip():
+                    yield index, text, meta
+                    index += 1
+
+    every = max(2, round(1 / cfg.val_fraction)) if cfg.val_fraction > 0 else 0
+
+    def is_val(i: int) -> bool:
+        return every > 0 and i % every == every - 1
+
+    tok_dir = work / "tokenizer"
+    if not (tok_dir / "tokenizer.json").is_file():
+        if cfg.tokenizer_path:
+            tok = Tokenizer.load(cfg.tokenizer_path)
+        else:
+            sample = (t for i, t, _ in documents() if i < cfg.tokenizer_docs and not is_val(i))
+            tok = Tokenizer.train(sample, cfg.vocab_size)
+        tok.save(tok_dir)
+    tok = Tokenizer.load(tok_dir)
+
+    tokens = work / "tokens"
+    counts: dict[str, int] = {}
+
+    def shard(name: str, texts) -> None:
+        out = tokens / name
+        if not (out / "tokens.json").is_file():
+            tmp = tokens / f".{name}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            write_token_shards(texts, tok, tmp)
+            os.replace(tmp, out)
+        meta = json.loads((out / "tokens.json").read_text())
+        counts[f"{name}_tokens"], counts[f"{name}_documents"] = meta["tokens"], meta["docs"]
+
+    shard("train", (t for i, t, _ in documents() if not is_val(i)))
+    shard("val", (t for i, t, _ in documents() if is_val(i)) if every else (t for i, t, _ in documents() if i < 8))
+    if cfg.long_context_lengths:
+        lengths = sorted(cfg.long_context_lengths)
+        n_niah = max(1, int(counts["train_documents"] * cfg.niah_fraction))
+        per_len = max(1, n_niah // len(lengths))
+        niah = [d for j, n in enumerate(lengths) for d in niah_documents(per_len, n // 4, n // 2, tok, ctx.config.run.seed + j)]
+        rng = random.Random(ctx.config.run.seed)
+
+        def long_texts():
+            mixed = [t for i, t, _ in documents() if not is_val(i)] + niah
+            rng.shuffle(mixed)
+            yield from mixed
+
+        shard("long", long_texts())
+    if cfg.anneal_tokens > 0:
+        high = sum(1 for i, _, m in documents() if not is_val(i) and is_high_quality(m, cfg))
+        if high == 0:
+            notes.append("anneal: no document is marked high quality (domain or *quality* score); "
+                         "annealing on the whole mix")
+
+        def anneal_texts():
+            for i, text, meta in documents():
+                if is_val(i):
+                    continue
+                good = high == 0 or is_high_quality(meta, cfg)
+                for _ in range(cfg.anneal_upsample if good else 1):
+                    yield text
+
+        shard("anneal", anneal_texts())
+        counts["anneal_high_quality_documents"] = high
+
+    parallel = ParallelSizes(tp=cfg.tp, cp=cfg.cp, pp=cfg.pp, dp=cfg.dp)
+    model = {"size": cfg.model_size, **cfg.model_overrides, "vocab_size": tok.vocab_size}
+    job = TrainJob(model=model, stages=build_stages(cfg, tokens), parallel=parallel, output_dir=work / "train",
+                   data_dir=tokens / "train", seed=ctx.config.run.seed, eval_dir=tokens / "val", tokenizer=tok_dir,
+                   resume=ctx.resuming and (work / "train" / "checkpoints").is_dir())
+    trainer_cfg = ctx.config.component("trainers", cfg.trainer)
+    if parallel.world_size > 1 and "WORLD_SIZE" not in os.environ and cfg.trainer == "torch":
+        result = _torchrun(job, trainer_cfg, work, ctx)
+    else:
+        result = ctx.build("trainers", cfg.trainer).train(job)
+    from herd.plugins.llama.hf_io import export_hf
+
+    final = export_hf(Path(result.checkpoint), work / "final_model")
+    if not (final / "tokenizer.json").is_file():
+        tok.save(final)
+    for stage in job.stages:
+        status = _stage_status(work / "train" / "metrics.jsonl", stage.name)
+        if status:
+            notes.append(f"{stage.name}: {status}")
+    counts.update({"steps": int(result.metrics.get("steps", 0)), "trained_tokens": int(result.metrics.get("tokens", 0))})
+    return StageResult(counts=counts, metrics={k: v for k, v in result.metrics.items() if k not in ("steps", "tokens")},
+                       notes=notes)
+
+
+def _stage_status(metrics: Path, stage: str) -> str:
+    last = None
+    for line in metrics.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("event") == "long_context_check" and record.get("stage") == stage:
+            last = record
+    if last is None:
+        return ""
+    return (f"{last['status']} after {last['tokens']} tokens (short-context loss {last['short_eval_loss']:.3f} vs "
+            f"{last['short_baseline']:.3f}; NIAH {last['niah_accuracy']:.2f} at {last['seq_len']} tokens)")
+
+
+def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
+    """Run the job on ``tp * dp`` local processes with torchrun (gloo on CPU)."""
+    from dataclasses import asdict
+
+    from herd.core.protocols import TrainResult
+    from herd.plugins.torch_trainer.trainer import job_to_dict
+
+    spec = work / "job.json"
+    spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": asdict(trainer_cfg) if trainer_cfg else {}},
+                               indent=2))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc_per_node={job.parallel.world_size}", "-m", "herd.plugins.torch_trainer.launch", str(spec)]
+    ctx.log.info("pretrain: %s", " ".join(cmd))
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StageError(f"pretrain: torchrun exited with {done.returncode}: {done.stderr[-2000:]}")
+    result = json.loads((job.output_dir / "result.json").read_text())
+    return TrainResult(checkpoint=Path(result["checkpoint"]), metrics=result["metrics"])
+

@@ -1,0 +1,88 @@
+import pytest
+
+from herd.core.errors import ConfigError
+from herd.core.records import Document, Drop
+from herd.plugins.curation_steps.configs import AdultKeywordsConfig, DirtyWordsConfig, PIIConfig, URLBlocklistConfig
+from herd.plugins.curation_steps.pii import PII, iban_valid, luhn_valid
+from herd.plugins.curation_steps.safety import AdultKeywords, DirtyWords, URLBlocklist
+
+LETTER = (
+    "Hi Anna, thanks for the invoice. You can reach me at jan.kowalski@example.org or on "
+    "+44 20 7946 0958 (office) or (212) 555-0199. The server is at 192.168.10.24 and the new one "
+    "at 2001:db8::8a2e:370:7334. Please charge card 4539 1488 0343 6467 and send the refund to "
+    "IBAN GB82 WEST 1234 5698 7654 32. Order 2024-000123456 shipped at 10:30:15 on 2024-05-01."
+)
+
+
+def test_luhn():
+    assert luhn_valid("4539 1488 0343 6467")
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4539 1488 0343 6468")
+    assert not luhn_valid("1234")
+
+
+def test_iban():
+    assert iban_valid("GB82 WEST 1234 5698 7654 32")
+    assert iban_valid("DE89370400440532013000")
+    assert not iban_valid("GB82 WEST 1234 5698 7654 33")
+
+
+def test_redaction_replaces_every_identifier_and_nothing_else():
+    doc = PII().apply(Document(id="l", text=LETTER))
+    assert doc.metadata["pii"] == {"email": 1, "phone": 2, "ipv4": 1, "ipv6": 1, "card": 1, "iban": 1}
+    for secret in ("jan.kowalski", "7946", "555-0199", "192.168", "2001:db8", "4539", "GB82"):
+        assert secret not in doc.text
+    # dates, times and order numbers stay
+    assert "2024-000123456" in doc.text and "10:30:15" in doc.text and "2024-05-01" in doc.text
+
+
+def test_card_that_fails_luhn_is_kept():
+    doc = PII().apply(Document(id="x", text="Reference number 4539 1488 0343 6468 is not a card."))
+    assert "4539 1488 0343 6468" in doc.text
+
+
+def test_drop_mode():
+    result = PII(PIIConfig(mode="drop", kinds=["email"])).apply(Document(id="x", text=LETTER))
+    assert isinstance(result, Drop) and result.reason == "pii.email"
+    with pytest.raises(ConfigError):
+        PII(PIIConfig(mode="mask"))
+
+
+def test_url_blocklist(tmp_path):
+    step = URLBlocklist()
+    assert step.apply(Document(id="a", text="x", url="https://www.pornhub.com/view")).reason == "url_blocklist.domain"
+    assert step.apply(Document(id="b", text="x", url="https://sub.adult-example.test/")).reason == "url_blocklist.domain"
+    assert step.apply(Document(id="c", text="x", url="https://notpornhub.com.example.org/")).id == "c"
+    custom = tmp_path / "list.txt"
+    custom.write_text("# mine\nexample.org\n")
+    replaced = URLBlocklist(URLBlocklistConfig(path=str(custom)))
+    assert isinstance(replaced.apply(Document(id="d", text="x", url="http://news.example.org/a")), Drop)
+    assert replaced.apply(Document(id="e", text="x", url="https://www.pornhub.com/")).id == "e"
+    with pytest.raises(ConfigError, match="missing.txt"):
+        URLBlocklist(URLBlocklistConfig(path=str(tmp_path / "missing.txt")))
+
+
+def test_adult_keywords(paragraphs):
+    step = AdultKeywords()
+    assert step.apply(Document(id="u", text=paragraphs[0], url="http://x.com/free-porn-videos")).reason == "adult_keywords.url"
+    assert step.apply(Document(id="ok", text=paragraphs[0], url="http://www.sussex.ac.uk/essex")).id == "ok"
+    spam = paragraphs[1] + " Watch live sex cams, hardcore sex and xxx videos now, hot milf pics."
+    assert step.apply(Document(id="t", text=spam)).reason == "adult_keywords.text"
+    news = paragraphs[0] + " The court heard a case about online pornography regulation."
+    assert step.apply(Document(id="n", text=news)).id == "n"
+    assert isinstance(AdultKeywords(AdultKeywordsConfig(min_text_matches=1)).apply(Document(id="n", text=news)), Drop)
+
+
+def test_dirty_words_ratio_and_languages(paragraphs, tmp_path):
+    step = DirtyWords()
+    clean = step.apply(Document(id="c", text=paragraphs[4]))
+    assert clean.scores["dirty_words.ratio"] == 0
+    dirty = paragraphs[5] + " fuck this shit, what a bitch of a game, fucking hell, shit again"
+    assert step.apply(Document(id="d", text=dirty)).reason == "dirty_words.ratio"
+    german = "Du Arschloch, du Wichser, du Schlampe, ficken ficken " + "und das Wetter ist schön " * 5
+    assert step.apply(Document(id="g", text=german, language="de")).reason == "dirty_words.ratio"
+    assert not isinstance(step.apply(Document(id="g2", text=german, language="fr")), Drop)
+    custom = tmp_path / "en.txt"
+    custom.write_text("bicycle\ncouncil\n")
+    replaced = DirtyWords(DirtyWordsConfig(lists={"en": str(custom)}, min_count=2, max_ratio=0.01))
+    assert replaced.apply(Document(id="r", text=paragraphs[0])).reason == "dirty_words.ratio"

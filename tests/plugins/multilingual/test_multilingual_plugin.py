@@ -1,0 +1,40 @@
+"""The plugin loads through registry.toml, registers its components and config, and its
+curation steps build from the config."""
+
+import logging
+
+from herd.core.config import load_config
+from herd.core.pipeline import StageContext
+from herd.core.plugins import load_plugins
+from herd.core.records import Document
+
+REGISTRY = """
+[plugins.judges]
+module = "herd.plugins.judges"
+always = true
+
+[plugins.multilingual]
+module = "herd.plugins.multilingual"
+always = false
+"""
+
+
+def test_enabled_only_when_requested_and_registers_everything(tmp_path):
+    registry = tmp_path / "registry.toml"
+    registry.write_text(REGISTRY)
+    assert "multilingual" not in load_plugins(registry_path=registry, entry_points=False).active
+    loaded = load_plugins(["multilingual"], registry_path=registry, entry_points=False)
+    names = {(c.family, c.name): c.options for c in loaded.registry.of_plugin("multilingual")}
+    assert names[("filters", "language_id")]["default"] is True
+    assert ("dedupers", "language_dedup") in names
+    assert names[("judges", "language_match")]["kind"] == "verifier"
+    assert names[("synthesizers", "multilingual_prompts")]["capability"] == "multilingual"
+    assert ("evaluators", "multilingual") in names
+    config = load_config(loaded.registry, profile="quick", overrides=[
+        "filters.language_id.keep_languages=[\"de\"]", "filters.script_heuristics.min_words=5"])
+    assert config.section("multilingual").pretrain_mix_target == 0.08
+    ctx = StageContext("curate", config, tmp_path, {}, loaded.registry, loaded.active,
+                       logging.getLogger("test"), False, tmp_path, "quick")
+    step = ctx.build("filters", "language_id")
+    assert step.apply(Document("1", text="Das ist ein ganz normaler deutscher Satz.")).language == "de"
+    assert ctx.build("filters", "script_heuristics").cfg.min_words == 5

@@ -1,0 +1,253 @@
+"""NeMo-Run job generation, checked on the jobs NeMo-Run itself renders (dry-run)."""
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from herd.core.app import App
+from herd.core.errors import ConfigError, PluginError
+from herd.core.hookspecs import hookimpl
+from herd.core.plugins import REGISTRY_PATH
+
+pytest.importorskip("nemo_run")
+
+from herd.plugins.nemo.launch import build_nemo_job, megatron_bridge_overrides, TrainSpec  # noqa: E402
+
+IMAGE = "nvcr.io/nvidia/nemo:25.09"
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: lab, user: {token: not-a-secret}}]
+contexts: [{name: lab, context: {cluster: lab, user: lab}}]
+current-context: lab
+"""
+
+
+class PretrainSection:
+    """Declares [pretrain] when the torch_trainer plugin (its owner) is not registered."""
+
+    @hookimpl
+    def herd_register_config_sections(self, register):
+        from herd.plugins.torch_trainer.config import PretrainConfig
+
+        register("pretrain", PretrainConfig)
+
+
+def pretrain_owner() -> str | None:
+    """The registered plugin that declares [pretrain] (the torch backend), if any."""
+    entries = tomllib.loads(REGISTRY_PATH.read_text())["plugins"]
+    return next((name for name, e in entries.items() if e.get("config_section") == "pretrain"), None)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Path:
+    """Only the plugins these tests need: nemo, and the owner of [pretrain] when registered."""
+    entries = tomllib.loads(REGISTRY_PATH.read_text())["plugins"]
+    path = tmp_path_factory.mktemp("registry") / "registry.toml"
+    lines = []
+    for name in ("nemo", pretrain_owner()):
+        if name in entries:
+            lines += [f"[plugins.{name}]", f"module = {json.dumps(entries[name]['module'])}",
+                      f"config_section = {json.dumps(entries[name].get('config_section', ''))}",
+                      "always = true", ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def make_app(registry: Path, *overrides: str, profile: str = "full") -> App:
+    entries = tomllib.loads(registry.read_text()).get("plugins", {})
+    owns_pretrain = any(e.get("config_section") == "pretrain" for e in entries.values())
+    extra = {} if owns_pretrain else {"pretrain_section": PretrainSection()}
+    return App.create(profile=profile, registry_path=registry, entry_points=False, extra_plugins=extra,
+                      overrides=[f"nemo.container_image={IMAGE}", *overrides])
+
+
+@pytest.fixture(scope="module")
+def full_app(registry):
+    # The recipe's 8K layout on 1,024 GPUs: TP 8, PP 16, DP 8.
+    return make_app(registry, "pretrain.dp=8", "nemo.slurm_account=llm", "nemo.slurm_partition=h100",
+                    "nemo.env={NCCL_IB_HCA = \"mlx5\"}")
+
+
+def test_slurm_job_has_nodes_gpus_image_env_and_command(full_app, tmp_path):
+    job = build_nemo_job(full_app.config, "slurm", dry_run=True, run_dir=tmp_path)
+    assert (job.nodes, job.gpus_per_node, job.world_size) == (128, 8, 1024)
+    assert job.parallel == {"tp": 8, "cp": 1, "pp": 16, "dp": 8}
+    script = job.rendered
+    assert "#SBATCH --nodes=128" in script and "#SBATCH --gpus-per-node=8" in script
+    assert "#SBATCH --account=llm" in script and "#SBATCH --partition=h100" in script
+    assert f"--container-image {IMAGE}" in script
+    assert f"--container-mounts {tmp_path}:{tmp_path}" in script
+    assert "torchrun" in script and "--nnodes 128 --nproc-per-node 8" in script
+    assert f"/opt/herd/cli.py run --stages pretrain --config {tmp_path}/nemo_job/herd.toml" in script
+    assert "export NCCL_IB_HCA=mlx5" in script and "export TORCH_NCCL_ASYNC_ERROR_HANDLING=1" in script
+    # the config the ranks read is the resolved herd config
+    written = tomllib.loads((tmp_path / "nemo_job" / "herd.toml").read_text())
+    assert written["pretrain"]["pp"] == 16 and written["pretrain"]["model_size"] == "405b"
+
+
+def test_docker_job_single_host(registry, tmp_path):
+    app = make_app(registry, "pretrain.tp=4", "pretrain.pp=2", "pretrain.dp=1", "pretrain.model_size=8b")
+    job = build_nemo_job(app.config, "docker", dry_run=True, run_dir=tmp_path)
+    assert (job.nodes, job.gpus_per_node, job.processes_per_node) == (1, 8, 8)
+    [container] = yaml.safe_load(job.rendered)["docker"]
+    assert container["image"] == IMAGE and container["gpus"] == 8 and container["ipc_mode"] == "host"
+    # one process on one host: herd's pretrain stage starts torchrun over the 8 ranks
+    assert container["command"].startswith("python /opt/herd/cli.py run --stages pretrain")
+    assert f"{tmp_path}:{tmp_path}" in container["volumes"]
+    assert container["env"]["HERD_ENGINE"] == "automodel"
+
+
+def test_docker_refuses_multi_node_layouts(full_app, tmp_path):
+    with pytest.raises(ConfigError, match="docker executor runs on one host"):
+        build_nemo_job(full_app.config, "docker", dry_run=True, run_dir=tmp_path)
+
+
+def test_local_job_runs_the_pretrain_stage(registry, tmp_path):
+    app = make_app(registry, "pretrain.dp=2", profile="quick")
+    job = build_nemo_job(app.config, "local", dry_run=True, run_dir=tmp_path)
+    assert (job.nodes, job.gpus_per_node, job.processes_per_node, job.world_size) == (1, 0, 2, 2)
+    assert job.env["OMP_NUM_THREADS"] == "1"
+    cli = str(Path(__file__).resolve().parents[3] / "cli.py")
+    assert job.command == ["python", cli, "run", "--stages", "pretrain", "--config",
+                           str(tmp_path / "nemo_job" / "herd.toml"), "--run-dir", str(tmp_path), "--resume"]
+    assert cli in job.rendered and "'--resume'" in job.rendered
+
+
+K8S_SCRIPT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from test_nemo_launch import KUBECONFIG, make_app
+from herd.plugins.nemo.launch import build_nemo_job
+app = make_app(Path({registry!r}), "pretrain.dp=8")
+try:  # no kubeconfig yet
+    build_nemo_job(app.config, "k8s", dry_run=True, run_dir=Path({run_dir!r}))
+except Exception as exc:
+    print(f"ERROR {{type(exc).__name__}}: {{exc}}")
+Path({kubeconfig!r}).write_text(KUBECONFIG)
+print("---")
+print(build_nemo_job(app.config, "k8s", dry_run=True, run_dir=Path({run_dir!r})).rendered)
+"""
+
+
+@pytest.mark.slow
+def test_k8s_job_is_a_kubeflow_trainjob_and_needs_a_kubeconfig(registry, tmp_path):
+    # A fresh process: the kubernetes client reads KUBECONFIG when it is imported.
+    kubeconfig = tmp_path / "kubeconfig"
+    script = K8S_SCRIPT.format(here=str(Path(__file__).parent), registry=str(registry),
+                               run_dir=str(tmp_path / "run"), kubeconfig=str(kubeconfig))
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    missing, rendered = out.stdout.split("---\n", 1)
+    assert missing.startswith("ERROR ConfigError") and "needs a kubeconfig" in missing
+    manifest = yaml.safe_load(rendered)
+    assert manifest["kind"] == "TrainJob"
+    trainer = manifest["spec"]["trainer"]
+    assert trainer["numNodes"] == 128 and trainer["numProcPerNode"] == 8 and trainer["image"] == IMAGE
+    assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == "8"
+    assert {"name": "HERD_ENGINE", "value": "automodel"} in trainer["env"]
+    assert "/opt/herd/cli.py" in trainer["command"]
+
+
+def test_skypilot_without_skypilot_names_the_package(full_app, tmp_path):
+    pytest.importorskip("nemo_run")
+    import importlib.util
+
+    if importlib.util.find_spec("sky") is not None:
+        pytest.skip("SkyPilot is installed here")
+    with pytest.raises(PluginError, match="nemo_run\\[skypilot\\]"):
+        build_nemo_job(full_app.config, "skypilot", dry_run=True, run_dir=tmp_path)
+
+
+def test_megatron_bridge_override_matches_the_herd_config(full_app, tmp_path):
+    job = build_nemo_job(full_app.config, "slurm", dry_run=True, run_dir=tmp_path, engine="megatron-bridge")
+    override = yaml.safe_load((tmp_path / "nemo_job" / "megatron_bridge_override.yaml").read_text())
+    pre = full_app.config.section("pretrain")
+    assert override["model"]["tensor_model_parallel_size"] == 8
+    assert override["model"]["pipeline_model_parallel_size"] == 16
+    assert override["model"]["context_parallel_size"] == 1
+    assert override["model"]["sequence_parallel"] is True
+    assert override["model"]["seq_length"] == override["dataset"]["sequence_length"] == 8192
+    assert override["train"]["global_batch_size"] == 16 * 2**20 // 8192  # 16M tokens, RECIPE.md 4.1
+    assert override["train"]["train_iters"] == pre.initial_tokens // (16 * 2**20)
+    assert override["optimizer"] == {"lr": 8e-5, "min_lr": 8e-7}
+    assert override["scheduler"]["lr_warmup_iters"] == 8000
+    assert override["scheduler"]["lr_decay_style"] == "cosine"
+    assert override["checkpoint"]["save"] == str(tmp_path / "checkpoints")
+    # the container job runs Megatron-Bridge's recipe runner with the same values
+    assert "run_recipe.py --recipe llama31_405b_pretrain_config" in job.rendered
+    assert "model.pipeline_model_parallel_size=16" in job.rendered
+    assert "train.global_batch_size=2048" in job.rendered
+    assert "export CUDA_DEVICE_MAX_CONNECTIONS=1" in job.rendered
+
+
+def test_megatron_bridge_refuses_sizes_without_a_recipe_and_local(registry, tmp_path):
+    app = make_app(registry, "pretrain.model_size=tiny", "pretrain.dp=8")
+    with pytest.raises(ConfigError, match="no Megatron-Bridge Llama 3 recipe"):
+        megatron_bridge_overrides(TrainSpec.from_config(app.config), app.config.section("nemo"), "/ckpt")
+    with pytest.raises(ConfigError, match="NVIDIA's container"):
+        build_nemo_job(app.config, "local", dry_run=True, run_dir=tmp_path, engine="megatron-bridge")
+
+
+def test_layout_errors_name_the_key(registry, tmp_path):
+    app = make_app(registry, "pretrain.tp=4", "pretrain.pp=3", "pretrain.dp=1")
+    with pytest.raises(ConfigError, match="whole number of 8-GPU servers"):
+        build_nemo_job(app.config, "slurm", dry_run=True, run_dir=tmp_path)
+    with pytest.raises(ConfigError, match="does not divide over dp=3"):
+        TrainSpec.from_config(make_app(registry, "pretrain.dp=3").config)
+    app = make_app(registry, "pretrain.tp=16", "pretrain.pp=1", "pretrain.dp=1")
+    with pytest.raises(ConfigError, match="tensor parallelism must stay inside a server"):
+        build_nemo_job(app.config, "slurm", dry_run=True, run_dir=tmp_path)
+    app = make_app(registry, "pretrain.dp=8", "nemo.container_image=")
+    with pytest.raises(ConfigError, match="set nemo.container_image"):
+        build_nemo_job(app.config, "slurm", dry_run=True, run_dir=tmp_path)
+    app = make_app(registry, "pretrain.dp=8")
+    with pytest.raises(ConfigError, match="set nemo.slurm_account"):
+        build_nemo_job(app.config, "slurm", dry_run=True, run_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_nemo_job_command_dry_run_json(tmp_path):
+    if pretrain_owner() is None:
+        pytest.skip("the CLI needs the plugin that owns [pretrain] (the torch backend) in registry.toml")
+    repo = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, str(repo / "cli.py"), "nemo-job", "--profile", "full", "--executor", "slurm",
+         "--dry-run", "--json", "--run-dir", str(tmp_path), "--set", f"nemo.container_image={IMAGE}",
+         "--set", "pretrain.dp=8", "--set", "nemo.slurm_account=llm"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    job = json.loads(out.stdout)
+    assert (job["nodes"], job["gpus_per_node"], job["world_size"]) == (128, 8, 1024)
+    assert "#SBATCH --nodes=128" in job["rendered"] and job["container_image"] == IMAGE
+
+
+@pytest.mark.slow
+def test_local_job_trains_for_real_on_two_ranks(tmp_path):
+    """curate + mix with the quick profile, then a real NeMo-Run local job: herd's pretrain
+    stage on 2 CPU ranks (gloo) through torchrun."""
+    if pretrain_owner() is None:
+        pytest.skip("needs the plugin that owns [pretrain] (the torch backend) in registry.toml")
+    repo = Path(__file__).resolve().parents[3]
+    run_dir = tmp_path / "run"
+    cli = [sys.executable, str(repo / "cli.py")]
+    prep = subprocess.run(cli + ["run", "--profile", "quick", "--stages", "curate,mix", "--run-dir", str(run_dir)],
+                          capture_output=True, text=True, timeout=900, cwd=repo)
+    assert prep.returncode == 0, prep.stderr[-3000:]
+    job = subprocess.run(cli + ["nemo-job", "--profile", "quick", "--executor", "local", "--run-dir", str(run_dir),
+                                "--set", "pretrain.dp=2"], capture_output=True, text=True, timeout=900, cwd=repo)
+    assert job.returncode == 0, (job.stdout + job.stderr)[-3000:]
+    assert "SUCCEEDED" in job.stdout + job.stderr
+    manifest = json.loads((run_dir / "pretrain" / "manifest.json").read_text())
+    assert manifest["counts"]["train_tokens"] > 0
+    assert json.loads((run_dir / "pretrain" / "job.json").read_text())["job"]["parallel"]["dp"] == 2

@@ -1,0 +1,118 @@
+"""The posttrain stage end to end (quick profile) on a tiny model, through the plugin
+system: registry.toml entries of the llama and posttrain plugins, the stage context."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from herd.core.app import App
+from herd.core.pipeline import StageContext
+
+
+def _registry_file(tmp_path: Path) -> Path:
+    """Only the plugins this stage needs, taken from the real registry.toml."""
+    import tomllib
+
+    from herd.core.plugins import REGISTRY_PATH
+
+    data = tomllib.loads(Path(REGISTRY_PATH).read_text())["plugins"]
+    lines = []
+    for name in ("llama", "posttrain"):
+        lines.append(f"[plugins.{name}]")
+        for key, value in data[name].items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    path = tmp_path / "registry.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _context(tmp_path: Path, pretrain: Path, overrides=(), resuming=False, workdir=None) -> StageContext:
+    app = App.create(profile="quick", registry_path=_registry_file(tmp_path), entry_points=False,
+                     overrides=list(overrides))
+    workdir = workdir or tmp_path / "posttrain.partial"
+    workdir.mkdir(exist_ok=True)
+    return StageContext(
+        name="posttrain", config=app.config, workdir=workdir, inputs={"pretrain": pretrain},
+        registry=app.registry, plugins=list(app.plugins.active), log=logging.getLogger("test.posttrain"),
+        resuming=resuming, run_dir=tmp_path, profile="quick",
+    )
+
+
+@pytest.fixture(scope="module")
+def stage_run(tmp_path_factory, model_dir):
+    from herd.plugins.posttrain.loop import run_posttrain
+
+    tmp = tmp_path_factory.mktemp("stage")
+    pretrain = tmp / "pretrain"
+    shutil.copytree(model_dir, pretrain / "final_model")
+    ctx = _context(tmp, pretrain)
+    result = run_posttrain(ctx)
+    return ctx, result
+
+
+def test_quick_round_writes_every_artifact(stage_run):
+    ctx, result = stage_run
+    work = ctx.workdir
+    for path in ("round_0/eval.json", "round_1/summary.json", "rounds.json", "round_1/model/config.json",
+                 "round_1/reward_model/config.json", "round_1/data/sft_mix.jsonl", "round_1/data/drops.jsonl",
+                 "final_model/model.safetensors", "final_model/tokenizer.json", "summary.json"):
+        assert (work / path).is_file(), path
+    summary = json.loads((work / "round_1/summary.json").read_text())
+    counts = summary["counts"]
+    assert counts["synthetic_sft"] == 96 and counts["sft_rows"] == counts["synthetic_sft"] + counts["rejection_sampled"]
+    assert summary["sft_mix"]["by_capability"]["general"] == counts["sft_rows"]
+    assert set(summary["sft_mix"]["by_category"]) >= {"general/add", "general/copy"}
+    assert summary["reward_model"]["accuracy"][0] > 0.5  # learned right over wrong answers
+    assert summary["sft"]["loss_last"][0] < summary["sft"]["loss_first"][0]
+    # Every dropped row has a reason and is counted.
+    drops = [json.loads(x) for x in (work / "round_1/data/drops.jsonl").read_text().splitlines()]
+    assert len(drops) == counts["dropped"] == sum(summary["drops"].values())
+    assert all(d["reason"] for d in drops)
+    assert result.counts["rounds"] == 1
+    # The RM is measured on preference rows it never trained on, and round 0 is its untrained head.
+    assert summary["reward_model"]["heldout_pairs"] > 0
+    table = json.loads((work / "rounds.json").read_text())
+    assert [r["round"] for r in table] == [0, 1]
+    assert all(0.0 <= r["metrics"]["reward_model.heldout_accuracy"] <= 1.0 for r in table)
+
+
+def test_tiny_model_measurably_improves_over_round_0(stage_run):
+    ctx, result = stage_run
+    before = result.metrics["round_0.general.accuracy"]
+    after = result.metrics["round_1.general.accuracy"]
+    assert after >= before + 0.1, (before, after)
+
+
+def test_resume_skips_completed_rounds(stage_run, tmp_path):
+    from herd.plugins.posttrain.loop import run_posttrain
+
+    ctx, first = stage_run
+    copy = tmp_path / "resumed"
+    shutil.copytree(ctx.workdir, copy)
+    stamp = (copy / "round_1/model/model.safetensors").stat().st_mtime_ns
+    again = run_posttrain(_context(tmp_path, ctx.inputs["pretrain"], resuming=True, workdir=copy))
+    assert (copy / "round_1/model/model.safetensors").stat().st_mtime_ns == stamp
+    assert again.metrics["round_1.general.accuracy"] == first.metrics["round_1.general.accuracy"]
+
+
+def test_missing_pretrain_model_is_a_clear_error(tmp_path):
+    from herd.core.errors import StageError
+    from herd.plugins.posttrain.loop import run_posttrain
+
+    (tmp_path / "pretrain").mkdir()
+    with pytest.raises(StageError, match="no Hugging Face-format model"):
+        run_posttrain(_context(tmp_path, tmp_path / "pretrain"))
+
+
+def test_empty_variant_list_is_a_config_error(tmp_path, model_dir):
+    from herd.core.errors import ConfigError
+    from herd.plugins.posttrain.loop import run_posttrain
+
+    shutil.copytree(model_dir, tmp_path / "pretrain" / "final_model")
+    with pytest.raises(ConfigError, match=r"\[posttrain\] sft_seeds is empty"):
+        run_posttrain(_context(tmp_path, tmp_path / "pretrain", overrides=["posttrain.sft_seeds=[]"]))
