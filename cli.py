@@ -56,7 +56,7 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     _common(run)
     _config_options(run)
     run.add_argument("--run-dir", type=Path, help="run directory (default runs/<run.name>)")
-    run.add_argument("--stages", default="", help=f"comma-separated subset of: {','.join(STAGES)}")
+    run.add_argument("--stages", default="", help=f"comma-separated subset of: {','.join(STAGES)} and stages plugins add (see `stages`)")
     run.add_argument("--resume", action="store_true", help="continue interrupted stages")
 
     plugins = sub.add_parser("plugins", help="list built-in and installed plugins")
@@ -214,25 +214,30 @@ def plugin_table(discovered: LoadedPlugins) -> str:
 
 def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:
     app = _app(args, log)
-    for stage in STAGES:
+    from herd.core.pipeline import stage_order
+
+    for stage in stage_order(app.registry.components["stages"]):
         impl = app.registry.components["stages"].get(stage)
         if impl is None:
             print(f"{stage:<10} (no plugin: will be skipped)")
             continue
-        reads = ", ".join(impl.options.get("reads", ())) or "-"
-        print(f"{stage:<10} plugin {impl.plugin:<14} reads {reads:<12} {impl.description}")
+        reads = list(impl.options.get("reads", ())) + [f"{o}?" for o in impl.options.get("optional_reads", ())]
+        print(f"{stage:<12} plugin {impl.plugin:<14} reads {', '.join(reads) or '-':<22} {impl.description}")
+    print("(name? = read when present; * = every earlier stage)")
     return 0
 
 
 def cmd_inspect(args: argparse.Namespace, log, _discovered) -> int:
     from herd.core.errors import InputError
-    from herd.core.rundir import RunDir
+    from herd.core.rundir import MANIFEST, RunDir
 
     run_dir = RunDir(args.run_dir)
     if not run_dir.root.is_dir():
         raise InputError(f"{args.run_dir} is not a run directory")
     report: dict[str, Any] = {}
-    for stage in STAGES:
+    found = [p.parent.name for p in sorted(run_dir.root.glob(f"*/{MANIFEST}"))]
+    found += [p.name[: -len(".partial")] for p in sorted(run_dir.root.glob("*.partial"))]
+    for stage in sorted(set(found), key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s)):
         manifest = run_dir.manifest(stage)
         if manifest is not None:
             report[stage] = {k: manifest[k] for k in ("plugin", "counts", "metrics", "seconds", "notes")}

@@ -126,14 +126,16 @@ def herd_register_sandboxes(register):
 
 @hookspec
 def herd_register_stages(register):
-    """Implement stages of the pipeline graph (``herd.core.pipeline.STAGES``).
+    """Implement stages of the pipeline graph: the recipe's stages
+    (``herd.core.pipeline.STAGES``) or new ones, which run right after the last stage they
+    read (``herd.core.pipeline.stage_order``).
 
     ``register(name, run, *, description="", reads=(), optional_reads=(),
     config_sections=())``: ``run`` is
     ``Callable[[herd.core.pipeline.StageContext], herd.core.pipeline.StageResult]``;
     ``reads`` names the earlier stages whose artifacts it needs (the stage is skipped when
-    one has not completed); ``optional_reads`` those it uses when present (the report
-    stage reads whatever ran); both feed its cache key. ``config_sections`` the
+    one has not completed); ``optional_reads`` those it uses when present (``"*"``: every
+    earlier stage, as the report reads whatever ran); both feed its cache key. ``config_sections`` the
     config sections whose values decide its output (they make its cache key). One stage
     has one implementation: two plugins implementing it is an error naming both.
     """

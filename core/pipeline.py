@@ -28,6 +28,8 @@ from herd.core.hashing import digest_of, tree_digest
 from herd.core.rundir import ATTEMPT, MANIFEST, RunDir
 
 STAGES = ("curate", "mix", "pretrain", "posttrain", "evaluate", "report")
+# In ``optional_reads``: every stage that runs before this one (the report reads them all).
+ALL_EARLIER = "*"
 
 # Packages whose versions decide results; recorded in every manifest.
 TRACKED_PACKAGES = ("herd", "torch", "numpy", "pluggy", "transformers", "tokenizers", "datasets", "ray")
@@ -80,6 +82,38 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _dependencies(component: Component) -> list[str]:
+    names = list(component.options.get("reads", ())) + list(component.options.get("optional_reads", ()))
+    return [n for n in names if n != ALL_EARLIER]
+
+
+def stage_order(stages: dict[str, Component]) -> list[str]:
+    """The recipe's stages (``STAGES``) with the stages plugins add placed right after the
+    last stage they read, so a capability stage (a code expert reading ``pretrain``) runs
+    before the recipe stages that may read it. A stage that reads a stage nobody
+    registers, or a cycle, is an error naming the stage."""
+    order = list(STAGES)
+    pending = sorted(n for n in stages if n not in STAGES)
+    while pending:
+        placed = [n for n in pending if all(d in order for d in _dependencies(stages[n]))]
+        if not placed:
+            name = pending[0]
+            missing = [d for d in _dependencies(stages[name]) if d not in order and d not in pending]
+            why = f"it reads unknown stage(s) {', '.join(missing)}" if missing else "its reads form a cycle"
+            raise StageError(f"stage '{name}' (plugin '{stages[name].plugin}') cannot be placed: {why}")
+        for name in placed:
+            deps = _dependencies(stages[name])
+            position = max((order.index(d) for d in deps), default=-1) + 1
+            order.insert(position, name)
+            pending.remove(name)
+    for position, name in enumerate(order):
+        if name in stages:
+            late = [d for d in stages[name].options.get("reads", ()) if d in order and order.index(d) > position]
+            if late:
+                raise StageError(f"stage '{name}' reads {', '.join(late)}, which runs after it")
+    return order
+
+
 class Pipeline:
     def __init__(
         self,
@@ -99,12 +133,14 @@ class Pipeline:
         return self.registry.components["stages"].get(stage)
 
     def run(self, stages: list[str] | None = None, resume: bool = False) -> list[StageOutcome]:
-        wanted = list(stages or STAGES)
-        unknown = [s for s in wanted if s not in STAGES]
+        order = stage_order(self.registry.components["stages"])
+        wanted = list(stages or order)
+        unknown = [s for s in wanted if s not in order]
         if unknown:
-            raise StageError(f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(STAGES)}")
+            raise StageError(f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(order)}")
+        self.order = order
         outcomes: dict[str, StageOutcome] = {}
-        for stage in STAGES:
+        for stage in order:
             if stage not in wanted:
                 continue
             outcome = self._run_stage(stage, outcomes, resume)
@@ -130,7 +166,10 @@ class Pipeline:
                 return StageOutcome(stage, "skipped", reason)
             inputs[needed] = self.run_dir.stage_dir(needed)
             input_hashes[needed] = manifest["output_hash"]
-        for optional in impl.options.get("optional_reads", ()):
+        optional_reads = list(impl.options.get("optional_reads", ()))
+        if ALL_EARLIER in optional_reads:
+            optional_reads += [s for s in self.order[: self.order.index(stage)] if s not in reads]
+        for optional in dict.fromkeys(o for o in optional_reads if o != ALL_EARLIER):
             manifest = self.run_dir.manifest(optional)
             if manifest is not None:
                 inputs[optional] = self.run_dir.stage_dir(optional)

@@ -36,7 +36,6 @@ def herd_register_stages(register):
         "evaluate",
         run_evaluate,
         description="runs every active evaluator on the final model",
-        reads=("pretrain",),
-        optional_reads=("posttrain",),
+        optional_reads=("pretrain", "posttrain"),
         config_sections=("evaluate", "evaluators"),
     )

@@ -75,7 +75,8 @@ def herd_register_judges(register):
 
 @hookimpl
 def herd_register_stages(register):
-    register("posttrain", _run_posttrain, reads=("pretrain",),
+    # pretrain is optional: [posttrain] base_model may name a user's checkpoint instead.
+    register("posttrain", _run_posttrain, optional_reads=("pretrain", "code_expert"),
              config_sections=("posttrain", "synthesizers", "judges", "generators", "evaluators"),
              description="N rounds of reward model, rejection sampling, SFT, DPO and weight averaging")
 

@@ -19,6 +19,9 @@ class PosttrainConfig:
     # fastest on one thread, above all on a shared machine where spinning threads collide.
     torch_threads: int = 1
     max_len: int = 256  # tokens per training sequence; prompts this long are rejected
+    # A local Hugging Face Llama checkpoint to post-train instead of the pretrain stage's
+    # final model ("" = the pretrain stage's); run with `--stages posttrain,evaluate,report`.
+    base_model: str = ""
 
     # Data. Capability synthesizers (empty: every registered one) and their per-round budget;
     # human-written data files (JSONL or HF datasets on disk), used in every round.

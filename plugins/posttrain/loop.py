@@ -91,6 +91,16 @@ def find_base_model(pretrain_dir: Path) -> tuple[Path, Path]:
     raise StageError(f"{pretrain_dir}: no tokenizer.json in {model_dir} or tokenizer/")
 
 
+def find_given_model(model_dir: Path) -> tuple[Path, Path]:
+    """A user's local Hugging Face Llama checkpoint (``[posttrain] base_model``)."""
+    if not (model_dir / "config.json").is_file():
+        raise ConfigError(f"[posttrain] base_model {model_dir}: no config.json there (a local Hugging Face "
+                          "checkpoint directory is expected; nothing is downloaded)")
+    if not (model_dir / "tokenizer.json").is_file():
+        raise ConfigError(f"[posttrain] base_model {model_dir}: no tokenizer.json there")
+    return model_dir, model_dir
+
+
 # ----- bookkeeping ------------------------------------------------------------------------
 
 
@@ -119,6 +129,15 @@ def _mix(rows: list[SFTRow]) -> dict[str, dict[str, int]]:
 def policy_generator(ctx: StageContext, name: str, model_dir: Path):
     """The generator ``name`` pointed at ``model_dir`` (backends with a ``model_path``)."""
     return generator_for_model(ctx, name, model_dir)
+
+
+def expert_generator(ctx: StageContext, name: str):
+    """An expert generator registered with ``model_stage="<stage>"`` (the code expert) is
+    pointed at that stage's ``final_model/`` when this run has it; others use their config."""
+    stage = ctx.registry.get("generators", name).options.get("model_stage")
+    if stage and stage in ctx.inputs:
+        return policy_generator(ctx, name, ctx.inputs[stage] / FINAL_MODEL)
+    return ctx.build("generators", name)
 
 
 def _generate(generator, prompts: list[str], params: SamplingParams) -> tuple[list[list[str]], dict[int, str]]:
@@ -410,9 +429,13 @@ def _check_config(cfg: PosttrainConfig) -> None:
 
 def _run(ctx: StageContext, cfg: PosttrainConfig) -> StageResult:
     _check_config(cfg)
-    if "pretrain" not in ctx.inputs:
-        raise StageError("posttrain reads the pretrain stage's output, which is missing")
-    base_dir, tok_dir = find_base_model(ctx.inputs["pretrain"])
+    if cfg.base_model:
+        base_dir, tok_dir = find_given_model(Path(cfg.base_model))
+    elif "pretrain" in ctx.inputs:
+        base_dir, tok_dir = find_base_model(ctx.inputs["pretrain"])
+    else:
+        raise StageError("posttrain starts from the pretrain stage's final model, which is missing; run the "
+                         "pretrain stage or set [posttrain] base_model to a local Hugging Face Llama checkpoint")
     tokenizer = load_tokenizer(tok_dir)
     chat = ChatFormat.from_tokenizer(tokenizer)
     pad_id = tokenizer.special.pad
@@ -506,7 +529,7 @@ def run_round(
     ctx.log.info("round %d/%d: starting from %s", r, cfg.rounds, current)
     generator = policy_generator(ctx, cfg.generator, current)
     services = Services(generator=generator, ctx=ctx)
-    experts = {cap: ctx.build("generators", name) for cap, name in cfg.expert_generators.items()}
+    experts = {cap: expert_generator(ctx, name) for cap, name in cfg.expert_generators.items()}
     verifiers = Verifiers(ctx, cfg.verifiers, services)
 
     synth_sft, synth_prefs = synthesize(ctx, cfg, services, r, rdir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from herd.core.hookspecs import hookimpl
+from herd.core.pipeline import ALL_EARLIER
 
 
 @dataclass
@@ -26,6 +27,6 @@ def herd_register_stages(register):
         "report",
         run_report,
         description="report.md and report.html with plots of every stage",
-        optional_reads=("curate", "mix", "pretrain", "posttrain", "evaluate"),
+        optional_reads=(ALL_EARLIER,),
         config_sections=("report",),
     )

@@ -119,3 +119,28 @@ def test_full_disk_is_a_clear_message_and_resumable(empty_registry, tmp_path):
         make_app(empty_registry, DiskFull()).run_pipeline(run_dir, ["curate"])
     assert (tmp_path / "run" / "curate.partial" / "part.txt").exists()
     assert run_dir.manifest("curate") is None
+
+
+def _stage(name: str, reads=(), optional_reads=()):
+    from herd.core.components import Component
+
+    return Component("stages", name, "p", lambda ctx: None,
+                     options={"reads": tuple(reads), "optional_reads": tuple(optional_reads)})
+
+
+def test_plugin_added_stages_run_right_after_what_they_read():
+    from herd.core.pipeline import stage_order
+
+    stages = {n: _stage(n) for n in ("curate", "mix", "pretrain", "posttrain", "evaluate", "report")}
+    stages["expert"] = _stage("expert", reads=("pretrain", "mix"))
+    stages["expert_eval"] = _stage("expert_eval", reads=("expert",))
+    order = stage_order(stages)
+    assert order == ["curate", "mix", "pretrain", "expert", "expert_eval", "posttrain", "evaluate", "report"]
+
+
+def test_a_stage_reading_an_unknown_stage_is_an_error_naming_it():
+    from herd.core.errors import StageError
+    from herd.core.pipeline import stage_order
+
+    with pytest.raises(StageError, match="stage 'orphan'.*unknown stage\\(s\\) nowhere"):
+        stage_order({"orphan": _stage("orphan", reads=("nowhere",))})

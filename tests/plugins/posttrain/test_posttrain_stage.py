@@ -116,3 +116,20 @@ def test_empty_variant_list_is_a_config_error(tmp_path, model_dir):
     shutil.copytree(model_dir, tmp_path / "pretrain" / "final_model")
     with pytest.raises(ConfigError, match=r"\[posttrain\] sft_seeds is empty"):
         run_posttrain(_context(tmp_path, tmp_path / "pretrain", overrides=["posttrain.sft_seeds=[]"]))
+
+
+def test_base_model_replaces_the_pretrain_stage_and_is_checked(tmp_path, model_dir):
+    from herd.core.errors import ConfigError, StageError
+    from herd.plugins.posttrain.loop import find_given_model, run_posttrain
+
+    with pytest.raises(StageError, match="set \\[posttrain\\] base_model"):
+        run_posttrain(_without_pretrain(tmp_path))
+    with pytest.raises(ConfigError, match="no config.json"):
+        run_posttrain(_without_pretrain(tmp_path, [f"posttrain.base_model={json.dumps(str(tmp_path))}"]))
+    assert find_given_model(Path(model_dir)) == (Path(model_dir), Path(model_dir))
+
+
+def _without_pretrain(tmp_path: Path, overrides=()) -> StageContext:
+    ctx = _context(tmp_path, tmp_path, overrides, workdir=tmp_path / f"w{len(overrides)}")
+    ctx.inputs.clear()
+    return ctx
