@@ -60,8 +60,9 @@ def herd_register_filters(register):
     ``factory(config) -> protocols.DocumentStep``: ``step.apply(doc)`` returns the (possibly
     changed) ``Document`` to keep it or a ``Drop`` with a reason. Steps see one document at
     a time and hold no cross-document state, so any executor may shard them.
-    Options: ``default: bool`` — append the step to the curation pipeline whenever its
-    plugin is active, even if the config's step list does not name it.
+    Options: ``default: bool`` — add the step to the curation pipeline whenever its
+    plugin is active, even if the config's step list does not name it; ``after: str`` —
+    where such a default goes: right after that step when it runs, else at the end.
     """
 
 

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import run_cli  # noqa: E402
 
-STAGES = ["curate", "mix", "pretrain", "posttrain", "evaluate", "report"]
+STAGES = ["curate", "mix", "pretrain", "code_expert", "posttrain", "evaluate", "report"]
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -38,12 +39,13 @@ def resolve_path(text: str) -> Path:
 def find_inputs(
     paths: list[str], registry: Registry, component_config: Callable[[str, str], Any]
 ) -> list[InputFile]:
-    """Expand ``paths`` (files and folders) into input files, each with its source."""
+    """Expand ``paths`` (files, folders and glob patterns) into input files, each with its
+    source."""
     if not paths:
         raise InputError("no input given: set curate.inputs or pass --input PATH")
     suffixes = _suffix_table(registry)
     found: list[InputFile] = []
-    for text in paths:
+    for text in _expand_globs(paths):
         path = resolve_path(text)
         if not path.exists():
             raise InputError(f"input {text} does not exist")
@@ -65,6 +67,21 @@ def find_inputs(
             raise InputError(f"input {path}: no source reads this file type (known endings: {known})")
         found.append(_input(path, source, registry, component_config))
     return found
+
+
+def _expand_globs(paths: list[str]) -> list[str]:
+    """Patterns (``/data/cc/*.warc.gz``) become the sorted paths they match; a pattern that
+    matches nothing is an error, so a typo never curates an empty corpus."""
+    expanded = []
+    for text in paths:
+        if not any(c in text for c in "*?["):
+            expanded.append(text)
+            continue
+        matches = sorted(glob.glob(str(Path(text).expanduser()), recursive=True))
+        if not matches:
+            raise InputError(f"input pattern {text} matches no file")
+        expanded.extend(matches)
+    return expanded
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -26,6 +26,7 @@ class StepSpec:
     family: str
     factory: Callable[..., Any]
     config: Any = None
+    anchor: str | None = None  # a plugin default filter placed after this step
 
     @property
     def is_corpus_step(self) -> bool:
@@ -74,10 +75,42 @@ def resolve_steps(
         component = registry.get(family, bare)
         specs.append(StepSpec(bare, family, component.factory, component_config(family, bare)))
     if plugin_defaults:
-        for name, component in sorted(registry.components["filters"].items()):
-            if component.options.get("default") and name not in seen:
-                specs.append(StepSpec(name, "filters", component.factory, component_config("filters", name)))
+        defaults = [(name, c) for name, c in sorted(registry.components["filters"].items())
+                    if c.options.get("default") and name not in seen]
+        _place_defaults(specs, defaults, component_config)
     return specs
+
+
+def _place_defaults(specs: list[StepSpec], defaults: list, component_config: Callable[[str, str], Any]) -> None:
+    """Plugin default filters go right after the step named by their ``after`` option
+    when it runs (language ID right after extraction, so later filters see the language),
+    else at the end; one anchored on another default waits for it."""
+    pending = list(defaults)
+    while pending:
+        progressed = False
+        for name, component in list(pending):
+            anchor = component.options.get("after")
+            names = [spec.name for spec in specs]
+            if anchor and anchor not in names and any(anchor == other for other, _ in pending):
+                continue  # its anchor is a default not placed yet
+            spec = StepSpec(name, "filters", component.factory, component_config("filters", name), anchor)
+            if anchor in names:
+                position = names.index(anchor) + 1
+                while position < len(specs) and specs[position].name in _placed_after(specs, anchor):
+                    position += 1
+                specs.insert(position, spec)
+            else:
+                specs.append(spec)
+            pending.remove((name, component))
+            progressed = True
+        if not progressed:  # anchors that form a cycle: append in name order
+            for name, component in pending:
+                specs.append(StepSpec(name, "filters", component.factory, component_config("filters", name)))
+            return
+
+
+def _placed_after(specs: list[StepSpec], anchor: str) -> set[str]:
+    return {spec.name for spec in specs if spec.anchor == anchor}
 
 
 def _find(name: str, registry: Registry, key: str) -> tuple[str, str]:

@@ -48,7 +48,10 @@ class JudgesConfig:
     drop the row only if ``drop_unparsed``.
     """
 
-    funnel: list[str] = field(default_factory=lambda: ["rule_cleaning", "quality", "difficulty", "topic"])
+    # The LLM judges (quality, difficulty, topic) ask the policy; a tiny CPU model cannot
+    # answer a rubric, so the built-in profiles run the rules and semantic dedup, and
+    # `full` (a real model) all four.
+    funnel: list[str] = field(default_factory=lambda: ["rule_cleaning"])
     min_scores: dict[str, float] = field(
         default_factory=lambda: {"quality.rating": 3.0, "quality.rm_top_quartile": 1.0}
     )
@@ -60,8 +63,8 @@ class JudgesConfig:
     dedup: SemanticDedupConfig = field(default_factory=SemanticDedupConfig)
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"dedup": {"batch_size": 32}},
-        "full": {"dedup": {"batch_size": 256}},
+        "quick": {"semantic_dedup": False, "dedup": {"batch_size": 32}},
+        "full": {"funnel": ["rule_cleaning", "quality", "difficulty", "topic"], "dedup": {"batch_size": 256}},
     }
 
 

@@ -82,12 +82,14 @@ def _evaluator(cfg, services=None):
 
 @hookimpl
 def herd_register_filters(register):
-    # Order matters: language_id first, the per-language filters read doc.language.
-    register("language_id", _language_id, config=LanguageIdConfig, default=True,
+    # Order matters: language_id right after extraction, so every later filter (and
+    # the per-language ones) can read doc.language.
+    register("language_id", _language_id, config=LanguageIdConfig, default=True, after="html_text",
              description="language and confidence on every document (lingua, or a fastText LID model)")
-    register("multilingual_dirty_words", _dirty_words, config=DirtyWordsConfig, default=True,
+    register("multilingual_dirty_words", _dirty_words, config=DirtyWordsConfig, default=True, after="dirty_words",
              description="per-language dirty-word ratio (lists shipped for en, fr, de, es, zh, ja)")
     register("script_heuristics", _script_heuristics, config=ScriptHeuristicsConfig, default=True,
+             after="language_id",
              description="length/symbol/script checks counting words by characters for zh, ja, th")
     register("language_quality", _language_quality, config=LanguageQualityConfig,
              description="per-language fastText quality classifiers, when given")

@@ -77,7 +77,7 @@ def herd_register_judges(register):
 def herd_register_stages(register):
     # pretrain is optional: [posttrain] base_model may name a user's checkpoint instead.
     register("posttrain", _run_posttrain, optional_reads=("pretrain", "code_expert"),
-             config_sections=("posttrain", "synthesizers", "judges", "generators", "evaluators"),
+             config_sections=("posttrain", "sft_funnel", "synthesizers", "judges", "generators", "evaluators"),
              description="N rounds of reward model, rejection sampling, SFT, DPO and weight averaging")
 
 

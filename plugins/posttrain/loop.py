@@ -569,7 +569,7 @@ def run_round(
 
     # 3. SFT on rejection-sampled + synthetic + human data, variants averaged.
     ctx.log.info("round %d: SFT", r)
-    sft_rows = rs_rows + synth_sft + human_sft
+    sft_rows, funnel_counts = sft_funnel(ctx, services, rs_rows + synth_sft + human_sft, ledger)
     base = load_policy(current)
     sft_states, sft_stats = [], []
     for s in cfg.sft_seeds:
@@ -628,6 +628,7 @@ def run_round(
         },
         "drops": ledger.counts(),
         "sft_mix": _mix(sft_rows),
+        "sft_funnel": funnel_counts,
         "reward_model": {
             "variants": len(rm_stats),
             "loss_first": rm_stats[0].loss[0] if rm_stats[0].loss else None,
@@ -655,6 +656,21 @@ def run_round(
         },
         "eval": evaluation,
     }
+
+
+def sft_funnel(ctx: StageContext, services: Services, rows: list[SFTRow], ledger: Ledger) -> tuple[list[SFTRow], dict[str, int]]:
+    """The judges' SFT funnel (``[sft_funnel]``: rule cleaning, quality, difficulty, topic,
+    semantic dedup) over the round's SFT data; every dropped row goes to the ledger with
+    the judge's reason. Without the judges plugin the rows pass unchanged."""
+    if not ctx.config.has_section("sft_funnel"):
+        return rows, {}
+    from herd.plugins.judges.funnel import build_funnel, run_funnel
+
+    judges, cfg, embed = build_funnel(ctx, services)
+    result = run_funnel(rows, judges, cfg, embed)
+    for dropped in result.dropped:
+        ledger.drop("sft_funnel", dropped.row.id, f"{dropped.reason}: {dropped.detail}")
+    return result.kept, result.counts
 
 
 def _mean(values: list[float]) -> float | None:

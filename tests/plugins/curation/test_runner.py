@@ -247,3 +247,53 @@ def test_a_folder_mixing_files_and_a_saved_hf_dataset(tmp_path, make_app, run_cu
     funnel = run_curation(app, tmp_path / "out")
     assert sorted((i["source"], i["path"].rsplit("/", 1)[-1]) for i in funnel["inputs"]) == [("hf_disk", "ds"), ("jsonl", "a.jsonl")]
     assert sorted(d.id for d in read_kept(tmp_path / "out" / "kept")) == ["h1", "j1"]
+
+
+def test_glob_patterns_expand_and_a_pattern_matching_nothing_is_an_error(tmp_path, make_app, run_curation, jsonl):
+    for name in ("part-1.jsonl", "part-2.jsonl", "other.jsonl"):
+        jsonl(tmp_path / "in" / name, [{"id": name, "text": f"the words of {name} here"}])
+    app = make_app([str(tmp_path / "in" / "part-*.jsonl")], ["min_words"], "curate.workers=1")
+    funnel = run_curation(app, tmp_path / "out")
+    assert sorted(i["path"].rsplit("/", 1)[-1] for i in funnel["inputs"]) == ["part-1.jsonl", "part-2.jsonl"]
+    app = make_app([str(tmp_path / "in" / "nothing-*.jsonl")], ["min_words"])
+    with pytest.raises(InputError, match=r"nothing-\*.jsonl matches no file"):
+        run_curation(app, tmp_path / "out2")
+
+
+def test_max_records_per_input_reads_the_first_records_of_every_file(tmp_path, make_app, run_curation, jsonl):
+    a = jsonl(tmp_path / "in" / "a.jsonl", [{"id": f"a{i}", "text": "some words in here"} for i in range(5)])
+    b = jsonl(tmp_path / "in" / "b.jsonl", ["{broken", {"id": "b1", "text": "some words in here"},
+                                            {"id": "b2", "text": "some words in here"}])
+    app = make_app([a, b], ["min_words"], "curate.workers=1", "curate.max_records_per_input=2")
+    funnel = run_curation(app, tmp_path / "out")
+    assert sorted(d.id for d in read_kept(tmp_path / "out" / "kept")) == ["a0", "a1", "b1"]
+    assert funnel["records_in"] == 4 and funnel["conserved"] and funnel["max_records_per_input"] == 2
+    assert funnel["dropped"]["by_reason"] == {"read.malformed_json": 1}
+
+
+def test_plugin_default_filters_run_after_the_configured_steps(tmp_path, make_app, run_curation, jsonl):
+    from herd.core.hookspecs import hookimpl
+    from herd.core.records import Drop
+
+    class NoBees:
+        name = "no_bees"
+
+        def __init__(self, config=None):
+            pass
+
+        def apply(self, doc):
+            return Drop("no_bees.bees", "mentions bees") if "bees" in doc.text else doc
+
+    class DefaultFilterPlugin:
+        @hookimpl
+        def herd_register_filters(self, register):
+            register("no_bees", NoBees, default=True)
+
+    path = jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "bees"}, {"id": "2", "text": "many busy bees here"},
+                                         {"id": "3", "text": "a text without insects"}])
+    plugins = {"d": DefaultFilterPlugin()}
+    funnel = run_curation(make_app([path], ["min_words"], "curate.workers=1", plugins=plugins), tmp_path / "out")
+    assert [s["name"] for s in funnel["steps"]] == ["read", "min_words", "no_bees"]
+    assert funnel["dropped"]["by_reason"] == {"min_words.too_short": 1, "no_bees.bees": 1}
+    off = make_app([path], ["min_words"], "curate.workers=1", "curate.plugin_default_steps=false", plugins=plugins)
+    assert [s["name"] for s in run_curation(off, tmp_path / "off")["steps"]] == ["read", "min_words"]

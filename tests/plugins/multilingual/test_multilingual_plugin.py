@@ -38,3 +38,15 @@ def test_enabled_only_when_requested_and_registers_everything(tmp_path):
     step = ctx.build("filters", "language_id")
     assert step.apply(Document("1", text="Das ist ein ganz normaler deutscher Satz.")).language == "de"
     assert ctx.build("filters", "script_heuristics").cfg.min_words == 5
+
+
+def test_language_id_runs_right_after_extraction_in_curate():
+    """Later filters (Gopher's English stop words, per-language dirty words) read the
+    language, so the plugin's default filters are placed after the steps they name."""
+    from herd.core.app import App
+    from herd.plugins.curation.steps import resolve_steps
+
+    app = App.create(profile="quick", plugins=["multilingual"], entry_points=False)
+    names = [s.name for s in resolve_steps(app.config.section("curate").steps, app.registry, app.config.component)]
+    assert names[names.index("html_text") + 1:names.index("html_text") + 3] == ["language_id", "script_heuristics"]
+    assert names[names.index("dirty_words") + 1] == "multilingual_dirty_words"

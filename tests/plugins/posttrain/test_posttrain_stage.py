@@ -133,3 +133,30 @@ def _without_pretrain(tmp_path: Path, overrides=()) -> StageContext:
     ctx = _context(tmp_path, tmp_path, overrides, workdir=tmp_path / f"w{len(overrides)}")
     ctx.inputs.clear()
     return ctx
+
+
+def test_sft_funnel_of_the_judges_plugin_filters_the_rounds_rows(tmp_path):
+    import tomllib
+
+    from herd.core.plugins import REGISTRY_PATH
+    from herd.core.records import ChatMessage, SFTRow
+    from herd.core.services import Services
+    from herd.plugins.posttrain.loop import Ledger, sft_funnel
+
+    data = tomllib.loads(Path(REGISTRY_PATH).read_text())["plugins"]
+    registry = tmp_path / "registry.toml"
+    registry.write_text("\n".join(f"[plugins.{name}]\n" + "\n".join(f"{k} = {json.dumps(v)}" for k, v in data[name].items())
+                                  for name in ("llama", "posttrain", "judges")) + "\n")
+    app = App.create(profile="quick", registry_path=registry, entry_points=False)
+    ctx = StageContext(name="posttrain", config=app.config, workdir=tmp_path, inputs={}, registry=app.registry,
+                       plugins=list(app.plugins.active), log=logging.getLogger("test"), resuming=False,
+                       run_dir=tmp_path, profile="quick")
+    rows = [SFTRow(f"r{i}", [ChatMessage("user", f"What is {i} plus 1?"), ChatMessage("assistant", str(i + 1))])
+            for i in range(3)]
+    rows.append(SFTRow("sorry", [ChatMessage("user", "What is 2 plus 2?"),
+                                 ChatMessage("assistant", "I'm sorry, but as an AI I cannot do maths.")]))
+    ledger = Ledger()
+    kept, counts = sft_funnel(ctx, Services(ctx), rows, ledger)
+    assert [r.id for r in kept] == ["r0", "r1", "r2"]
+    assert counts["input"] == 4 and counts["kept"] == 3 and counts["dropped"] == 1
+    assert ledger.drops[0]["id"] == "sorry" and ledger.drops[0]["reason"].startswith("rule_cleaning.rejected")
