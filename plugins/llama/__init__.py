@@ -19,14 +19,17 @@ def _hf_generator(cfg):
 
 
 def _export_arguments(parser) -> None:
-    parser.add_argument("checkpoint", help="herd checkpoint directory (model.safetensors + llama.json)")
+    parser.add_argument("checkpoint", help="herd model directory (model.safetensors + llama.json), a training "
+                        "checkpoint (checkpoints/step_N), a checkpoints/ folder (its latest) or a trainer run folder")
     parser.add_argument("out_dir", help="where to write the Hugging Face model directory")
+    parser.add_argument("--tokenizer", default=None,
+                        help="tokenizer.json / tiktoken file or folder to include (default: the checkpoint's own)")
 
 
 def _export_run(args, app) -> int:
     from herd.plugins.llama.hf_io import export_hf
 
-    out = export_hf(args.checkpoint, args.out_dir)
+    out = export_hf(args.checkpoint, args.out_dir, tokenizer=args.tokenizer)
     print(f"wrote Hugging Face Llama checkpoint to {out}")
     return 0
 

@@ -13,6 +13,7 @@ class LocalGeneratorConfig:
     model_path: str = ""
     device: str = "cpu"
     dtype: str = "float32"
+    max_batch_rows: int = 64  # sequences decoded together (prompts x samples per prompt)
 
 
 @dataclass
@@ -22,3 +23,4 @@ class HFGeneratorConfig:
     model_path: str = ""
     device: str = "cpu"
     dtype: str = "float32"
+    max_batch_rows: int = 64

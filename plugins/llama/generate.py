@@ -2,8 +2,14 @@
 backends (``protocols.Generator``).
 
 Prompts are text; special-token strings in them are honoured, so a prompt formatted with
-``Tokenizer.format_chat(..., add_generation_prompt=True)`` gets a chat answer. The ``n``
-samples of one prompt are decoded together as one batch sharing the prompt's prefill.
+``Tokenizer.format_chat(..., add_generation_prompt=True)`` gets a chat answer.
+
+``generate_batch`` decodes many prompts at once: the prompts are left-padded to a common
+length and each is prefilled once; its cache rows are then repeated for its ``n`` samples,
+so one decode step advances every sample of every prompt in the batch. Padding keys are
+masked and every row's positions count from its own first token, so a row computes what it
+would alone (a test checks greedy decoding against the one-prompt path and Hugging Face).
+Rows that finish (stop token or length) are dropped from the batch as they accumulate.
 """
 
 from __future__ import annotations
@@ -33,36 +39,85 @@ def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generato
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+def _cut(row: list[int], stop_ids: tuple[int, ...]) -> list[int]:
+    cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
+    return row[:cut]
+
+
+@torch.no_grad()
+def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float = 1.0,
+                   top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None,
+                   max_batch_rows: int = 64) -> list[list[list[int]]]:
+    """``n`` continuations (token ids, cut before the first stop id) of every prompt.
+
+    A prompt leaves room for ``max_seq_len - len(prompt)`` new tokens at most; a prompt with
+    no room raises ``ValueError`` naming it. Prompts are decoded in batches of up to
+    ``max_batch_rows`` rows (``n`` rows per prompt), shortest first to keep padding low."""
+    limit = model.cfg.max_seq_len
+    for i, p in enumerate(prompts):
+        if not p:
+            raise ValueError(f"prompt {i} is empty (at least one token, e.g. begin_of_text, is needed)")
+        if len(p) >= limit:
+            raise ValueError(f"prompt {i} of {len(p)} tokens leaves no room below max_seq_len {limit}")
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    per_batch = max(1, max_batch_rows // max(n, 1))
+    results: list[list[list[int]]] = [[] for _ in prompts]
+    for lo in range(0, len(order), per_batch):
+        group = order[lo : lo + per_batch]
+        rows = _decode_group(model, [prompts[i] for i in group], n, max_tokens, temperature, top_p, stop_ids,
+                             generator, device)
+        for j, i in enumerate(group):
+            results[i] = [_cut(r, stop_ids) for r in rows[j * n : (j + 1) * n]]
+    return results
+
+
+def _decode_group(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float,
+                  top_p: float, stop_ids: tuple[int, ...], generator, device) -> list[list[int]]:
+    """Generated ids of ``len(prompts) * n`` rows (prompt-major), uncut."""
+    cfg = model.cfg
+    width = max(len(p) for p in prompts)
+    # Row budgets: max_tokens, and never past the model's positions (counted per row).
+    budgets = torch.tensor([min(max_tokens, cfg.max_seq_len - len(p)) for p in prompts], device=device)
+    steps = int(budgets.max()) if len(prompts) else 0
+    if steps <= 0:
+        return [[] for _ in range(len(prompts) * n)]
+    pad_id = 0
+    tokens = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=device)
+    left_pad = torch.tensor([width - len(p) for p in prompts], device=device)
+    dtype = next(model.parameters()).dtype
+    cache = KVCache.empty(cfg, len(prompts), width + steps, device=device, dtype=dtype)
+    hidden = model.hidden_states(tokens, kv_cache=cache, left_pad=left_pad)
+    logits = model.lm_head(hidden[:, -1])
+    if n > 1:  # every prompt was prefilled once; its samples share that cache
+        cache.select(torch.arange(len(prompts), device=device).repeat_interleave(n))
+        logits, left_pad, budgets = (t.repeat_interleave(n, dim=0) for t in (logits, left_pad, budgets))
+    total = logits.shape[0]
+    rows = torch.arange(total, device=device)  # which output row each batch row is
+    out = torch.full((total, steps), -1, dtype=torch.long, device=device)
+    stops = torch.tensor(stop_ids or [-1], device=device)
+    for step in range(steps):
+        nxt = sample_next(logits, temperature, top_p, generator)
+        out[rows, step] = nxt
+        done = torch.isin(nxt, stops) | (budgets <= step + 1)
+        if step + 1 >= steps or bool(done.all()):
+            break
+        if int(done.sum()) * 4 >= len(rows):  # drop finished rows once they are a quarter
+            keep = (~done).nonzero().squeeze(1)
+            rows, nxt, left_pad, budgets = rows[keep], nxt[keep], left_pad[keep], budgets[keep]
+            cache.select(keep)
+        hidden = model.hidden_states(nxt[:, None], kv_cache=cache, start_pos=width + step, left_pad=left_pad)
+        logits = model.lm_head(hidden[:, -1])
+    return [[t for t in row if t >= 0] for row in out.tolist()]
+
+
 @torch.no_grad()
 def generate_ids(model: Llama, prompt: list[int], n: int, max_tokens: int, temperature: float = 1.0,
                  top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None) -> list[list[int]]:
-    """``n`` continuations of ``prompt`` (token ids), each cut before its first stop id."""
-    device = next(model.parameters()).device
-    limit = min(len(prompt) + max_tokens, model.cfg.max_seq_len)
-    if len(prompt) >= limit:
-        raise ValueError(f"prompt of {len(prompt)} tokens leaves no room below max_seq_len {model.cfg.max_seq_len}")
-    generator = None
-    if seed is not None:
-        generator = torch.Generator(device=device).manual_seed(seed)
-    dtype = next(model.parameters()).dtype
-    cache = KVCache.empty(model.cfg, n, limit, device=device, dtype=dtype)
-    tokens = torch.tensor(prompt, device=device).expand(n, -1)
-    logits = model(tokens, kv_cache=cache)[:, -1]
-    out = torch.empty(n, 0, dtype=torch.long, device=device)
-    done = torch.zeros(n, dtype=torch.bool, device=device)
-    stops = torch.tensor(stop_ids or [-1], device=device)
-    for pos in range(len(prompt), limit):
-        nxt = sample_next(logits, temperature, top_p, generator)
-        out = torch.cat([out, nxt[:, None]], dim=1)
-        done |= torch.isin(nxt, stops)
-        if done.all() or pos + 1 >= limit:
-            break
-        logits = model(nxt[:, None], kv_cache=cache, start_pos=pos)[:, -1]
-    results = []
-    for row in out.tolist():
-        cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-        results.append(row[:cut])
-    return results
+    """``n`` continuations of one ``prompt`` (token ids), each cut before its first stop id."""
+    return generate_batch(model, [prompt], n, max_tokens, temperature, top_p, stop_ids, seed,
+                          max_batch_rows=max(n, 1))[0]
 
 
 def cut_at_stop(text: str, stop: list[str]) -> str:
@@ -71,9 +126,10 @@ def cut_at_stop(text: str, stop: list[str]) -> str:
 
 
 class LocalGenerator:
-    def __init__(self, model: Llama, tokenizer: Tokenizer):
+    def __init__(self, model: Llama, tokenizer: Tokenizer, max_batch_rows: int = 64):
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.max_batch_rows = max_batch_rows
 
     @classmethod
     def from_config(cls, cfg: LocalGeneratorConfig | None) -> "LocalGenerator":
@@ -83,21 +139,19 @@ class LocalGenerator:
             raise ConfigError("[generators.local] model_path is empty; set it to an exported model directory")
         path = Path(cfg.model_path)
         model = load_model(path).to(device=cfg.device, dtype=getattr(torch, cfg.dtype))
-        return cls(model, Tokenizer.load(path))
+        return cls(model, Tokenizer.load(path), cfg.max_batch_rows)
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
         tok = self.tokenizer
         stop_ids = (tok.special.eot, tok.special.eos, tok.special.eom)
-        results = []
-        for i, prompt in enumerate(prompts):
-            ids = tok.encode(prompt, bos=not prompt.startswith(BEGIN_OF_TEXT), allow_special=True)
-            if len(ids) >= self.model.cfg.max_seq_len:
-                results.append([])  # no room to answer: the protocol's "no samples" signal
-                continue
-            seed = None if params.seed is None else params.seed + i
-            rows = generate_ids(self.model, ids, params.n, params.max_tokens, params.temperature,
-                                params.top_p, stop_ids, seed)
-            results.append([cut_at_stop(tok.decode(r), params.stop) for r in rows])
+        encoded = [tok.encode(p, bos=not p.startswith(BEGIN_OF_TEXT), allow_special=True) for p in prompts]
+        # A prompt with no room left in the context gets no completions (protocols.Generator).
+        ok = [i for i, ids in enumerate(encoded) if len(ids) < self.model.cfg.max_seq_len]
+        rows = generate_batch(self.model, [encoded[i] for i in ok], params.n, params.max_tokens, params.temperature,
+                              params.top_p, stop_ids, params.seed, self.max_batch_rows)
+        results: list[list[str]] = [[] for _ in prompts]
+        for i, samples in zip(ok, rows):
+            results[i] = [cut_at_stop(tok.decode(r), params.stop) for r in samples]
         return results
 
 
@@ -113,22 +167,37 @@ class HFGenerator:
         self.model = AutoModelForCausalLM.from_pretrained(cfg.model_path, dtype=getattr(torch, cfg.dtype))
         self.model.to(cfg.device).eval()
         self.device = cfg.device
+        self.max_batch_rows = cfg.max_batch_rows
 
     @torch.no_grad()
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
+        """All prompts left-padded into batches of ``max_batch_rows`` rows (``n`` per prompt),
+        as ``generate`` is used for throughput; greedy decoding computes one row per prompt."""
         if params.seed is not None:
             torch.manual_seed(params.seed)
-        eos = [t for t in {self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids("<|end_of_text|>")}
+        tok = self.tokenizer
+        tok.padding_side = "left"
+        eos = [t for t in {tok.eos_token_id, tok.convert_tokens_to_ids("<|end_of_text|>")}
                if isinstance(t, int) and t >= 0]
-        results = []
-        for prompt in prompts:
-            enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
-            sample = params.temperature > 0
+        pad = tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0)
+        sample = params.temperature > 0
+        rows_per_prompt = params.n if sample else 1
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        encoded = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        ok = [i for i, ids in enumerate(encoded) if limit is None or len(ids) < limit]
+        results: list[list[str]] = [[] for _ in prompts]
+        per_batch = max(1, self.max_batch_rows // rows_per_prompt)
+        for lo in range(0, len(ok), per_batch):
+            group = ok[lo : lo + per_batch]
+            enc = tok.pad({"input_ids": [encoded[i] for i in group]}, return_tensors="pt").to(self.device)
+            new = params.max_tokens if limit is None else min(params.max_tokens, limit - enc["input_ids"].shape[1])
             out = self.model.generate(
-                **enc, max_new_tokens=params.max_tokens, do_sample=sample, num_return_sequences=params.n,
+                **enc, max_new_tokens=max(1, new), do_sample=sample, num_return_sequences=rows_per_prompt,
                 temperature=params.temperature if sample else None, top_p=params.top_p if sample else None,
-                eos_token_id=eos or None, pad_token_id=eos[0] if eos else None,
+                top_k=0 if sample else None, eos_token_id=eos or None, pad_token_id=pad,
             )
-            texts = self.tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            results.append([cut_at_stop(t, params.stop) for t in texts])
+            texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            for j, i in enumerate(group):
+                mine = texts[j * rows_per_prompt : (j + 1) * rows_per_prompt]
+                results[i] = [cut_at_stop(t, params.stop) for t in mine] * (params.n if not sample else 1)
         return results

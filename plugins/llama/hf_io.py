@@ -201,16 +201,56 @@ def load_model(directory: Path) -> Llama:
     return model
 
 
-def export_hf(checkpoint: Path, out_dir: Path) -> Path:
-    """Convert a herd checkpoint directory into a Hugging Face one (tokenizer included when
-    the checkpoint has one)."""
-    checkpoint = Path(checkpoint)
-    model = load_model(checkpoint)
-    has_tok = (checkpoint / "tokenizer.json").is_file()
+# A torch-trainer training checkpoint (``checkpoints/step_N/state.pt``) holds the model's
+# state dict under "model" and its LlamaConfig under "model_config"; ``export-hf`` reads it
+# too, so a run can be exported from any checkpoint, not only from its final model.
+TRAINING_STATE = "state.pt"
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """``path`` itself, or for a training ``checkpoints/`` folder the step its ``latest``
+    names, or for a trainer run folder its ``final/`` model."""
+    path = Path(path)
+    if (path / "latest").is_file():
+        step = path / (path / "latest").read_text().strip()
+        if (step / TRAINING_STATE).is_file():
+            return step
+    if not any((path / f).is_file() for f in (CONFIG_FILE, "config.json", TRAINING_STATE)) and (path / "final").is_dir():
+        return path / "final"
+    return path
+
+
+def load_any(path: Path) -> Llama:
+    """A herd model directory, a Hugging Face one, or a training checkpoint."""
+    path = resolve_checkpoint(path)
+    if not path.is_dir():
+        raise InputError(f"{path}: checkpoint directory not found")
+    if (path / TRAINING_STATE).is_file() and not (path / CONFIG_FILE).is_file():
+        state = torch.load(path / TRAINING_STATE, map_location="cpu", weights_only=False)
+        if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
+            raise InputError(f"{path / TRAINING_STATE}: not a herd training checkpoint (no 'model'/'model_config')")
+        try:
+            return model_from_state(LlamaConfig.from_dict(state["model_config"]), state["model"])
+        except (TypeError, ValueError) as err:
+            raise InputError(f"{path / TRAINING_STATE}: {err}") from None
+    return load_model(path)
+
+
+def export_hf(checkpoint: Path, out_dir: Path, tokenizer: Path | None = None) -> Path:
+    """Convert a herd checkpoint (model directory, training checkpoint, ``checkpoints/``
+    folder or trainer run folder) into a Hugging Face Llama directory. The tokenizer is
+    ``tokenizer`` when given, else the checkpoint's own ``tokenizer.json`` when it has one."""
+    checkpoint = resolve_checkpoint(Path(checkpoint))
+    model = load_any(checkpoint)
+    tok_dir = Path(tokenizer) if tokenizer is not None else (
+        checkpoint if (checkpoint / "tokenizer.json").is_file() else None)
     special = None
-    if has_tok:
+    if tok_dir is not None:
         from herd.plugins.llama.tokenizer import Tokenizer
 
-        tok = Tokenizer.load(checkpoint)
+        tok = Tokenizer.load(tok_dir)
+        if tok.vocab_size > model.cfg.vocab_size:
+            raise InputError(f"{tok_dir}: tokenizer has {tok.vocab_size} tokens, more than the model's "
+                             f"{model.cfg.vocab_size}")
         special = {"bos": tok.special.bos, "eos": tok.special.eot}
-    return save_hf(model, out_dir, tokenizer_dir=checkpoint if has_tok else None, special=special)
+    return save_hf(model, out_dir, tokenizer_dir=tok_dir, special=special)

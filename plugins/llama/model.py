@@ -9,6 +9,11 @@ and masks attention so that a token only sees earlier tokens *of its own documen
 (RECIPE.md section 2); positions restart at every document, so a packed row computes
 exactly what each document would alone.
 
+``forward(tokens, ..., labels=...)`` returns the summed training loss with the LM head fused
+into the cross-entropy (``fused_loss``); in training the q/k/v and gate/up projections run as
+one matrix product each (same weights, same names). Batched generation passes ``left_pad``
+and a ``KVCache``.
+
 Weight names and the rotary layout (``rotate_half``) match Hugging Face's
 ``LlamaForCausalLM`` one to one, which makes ``hf_io`` a renaming. There is no distributed
 code here: ``herd.plugins.torch_trainer.parallelize`` shards this model from outside.
@@ -151,6 +156,10 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.is_grad_enabled() and x.dtype == torch.float32:
+            # Inference: the one-kernel version (same result in float32; fewer dispatches
+            # per decode step). Training keeps the explicit form, faster in backward on CPU.
+            return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
         h = x.float()
         h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * h.to(x.dtype)
@@ -158,18 +167,39 @@ class RMSNorm(nn.Module):
 
 @dataclass
 class KVCache:
-    """Keys and values of every layer for ``batch`` sequences of up to ``max_len`` tokens."""
+    """Keys and values of every layer for ``batch`` sequences of up to ``max_len`` tokens,
+    laid out (batch, kv_heads, max_len, head_dim) so that the filled prefix is what
+    attention reads, without a transpose or copy per step."""
 
     k: list[torch.Tensor] = field(default_factory=list)
     v: list[torch.Tensor] = field(default_factory=list)
 
     @classmethod
     def empty(cls, cfg: LlamaConfig, batch: int, max_len: int, device=None, dtype=torch.float32) -> "KVCache":
-        shape = (batch, max_len, cfg.n_kv_heads, cfg.head_dim)
+        shape = (batch, cfg.n_kv_heads, max_len, cfg.head_dim)
         return cls(
             k=[torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.n_layers)],
             v=[torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.n_layers)],
         )
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only batch rows ``rows`` (in that order): finished samples leave, or a
+        prompt's rows are repeated for its samples."""
+        self.k = [k.index_select(0, rows) for k in self.k]
+        self.v = [v.index_select(0, rows) for v in self.v]
+
+
+def _plain(*weights: torch.Tensor) -> bool:
+    """True when every weight is an ordinary tensor (not a tensor-parallel DTensor shard)."""
+    return all(type(w) in (torch.Tensor, nn.Parameter) for w in weights)
+
+
+def _fuse(*weights: torch.Tensor) -> bool:
+    """Whether to run several projections of one input as one matrix product of the
+    concatenated weights: in training (small-N GEMMs waste a CPU's vector units; measured
+    ~25% faster for the CPU-size models' attention projections), not without autograd,
+    where decoding reads few rows and copying the weights every step would cost more."""
+    return torch.is_grad_enabled() and _plain(*weights)
 
 
 class Attention(nn.Module):
@@ -181,25 +211,29 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
         self.o_proj = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
 
+    def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        wq, wk, wv = self.q_proj.weight, self.k_proj.weight, self.v_proj.weight
+        if not _fuse(wq, wk, wv):
+            return self.q_proj(x), self.k_proj(x), self.v_proj(x)
+        qkv = F.linear(x, torch.cat((wq, wk, wv)))
+        return qkv.split((wq.shape[0], wk.shape[0], wv.shape[0]), dim=-1)
+
     def forward(self, x, cos, sin, mask, kv_cache: KVCache | None, start_pos: int) -> torch.Tensor:
+        """``mask``: None (causal), or a boolean (batch, 1, queries, keys) mask, True = attend;
+        with a cache the keys are the cache's first ``start_pos + t`` positions."""
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, -1, self.head_dim)
-        k = self.k_proj(x).view(b, t, -1, self.head_dim)
-        v = self.v_proj(x).view(b, t, -1, self.head_dim)
+        q, k, v = self.project(x)
+        q, k, v = q.view(b, t, -1, self.head_dim), k.view(b, t, -1, self.head_dim), v.view(b, t, -1, self.head_dim)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        if kv_cache is not None:
-            kv_cache.k[self.layer][:b, start_pos : start_pos + t] = k
-            kv_cache.v[self.layer][:b, start_pos : start_pos + t] = v
-            k = kv_cache.k[self.layer][:b, : start_pos + t]
-            v = kv_cache.v[self.layer][:b, : start_pos + t]
         q, k, v = (z.transpose(1, 2) for z in (q, k, v))
-        groups = q.shape[1] // k.shape[1]
-        if groups > 1:
-            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
-        if mask is None:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        if kv_cache is not None:
+            kv_cache.k[self.layer][:b, :, start_pos : start_pos + t] = k
+            kv_cache.v[self.layer][:b, :, start_pos : start_pos + t] = v
+            k = kv_cache.k[self.layer][:b, :, : start_pos + t]
+            v = kv_cache.v[self.layer][:b, :, : start_pos + t]
+        gqa = q.shape[1] != k.shape[1]
+        causal = mask is None and (kv_cache is None or start_pos == 0)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=gqa)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
 
 
@@ -213,7 +247,12 @@ class FeedForward(nn.Module):
         self.down_proj = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        wg, wu = self.gate_proj.weight, self.up_proj.weight
+        if _fuse(wg, wu):
+            gate, up = F.linear(x, torch.cat((wg, wu))).chunk(2, dim=-1)
+        else:
+            gate, up = self.gate_proj(x), self.up_proj(x)
+        return self.down_proj(F.silu(gate) * up)
 
 
 class Block(nn.Module):
@@ -280,24 +319,40 @@ class Llama(nn.Module):
         doc_ids: torch.Tensor | None = None,
         kv_cache: KVCache | None = None,
         start_pos: int = 0,
+        left_pad: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The final normed hidden states (batch, seq, dim): what the LM head reads, and what
-        a scalar reward head (``nn.Linear(dim, 1)``) reads too."""
+        a scalar reward head (``nn.Linear(dim, 1)``) reads too.
+
+        ``left_pad`` (batch,) is for batched generation: row ``i`` starts with
+        ``left_pad[i]`` padding tokens that no query attends to, and its positions count
+        from its first real token."""
         b, t = tokens.shape
+        mask = None
         if doc_ids is not None:
-            if kv_cache is not None:
-                raise ValueError("Llama: doc_ids and kv_cache cannot be combined (generation is one document)")
+            if kv_cache is not None or left_pad is not None:
+                raise ValueError("Llama: doc_ids cannot be combined with kv_cache / left_pad (generation is one "
+                                 "document per row)")
             if doc_ids.shape != tokens.shape:
                 raise ValueError(f"Llama: doc_ids shape {tuple(doc_ids.shape)} != tokens shape {tuple(tokens.shape)}")
             positions = document_positions(doc_ids)
-            mask = document_mask(doc_ids)
+            if not bool((doc_ids == doc_ids[:, :1]).all()):  # else plain causal attention, no mask
+                mask = document_mask(doc_ids)
         else:
-            positions = torch.arange(start_pos, start_pos + t, device=tokens.device).expand(b, t)
-            mask = None
-            if kv_cache is not None and start_pos > 0:
+            index = torch.arange(start_pos, start_pos + t, device=tokens.device)
+            positions = index.expand(b, t)
+            if left_pad is not None:
+                positions = (positions - left_pad[:, None]).clamp(min=0)
+                keys = torch.arange(start_pos + t, device=tokens.device)
+                # A real query sees the real keys up to itself; a padding query sees only
+                # itself (a row with no key at all would make softmax NaN).
+                real = keys[None, None, :] >= left_pad[:, None, None]
+                causal = keys[None, None, :] <= index[None, :, None]
+                mask = ((real & causal) | (keys[None, None, :] == index[None, :, None])).unsqueeze(1)
+            elif kv_cache is not None and start_pos > 0:
                 # Query i sits at start_pos + i and sees every cached key up to itself.
                 keys = torch.arange(start_pos + t, device=tokens.device)
-                mask = (keys[None, :] <= positions[0][:, None]).view(1, 1, t, start_pos + t)
+                mask = (keys[None, :] <= index[:, None]).view(1, 1, t, start_pos + t)
         freqs = positions[..., None].float() * self.inv_freq.float()
         emb = torch.cat((freqs, freqs), dim=-1)
         x = self.embed_tokens(tokens)
@@ -312,9 +367,22 @@ class Llama(nn.Module):
         doc_ids: torch.Tensor | None = None,
         kv_cache: KVCache | None = None,
         start_pos: int = 0,
+        labels: torch.Tensor | None = None,
+        left_pad: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Logits (batch, seq, vocab) for ``tokens`` (batch, seq)."""
-        return self.lm_head(self.hidden_states(tokens, doc_ids, kv_cache, start_pos))
+        """Logits (batch, seq, vocab) for ``tokens`` (batch, seq); with ``labels`` (batch,
+        seq; -100 = not trained on) instead the *summed* next-token cross-entropy, computed
+        without materialising the logits (``fused_loss.linear_cross_entropy``)."""
+        hidden = self.hidden_states(tokens, doc_ids, kv_cache, start_pos, left_pad)
+        if labels is None:
+            return self.lm_head(hidden)
+        from herd.plugins.llama.fused_loss import linear_cross_entropy
+
+        weight = self.lm_head.weight
+        if not _plain(weight):  # tensor-parallel head: logits are a DTensor, use the plain loss
+            logits = self.lm_head(hidden)
+            return F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum")
+        return linear_cross_entropy(hidden.flatten(0, 1), weight, labels.flatten())
 
 
 def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

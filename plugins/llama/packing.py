@@ -75,11 +75,30 @@ def corpus_files(directory: Path) -> list[Path]:
 
 def write_token_shards(texts: Iterable[str], tokenizer, out_dir: Path, shard_tokens: int = 1 << 24,
                        batch: int = 256) -> dict:
-    """Tokenise ``texts`` into ``out_dir/shard_NNNNN.bin`` (+ ``.idx.npy`` document starts)."""
+    """Tokenise ``texts`` into ``out_dir/shard_NNNNN.bin`` (+ ``.idx.npy`` document starts);
+    every document is stored as ``begin_of_text ids end_of_text``."""
+    bos, eos = tokenizer.special.bos, tokenizer.special.eos
+
+    def documents() -> Iterator[np.ndarray]:
+        chunk: list[str] = []
+        for text in texts:
+            chunk.append(text)
+            if len(chunk) >= batch:
+                yield from (np.array([bos, *ids, eos], dtype=np.int64) for ids in tokenizer.encode_batch(chunk))
+                chunk.clear()
+        if chunk:
+            yield from (np.array([bos, *ids, eos], dtype=np.int64) for ids in tokenizer.encode_batch(chunk))
+
+    return write_document_shards(documents(), tokenizer.vocab_size, out_dir, shard_tokens)
+
+
+def write_document_shards(documents: Iterable[np.ndarray], vocab_size: int, out_dir: Path,
+                          shard_tokens: int = 1 << 24) -> dict:
+    """Write already tokenised documents (``begin_of_text ... end_of_text`` id arrays) as
+    shards; used to derive shards from other shards without tokenising the text again."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    dtype = np.uint16 if tokenizer.vocab_size <= 1 << 16 else np.uint32
-    bos, eos = tokenizer.special.bos, tokenizer.special.eos
+    dtype = np.uint16 if vocab_size <= 1 << 16 else np.uint32
     shards: list[dict] = []
     pending: list[np.ndarray] = []
     pending_tokens = 0
@@ -96,29 +115,29 @@ def write_token_shards(texts: Iterable[str], tokenizer, out_dir: Path, shard_tok
         shards.append({"name": name, "tokens": int(len(tokens)), "docs": len(pending)})
         pending, pending_tokens = [], 0
 
-    chunk: list[str] = []
-
-    def encode_chunk() -> None:
-        nonlocal pending_tokens
-        for ids in tokenizer.encode_batch(chunk):
-            pending.append(np.array([bos, *ids, eos], dtype=np.int64))
-            pending_tokens += len(ids) + 2
-            if pending_tokens >= shard_tokens:
-                flush()
-        chunk.clear()
-
-    for text in texts:
-        chunk.append(text)
-        if len(chunk) >= batch:
-            encode_chunk()
-    encode_chunk()
+    for doc in documents:
+        pending.append(doc)
+        pending_tokens += len(doc)
+        if pending_tokens >= shard_tokens:
+            flush()
     flush()
     if not shards:
         raise InputError(f"{out_dir}: no documents to tokenise")
-    meta = {"dtype": np.dtype(dtype).name, "vocab_size": tokenizer.vocab_size, "shards": shards,
+    meta = {"dtype": np.dtype(dtype).name, "vocab_size": vocab_size, "shards": shards,
             "tokens": sum(s["tokens"] for s in shards), "docs": sum(s["docs"] for s in shards)}
     (out_dir / META).write_text(json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+def read_documents(directory: Path) -> Iterator[np.ndarray]:
+    """The documents of a shard directory, in order, as id arrays."""
+    directory = Path(directory)
+    meta = json.loads((directory / META).read_text())
+    for shard in meta["shards"]:
+        data = np.fromfile(directory / f"{shard['name']}.bin", dtype=np.dtype(meta["dtype"])).astype(np.int64)
+        starts = list(np.load(directory / f"{shard['name']}.idx.npy")) + [len(data)]
+        for lo, hi in zip(starts, starts[1:]):
+            yield data[lo:hi]
 
 
 class TokenStream:

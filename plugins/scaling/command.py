@@ -20,6 +20,11 @@ def add_arguments(parser) -> None:
     pred.add_argument("--alpha", type=float, required=True)
     pred.add_argument("--A", type=float, required=True)
     pred.add_argument("--budget", type=float, required=True)
+    down = sub.add_parser("downstream", help="two-step prediction: compute -> benchmark NLL -> accuracy")
+    down.add_argument("--points", required=True, type=Path,
+                      help="JSONL of observations: {compute, nll} and/or {nll, accuracy} per line")
+    down.add_argument("--budget", type=float, required=True, help="target training FLOPs")
+    down.add_argument("--floor", type=float, default=None, help="chance accuracy (0.25 for 4 choices); fitted if unset")
 
 
 def run(args, app) -> int:
@@ -30,6 +35,16 @@ def run(args, app) -> int:
     if args.scaling_command == "predict":
         p = predict(PowerLaw(args.alpha, args.A, 1.0), args.budget)
         print(json.dumps({"budget": p.budget, "tokens": p.tokens, "params": p.params}))
+        return 0
+    if args.scaling_command == "downstream":
+        from herd.plugins.scaling.downstream import predict_downstream, read_points
+
+        by_compute, by_nll = read_points(args.points)
+        try:
+            result = predict_downstream(by_compute, by_nll, args.budget, args.floor)
+        except (ValueError, RuntimeError) as err:  # too few points, or the sigmoid fit did not converge
+            raise InputError(f"{args.points}: {err}") from None
+        print(json.dumps(result.to_dict()))
         return 0
     if args.scaling_command == "plan":
         for r in plan_sweep(cfg.budgets, cfg.shapes, cfg.vocab_size, cfg.seq_len, cfg.min_tokens):

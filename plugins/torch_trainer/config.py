@@ -28,7 +28,7 @@ class TorchTrainerConfig:
     average_every: int = 5  # anneal: snapshot for the Polyak average every N steps
     eval_rows: int = 16  # short-context validation sequences
     deterministic: bool = True
-    threads: int = 0  # torch intra-op threads; 0 = torch's default
+    threads: int = 0  # torch intra-op threads; 0 = 1 for a CPU model under 5M parameters, else torch's default
     tensorboard: bool = False
     peak_tflops: float = 0.0  # 0: GPU table or measured CPU matmul rate
 

@@ -67,7 +67,10 @@ def is_high_quality(meta: dict, cfg: PretrainConfig) -> bool:
 
 
 def run_pretrain(ctx: StageContext) -> StageResult:
-    from herd.plugins.llama.packing import corpus_files, read_texts, write_token_shards
+    import numpy as np
+
+    from herd.plugins.llama.packing import (corpus_files, read_documents, read_texts, write_document_shards,
+                                            write_token_shards)
     from herd.plugins.llama.tokenizer import Tokenizer
     from herd.plugins.torch_trainer.niah import niah_documents
 
@@ -102,46 +105,46 @@ def run_pretrain(ctx: StageContext) -> StageResult:
     tokens = work / "tokens"
     counts: dict[str, int] = {}
 
-    def shard(name: str, texts) -> None:
+    def shard(name: str, texts=None, documents=None) -> None:
         out = tokens / name
         if not (out / "tokens.json").is_file():
             tmp = tokens / f".{name}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
-            write_token_shards(texts, tok, tmp)
+            if documents is not None:
+                write_document_shards(documents, tok.vocab_size, tmp)
+            else:
+                write_token_shards(texts, tok, tmp)
             os.replace(tmp, out)
         meta = json.loads((out / "tokens.json").read_text())
         counts[f"{name}_tokens"], counts[f"{name}_documents"] = meta["tokens"], meta["docs"]
 
     shard("train", (t for i, t, _ in documents() if not is_val(i)))
     shard("val", (t for i, t, _ in documents() if is_val(i)) if every else (t for i, t, _ in documents() if i < 8))
+    # The long-context and annealing data reuse the training documents' tokens (the i-th
+    # training document is the i-th non-validation document of the mix), so the corpus is
+    # tokenised once.
     if cfg.long_context_lengths:
         lengths = sorted(cfg.long_context_lengths)
         n_niah = max(1, int(counts["train_documents"] * cfg.niah_fraction))
         per_len = max(1, n_niah // len(lengths))
         niah = [d for j, n in enumerate(lengths) for d in niah_documents(per_len, n // 4, n // 2, tok, ctx.config.run.seed + j)]
-        rng = random.Random(ctx.config.run.seed)
-
-        def long_texts():
-            mixed = [t for i, t, _ in documents() if not is_val(i)] + niah
-            rng.shuffle(mixed)
-            yield from mixed
-
-        shard("long", long_texts())
+        bos, eos = tok.special.bos, tok.special.eos
+        mixed = list(read_documents(tokens / "train")) + [np.array([bos, *ids, eos]) for ids in tok.encode_batch(niah)]
+        random.Random(ctx.config.run.seed).shuffle(mixed)
+        shard("long", documents=mixed)
     if cfg.anneal_tokens > 0:
-        high = sum(1 for i, _, m in documents() if not is_val(i) and is_high_quality(m, cfg))
+        quality = [is_high_quality(m, cfg) for i, _, m in documents() if not is_val(i)]
+        high = sum(quality)
         if high == 0:
             notes.append("anneal: no document is marked high quality (domain or *quality* score); "
                          "annealing on the whole mix")
 
-        def anneal_texts():
-            for i, text, meta in documents():
-                if is_val(i):
-                    continue
-                good = high == 0 or is_high_quality(meta, cfg)
-                for _ in range(cfg.anneal_upsample if good else 1):
-                    yield text
+        def anneal_documents():
+            for good, doc in zip(quality, read_documents(tokens / "train")):
+                for _ in range(cfg.anneal_upsample if good or high == 0 else 1):
+                    yield doc
 
-        shard("anneal", anneal_texts())
+        shard("anneal", documents=anneal_documents())
         counts["anneal_high_quality_documents"] = high
 
     parallel = ParallelSizes(tp=cfg.tp, cp=cfg.cp, pp=cfg.pp, dp=cfg.dp)

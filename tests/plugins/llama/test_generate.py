@@ -68,3 +68,64 @@ def test_hf_backend_on_exported_model_agrees_greedily(model, tok, tmp_path):
     ours = LocalGenerator(model, tok).generate([prompt], params)
     theirs = HFGenerator(HFGeneratorConfig(model_path=str(tmp_path / "hf"))).generate([prompt], params)
     assert ours == theirs
+
+
+def greedy_reference(model, prompt, steps):
+    """Greedy decoding by full forward passes, no cache, one prompt."""
+    seq = list(prompt)
+    with torch.no_grad():
+        for _ in range(steps):
+            seq.append(int(model(torch.tensor([seq]))[0, -1].argmax()))
+    return seq[len(prompt):]
+
+
+def test_batched_greedy_equals_one_prompt_at_a_time(model):
+    from herd.plugins.llama.generate import generate_batch
+
+    prompts = [[1, 5, 9, 42], [7], list(range(3, 20)), [100, 101, 102, 103, 104, 105, 106]]
+    out = generate_batch(model, prompts, n=3, max_tokens=9, temperature=0.0, max_batch_rows=64)
+    assert [len(o) for o in out] == [3, 3, 3, 3]
+    for prompt, rows in zip(prompts, out):
+        expected = greedy_reference(model, prompt, 9)
+        assert rows == [expected] * 3
+    # several decode batches (2 prompts x 3 samples per batch) give the same answers
+    assert generate_batch(model, prompts, n=3, max_tokens=9, temperature=0.0, max_batch_rows=6) == out
+
+
+def test_batched_rows_stop_and_respect_the_context(model):
+    from herd.plugins.llama.generate import generate_batch
+
+    prompts = [[1, 5, 9, 42], [2, 3]]
+    free = generate_batch(model, prompts, n=1, max_tokens=12, temperature=0.0)
+    stop = free[0][0][4]  # a token the first prompt produces at step 5
+    cut = generate_batch(model, prompts, n=1, max_tokens=12, temperature=0.0, stop_ids=(stop,))
+    assert cut[0][0] == free[0][0][: free[0][0].index(stop)]
+    assert cut[1][0] == free[1][0][: free[1][0].index(stop)] if stop in free[1][0] else cut[1][0] == free[1][0]
+    long_prompt = list(range(1, 60))  # max_seq_len 64: room for 5 new tokens
+    out = generate_batch(model, [long_prompt, [1, 2]], n=2, max_tokens=20, temperature=1.0, seed=0)
+    assert [len(r) for r in out[0]] == [5, 5] and [len(r) for r in out[1]] == [20, 20]
+    with pytest.raises(ValueError, match="prompt 0 of 64 tokens"):
+        generate_batch(model, [list(range(64))], n=1, max_tokens=4)
+
+
+def test_sampling_is_seeded_and_top_p_one_row_per_sample(model):
+    from herd.plugins.llama.generate import generate_batch
+
+    prompts = [[1, 5, 9, 42], [7, 8]]
+    a = generate_batch(model, prompts, n=4, max_tokens=10, temperature=1.0, top_p=0.9, seed=3)
+    b = generate_batch(model, prompts, n=4, max_tokens=10, temperature=1.0, top_p=0.9, seed=3)
+    assert a == b
+    assert len({tuple(r) for r in a[0]}) > 1  # the samples of one prompt differ
+
+
+def test_hf_batched_prompts_agree_greedily_and_too_long_prompts_get_nothing(model, tok, tmp_path):
+    pytest.importorskip("transformers")
+    save_model(model, tmp_path / "ckpt", tokenizer=tok)
+    export_hf(tmp_path / "ckpt", tmp_path / "hf")
+    prompts = [tok.format_chat([{"role": "user", "content": c}], add_generation_prompt=True)
+               for c in ("hello", "numbers 12 34 and the herd", "hi")]
+    params = SamplingParams(temperature=0, max_tokens=8, n=2)
+    ours = LocalGenerator(model, tok).generate(prompts + ["the llama " * 40], params)
+    theirs = HFGenerator(HFGeneratorConfig(model_path=str(tmp_path / "hf"))).generate(prompts, params)
+    assert ours[:3] == theirs
+    assert ours[3] == []

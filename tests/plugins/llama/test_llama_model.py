@@ -70,3 +70,40 @@ def test_hidden_states_feed_a_reward_head():
     assert h.shape == (3, 9, 64)
     head = torch.nn.Linear(64, 1)
     assert head(h[:, -1]).shape == (3, 1)
+
+
+def test_fused_head_loss_equals_cross_entropy_of_logits_with_gradients():
+    torch.manual_seed(3)
+    model = Llama(LlamaConfig(vocab_size=300))
+    tokens = torch.randint(0, 300, (3, 40))
+    labels = torch.randint(0, 300, (3, 40))
+    labels[:, ::5] = -100
+    docs = torch.cumsum((torch.rand(3, 40) < 0.1).long(), dim=1)
+
+    def grads(loss):
+        model.zero_grad()
+        (loss * 0.37).backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    logits = model(tokens, doc_ids=docs)
+    reference = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100,
+                                                  reduction="sum")
+    expected = grads(reference)
+    fused = model(tokens, doc_ids=docs, labels=labels)
+    got = grads(fused)
+    assert fused.item() == pytest.approx(reference.item(), rel=1e-6)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], atol=1e-6, rtol=1e-5)
+    with torch.no_grad():  # evaluation: the loss alone, no gradient work
+        assert model(tokens, doc_ids=docs, labels=labels).item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_left_padded_rows_compute_what_they_compute_alone():
+    torch.manual_seed(5)
+    model = Llama(LlamaConfig()).eval()
+    short, long = torch.randint(0, 512, (5,)), torch.randint(0, 512, (9,))
+    padded = torch.stack([torch.cat([torch.zeros(4, dtype=torch.long), short]), long])
+    with torch.no_grad():
+        batch = model(padded, left_pad=torch.tensor([4, 0]))
+        torch.testing.assert_close(batch[0, 4:], model(short[None])[0], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(batch[1], model(long[None])[0], atol=1e-5, rtol=1e-5)

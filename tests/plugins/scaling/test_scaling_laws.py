@@ -69,3 +69,35 @@ def test_plan_gives_fewer_tokens_to_bigger_models():
     assert [r.shape for r in runs] == ["16x1", "32x1", "64x2"]
     assert runs[0].tokens > runs[1].tokens > runs[2].tokens
     assert plan_sweep([1e10], ["64x2"], 320, 32, 10**9) == []
+
+
+def test_downstream_command_predicts_from_an_observations_file(tmp_path, capsys):
+    import argparse
+    import json
+
+    from herd.core.app import App
+    from herd.core.errors import InputError
+    from herd.plugins.scaling.command import run
+
+    lines = []
+    for c in np.logspace(18, 21, 6):
+        nll = 2.5 - 0.3 * math.log10(c / 1e18)
+        lines.append({"compute": float(c), "nll": nll, "accuracy": 0.25 + 0.7 / (1 + math.exp(4.0 * (nll - 1.9)))})
+    for nll in (1.4, 1.2, 1.0):  # larger models with accuracy only (the recipe adds Llama 2's)
+        lines.append({"nll": nll, "accuracy": 0.25 + 0.7 / (1 + math.exp(4.0 * (nll - 1.9)))})
+    points = tmp_path / "obs.jsonl"
+    points.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    app = App.create(profile="quick", entry_points=False)
+    args = argparse.Namespace(scaling_command="downstream", points=points, budget=1e24, floor=0.25)
+    assert run(args, app) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected_nll = 2.5 - 0.3 * 6
+    assert out["nll"] == pytest.approx(expected_nll, abs=1e-6)
+    assert out["accuracy"] == pytest.approx(0.25 + 0.7 / (1 + math.exp(4.0 * (expected_nll - 1.9))), abs=1e-3)
+    assert out["compute_points"] == 6 and out["accuracy_points"] == 9
+    points.write_text(json.dumps({"compute": 1e18, "nll": 2.0}) + "\n" + json.dumps({"compute": -1, "nll": 2}) + "\n")
+    with pytest.raises(InputError, match=r"obs.jsonl:2: 'compute' must be positive"):
+        run(args, app)
+    points.write_text(json.dumps({"compute": 1e18, "nll": 2.0}) + "\n")
+    with pytest.raises(InputError, match="2 or more compute budgets"):
+        run(args, app)

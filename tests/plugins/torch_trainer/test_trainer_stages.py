@@ -102,3 +102,16 @@ def test_continued_pretraining_starts_from_a_checkpoint(token_data, tmp_path, ma
     base_steps = [m for m in metrics(tmp_path / "base" / "metrics.jsonl") if "loss" in m]
     assert steps[0]["loss"] < base_steps[0]["loss"] - 1.0  # started from the trained weights
     assert load_model(result.checkpoint).cfg.vocab_size == 320
+
+
+def test_optional_tensorboard_mirrors_metrics_or_is_skipped(token_data, tmp_path, make_job):
+    job = make_job(token_data, tmp_path / "tb", initial_tokens=512, long=False, anneal=False)
+    TorchTrainer(replace(CFG, tensorboard=True)).train(job)
+    steps = [m for m in metrics(tmp_path / "tb" / "metrics.jsonl") if "loss" in m]
+    assert len(steps) == 4 and all(m["tokens_per_s"] > 0 for m in steps)
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        assert not (tmp_path / "tb" / "tensorboard").exists()  # optional: metrics.jsonl only
+    else:
+        assert list((tmp_path / "tb" / "tensorboard").glob("events.out.tfevents.*"))
