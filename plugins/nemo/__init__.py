@@ -1,8 +1,10 @@
-"""The NeMo backend's launch side (issue 10): the 4D layout planner (``herd plan``) and
-NeMo-Run job generation (``herd nemo-job``) for NeMo AutoModel and Megatron-Bridge.
+"""The NeMo backend (issue 10): the ``nemo`` trainer (herd's loop on NeMo AutoModel's
+distributed components), ``herd train`` (NeMo-Run jobs: local torchrun, Docker, Slurm,
+Kubernetes, SkyPilot; Megatron-Bridge out of process) and the 4D layout planner
+(``herd plan``).
 
-Loading this plugin is cheap: ``nemo_run`` (and later ``nemo_automodel``) are imported
-only inside the commands that need them.
+Loading this plugin is cheap: ``nemo_automodel`` and ``nemo_run`` are imported only when
+the trainer or a command runs.
 """
 
 from __future__ import annotations
@@ -23,15 +25,40 @@ def _plan_run(args, app) -> int:
 
 
 def _job_arguments(parser) -> None:
-    from herd.plugins.nemo.job_command import add_arguments
+    from herd.plugins.nemo.train_command import add_arguments
 
     add_arguments(parser)
 
 
 def _job_run(args, app) -> int:
-    from herd.plugins.nemo.job_command import run
+    from herd.plugins.nemo.train_command import run
 
     return run(args, app)
+
+
+def _require_automodel() -> None:
+    import importlib.util
+
+    from herd.core.errors import PluginError
+
+    if importlib.util.find_spec("nemo_automodel") is None:
+        raise PluginError("the nemo trainer needs NeMo AutoModel, which is not installed; "
+                          "install it with: bash plugins/nemo/install.sh")
+
+
+def _checked_nemo_trainer(cfg):
+    _require_automodel()
+    from herd.plugins.nemo.trainer import NemoTrainer
+
+    return NemoTrainer(cfg)
+
+
+@hookimpl
+def herd_register_trainers(register):
+    from herd.plugins.nemo.config import NemoTrainerConfig
+
+    register("nemo", _checked_nemo_trainer, config=NemoTrainerConfig,
+             description="NeMo AutoModel backend: FSDP2 dp, DTensor tp, 1F1B pp, ring-attention cp under torchrun")
 
 
 @hookimpl
@@ -45,5 +72,6 @@ def herd_register_config_sections(register):
 def herd_register_commands(register):
     register("plan", _plan_arguments, _plan_run,
              help="choose tp/cp/pp/dp, micro-batch and checkpointing for a model on N GPUs")
-    register("nemo-job", _job_arguments, _job_run,
-             help="build (and submit) the NeMo-Run job that pretrains the config on local/docker/slurm/k8s/skypilot")
+    register("train", _job_arguments, _job_run,
+             help="pretrain the config through a NeMo-Run job: local torchrun, docker, slurm, k8s, skypilot "
+                  "(--dry-run prints the job)")

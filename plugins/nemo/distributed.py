@@ -101,12 +101,18 @@ def build_layout(parallel: ParallelSizes, cfg: NemoTrainerConfig, device: str) -
                           "launch with torchrun --nproc_per_node equal to that product")
     if world == 1:
         return Layout(setup=None)
-    from nemo_automodel.components.distributed.config import DistributedSetup
+    from torch.distributed.fsdp import MixedPrecisionPolicy
+
+    from nemo_automodel.components.distributed.config import DistributedSetup, FSDP2Config
     from nemo_automodel.components.distributed.mesh import ParallelismSizes
 
     start_process_group(device, cfg.dist_timeout_minutes)
+    # NeMo's FSDP2 default computes in bf16; on CPU (and with bf16 off) herd keeps fp32 so
+    # that every layout follows the single-process loss curve. Gradients reduce in fp32.
+    bf16 = device == "cuda" and cfg.bf16
+    policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16 if bf16 else torch.float32, reduce_dtype=torch.float32)
     setup = DistributedSetup.build(
-        "fsdp2",
+        FSDP2Config(mp_policy=policy),
         parallelism_sizes=ParallelismSizes(dp_size=parallel.dp, tp_size=parallel.tp, pp_size=parallel.pp,
                                            cp_size=parallel.cp),
         activation_checkpointing={"none": False, "selective": "selective", "full": True}[cfg.recompute],

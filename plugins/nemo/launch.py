@@ -33,6 +33,11 @@ from herd.plugins.nemo.config import ENGINES, EXECUTORS, NemoConfig
 
 HERD_ROOT = Path(__file__).resolve().parent.parent.parent
 
+# Executors whose launcher starts the command on every rank (local and docker start one
+# process, whose pretrain stage starts torchrun itself).
+CLUSTER_EXECUTORS = ("slurm", "k8s", "skypilot")
+RANK_ENTRY = "herd.plugins.nemo.rank_entry"
+
 # Megatron-Bridge's library recipes for RECIPE.md section 2's sizes.
 MEGATRON_BRIDGE_RECIPES = {
     "8b": "llama3_8b_pretrain_config",
@@ -267,6 +272,12 @@ def build_nemo_job(config, executor: str | None = None, dry_run: bool = True, *,
     if engine not in ENGINES:
         raise ConfigError(f"unknown nemo engine '{engine}' (known: {', '.join(ENGINES)})")
     spec = TrainSpec.from_config(config)
+    trainer = config.section("pretrain").trainer
+    if engine == "automodel" and executor in CLUSTER_EXECUTORS and trainer != "nemo":
+        raise ConfigError(
+            f"the {executor} executor starts every rank itself, which herd supports with the nemo trainer; "
+            f"set pretrain.trainer=nemo (herd train --backend nemo), not '{trainer}'"
+        )
     nodes, gpn, procs = _layout(spec, nemo, executor)
     if executor != "local" and not nemo.container_image:
         raise ConfigError(f"the {executor} executor runs a container: set nemo.container_image")
@@ -284,7 +295,8 @@ def build_nemo_job(config, executor: str | None = None, dry_run: bool = True, *,
         executor=executor, engine=engine, nodes=nodes, gpus_per_node=gpn, processes_per_node=procs,
         world_size=spec.world_size, parallel={"tp": spec.tp, "cp": spec.cp, "pp": spec.pp, "dp": spec.dp},
         container_image=nemo.container_image or None, env=env,
-        command=[script.entrypoint, script.path, *script.args], job_dir=job_dir, files=files,
+        command=[script.entrypoint, *(["-m"] if script.m else []), script.path, *script.args], job_dir=job_dir,
+        files=files,
     )
     for name, text in files.items():
         atomic.write_text(job_dir / name, text)
@@ -344,9 +356,11 @@ def _script(run, config, spec: TrainSpec, nemo: NemoConfig, engine: str, executo
     herd_dir = str(HERD_ROOT) if executor == "local" else nemo.herd_dir
     config_path = str(job_dir / "herd.toml")
     args = ["run", "--stages", "pretrain", "--config", config_path, "--run-dir", str(run_dir), "--resume"]
-    return {"herd.toml": config.to_toml()}, run.Script(
-        path=f"{herd_dir}/cli.py", entrypoint="python", args=args, env=env
-    )
+    files = {"herd.toml": config.to_toml()}
+    if executor in CLUSTER_EXECUTORS:
+        # Every rank runs this; only rank 0 runs herd's pipeline (rank_entry explains why).
+        return files, run.Script(path=RANK_ENTRY, m=True, entrypoint="python", args=args, env=env)
+    return files, run.Script(path=f"{herd_dir}/cli.py", entrypoint="python", args=args, env=env)
 
 
 def _mounts(nemo: NemoConfig, run_dir: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -66,7 +67,7 @@ def make_app(registry: Path, *overrides: str, profile: str = "full") -> App:
     owns_pretrain = any(e.get("config_section") == "pretrain" for e in entries.values())
     extra = {} if owns_pretrain else {"pretrain_section": PretrainSection()}
     return App.create(profile=profile, registry_path=registry, entry_points=False, extra_plugins=extra,
-                      overrides=[f"nemo.container_image={IMAGE}", *overrides])
+                      overrides=["pretrain.trainer=nemo", f"nemo.container_image={IMAGE}", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +87,19 @@ def test_slurm_job_has_nodes_gpus_image_env_and_command(full_app, tmp_path):
     assert f"--container-image {IMAGE}" in script
     assert f"--container-mounts {tmp_path}:{tmp_path}" in script
     assert "torchrun" in script and "--nnodes 128 --nproc-per-node 8" in script
-    assert f"/opt/herd/cli.py run --stages pretrain --config {tmp_path}/nemo_job/herd.toml" in script
+    # every rank starts herd's rank entry; only rank 0 runs the pipeline (the others train)
+    assert f"-m herd.plugins.nemo.rank_entry run --stages pretrain --config {tmp_path}/nemo_job/herd.toml" in script
     assert "export NCCL_IB_HCA=mlx5" in script and "export TORCH_NCCL_ASYNC_ERROR_HANDLING=1" in script
     # the config the ranks read is the resolved herd config
     written = tomllib.loads((tmp_path / "nemo_job" / "herd.toml").read_text())
     assert written["pretrain"]["pp"] == 16 and written["pretrain"]["model_size"] == "405b"
+    assert written["pretrain"]["trainer"] == "nemo"
+
+
+def test_cluster_jobs_need_the_nemo_trainer(registry, tmp_path):
+    app = make_app(registry, "pretrain.dp=8", "nemo.slurm_account=llm", "pretrain.trainer=torch")
+    with pytest.raises(ConfigError, match="set pretrain.trainer=nemo"):
+        build_nemo_job(app.config, "slurm", dry_run=True, run_dir=tmp_path)
 
 
 def test_docker_job_single_host(registry, tmp_path):
@@ -155,7 +164,7 @@ def test_k8s_job_is_a_kubeflow_trainjob_and_needs_a_kubeconfig(registry, tmp_pat
     assert trainer["numNodes"] == 128 and trainer["numProcPerNode"] == 8 and trainer["image"] == IMAGE
     assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == "8"
     assert {"name": "HERD_ENGINE", "value": "automodel"} in trainer["env"]
-    assert "/opt/herd/cli.py" in trainer["command"]
+    assert "herd.plugins.nemo.rank_entry" in " ".join(trainer["command"] + trainer.get("args", []))
 
 
 def test_skypilot_without_skypilot_names_the_package(full_app, tmp_path):
@@ -216,12 +225,12 @@ def test_layout_errors_name_the_key(registry, tmp_path):
 
 
 @pytest.mark.slow
-def test_nemo_job_command_dry_run_json(tmp_path):
+def test_train_command_dry_run_json(tmp_path):
     if pretrain_owner() is None:
         pytest.skip("the CLI needs the plugin that owns [pretrain] (the torch backend) in registry.toml")
     repo = Path(__file__).resolve().parents[3]
     out = subprocess.run(
-        [sys.executable, str(repo / "cli.py"), "nemo-job", "--profile", "full", "--executor", "slurm",
+        [sys.executable, str(repo / "cli.py"), "train", "--backend", "nemo", "--profile", "full", "--executor", "slurm",
          "--dry-run", "--json", "--run-dir", str(tmp_path), "--set", f"nemo.container_image={IMAGE}",
          "--set", "pretrain.dp=8", "--set", "nemo.slurm_account=llm"],
         capture_output=True, text=True, timeout=600,
@@ -230,24 +239,73 @@ def test_nemo_job_command_dry_run_json(tmp_path):
     job = json.loads(out.stdout)
     assert (job["nodes"], job["gpus_per_node"], job["world_size"]) == (128, 8, 1024)
     assert "#SBATCH --nodes=128" in job["rendered"] and job["container_image"] == IMAGE
+    assert 'trainer = "nemo"' in job["files"]["herd.toml"]
+
+
+# initial pretraining only, so that the real jobs below stay short
+SHORT = ["--set", "pretrain.long_context_lengths=[]", "--set", "pretrain.anneal_tokens=0",
+         "--set", "pretrain.initial_tokens=6000", "--set", "trainers.nemo.threads=1"]
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory) -> Path:
+    """A quick-profile run directory with its curate and mix stages done."""
+    if pretrain_owner() is None:
+        pytest.skip("needs the plugin that owns [pretrain] (the torch backend) in registry.toml")
+    pytest.importorskip("nemo_automodel")
+    repo = Path(__file__).resolve().parents[3]
+    run_dir = tmp_path_factory.mktemp("mixed") / "run"
+    prep = subprocess.run([sys.executable, str(repo / "cli.py"), "run", "--profile", "quick", "--stages", "curate,mix",
+                           "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=900, cwd=repo)
+    assert prep.returncode == 0, prep.stderr[-3000:]
+    return run_dir
+
+
+def _trained_by_nemo(run_dir: Path, dp: int) -> None:
+    manifest = json.loads((run_dir / "pretrain" / "manifest.json").read_text())
+    assert manifest["counts"]["train_tokens"] > 0 and manifest["counts"]["steps"] > 0
+    train = run_dir / "pretrain" / "train"
+    latest = (train / "checkpoints" / "latest").read_text().strip()
+    import torch
+
+    state = torch.load(train / "checkpoints" / latest / "state.pt", weights_only=False)
+    assert state["backend"] == "nemo" and state["parallel"]["dp"] == dp
+    assert (run_dir / "pretrain" / "final_model" / "config.json").is_file()
 
 
 @pytest.mark.slow
-def test_local_job_trains_for_real_on_two_ranks(tmp_path):
-    """curate + mix with the quick profile, then a real NeMo-Run local job: herd's pretrain
-    stage on 2 CPU ranks (gloo) through torchrun."""
-    if pretrain_owner() is None:
-        pytest.skip("needs the plugin that owns [pretrain] (the torch backend) in registry.toml")
+def test_local_job_trains_for_real_on_two_ranks(mixed_run, tmp_path):
+    """A real NeMo-Run local job: herd's pretrain stage, whose nemo trainer starts torchrun
+    over 2 CPU ranks (gloo)."""
     repo = Path(__file__).resolve().parents[3]
     run_dir = tmp_path / "run"
-    cli = [sys.executable, str(repo / "cli.py")]
-    prep = subprocess.run(cli + ["run", "--profile", "quick", "--stages", "curate,mix", "--run-dir", str(run_dir)],
-                          capture_output=True, text=True, timeout=900, cwd=repo)
-    assert prep.returncode == 0, prep.stderr[-3000:]
-    job = subprocess.run(cli + ["nemo-job", "--profile", "quick", "--executor", "local", "--run-dir", str(run_dir),
-                                "--set", "pretrain.dp=2"], capture_output=True, text=True, timeout=900, cwd=repo)
+    shutil.copytree(mixed_run, run_dir)
+    job = subprocess.run([sys.executable, str(repo / "cli.py"), "train", "--backend", "nemo", "--profile", "quick",
+                          "--executor", "local", "--run-dir", str(run_dir), "--set", "pretrain.dp=2", *SHORT],
+                         capture_output=True, text=True, timeout=900, cwd=repo)
     assert job.returncode == 0, (job.stdout + job.stderr)[-3000:]
     assert "SUCCEEDED" in job.stdout + job.stderr
-    manifest = json.loads((run_dir / "pretrain" / "manifest.json").read_text())
-    assert manifest["counts"]["train_tokens"] > 0
-    assert json.loads((run_dir / "pretrain" / "job.json").read_text())["job"]["parallel"]["dp"] == 2
+    _trained_by_nemo(run_dir, dp=2)
+
+
+@pytest.mark.slow
+def test_cluster_ranks_leave_the_pipeline_to_rank_zero(mixed_run, tmp_path):
+    """What a Slurm/Kubeflow launcher runs: the rank entry on every rank of a torchrun job.
+    Rank 0 runs the pipeline and hands the TrainJob to rank 1, which only trains."""
+    repo = Path(__file__).resolve().parents[3]
+    run_dir = tmp_path / "run"
+    shutil.copytree(mixed_run, run_dir)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "--log-dir", str(tmp_path / "logs"), "--tee", "3", "-m", "herd.plugins.nemo.rank_entry",
+           "run", "--profile", "quick", "--stages", "pretrain", "--run-dir", str(run_dir), "--resume",
+           "--set", "pretrain.trainer=nemo", "--set", "pretrain.dp=2", *SHORT]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=repo,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    _trained_by_nemo(run_dir, dp=2)
+    logs = {rank: "".join(p.read_text() for p in (tmp_path / "logs").rglob(f"{rank}/std*.log")) for rank in (0, 1)}
+    assert "running (plugin" in logs[0] and "running (plugin" not in logs[1]  # only rank 0 ran the stage
+    # a second launch finds the stage complete: rank 0 releases rank 1 without training
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=repo,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert again.returncode == 0, again.stderr[-3000:]

@@ -1,0 +1,105 @@
+"""Training throughput of the two trainer backends on the same job: ``nemo`` (herd's loop on
+NeMo AutoModel's components, training the Hugging Face Llama) against ``torch`` (herd's
+loop on herd's Llama), one process and two data-parallel processes (FSDP2, gloo) on CPU.
+
+Both run the same ``TrainJob`` (model shape, packed batches, AdamW, clipping, float32)
+through their real entry points (``herd.plugins.nemo.worker``, ``herd.plugins.torch_trainer.launch``;
+torchrun for 2 processes). tokens/s is the median over each run's steps after
+``--warmup`` steps (global tokens per step / step wall time, from ``metrics.jsonl``);
+each configuration runs ``--repeats`` times, backends interleaved, and the median of the
+runs is reported with the nemo/torch ratio.
+
+    python bench/nemo_vs_torch.py --out docs/benchmarks/backends.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
+from herd.plugins.llama.packing import write_token_shards
+from herd.plugins.llama.tokenizer import Tokenizer
+from herd.plugins.torch_trainer.trainer import job_to_dict
+
+WORDS = ("the a llama herd walks over high plain river sun snow bread town library train station book quiet early "
+         "morning green blue sky east west code math number").split()
+ENTRY = {"nemo": "herd.plugins.nemo.worker", "torch": "herd.plugins.torch_trainer.launch"}
+
+
+def make_data(root: Path, vocab: int) -> Path:
+    rng = random.Random(0)
+    texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(50, 400))) for _ in range(2000)]
+    tok = Tokenizer.train(texts, vocab)
+    write_token_shards(texts, tok, root / "tokens")
+    return root / "tokens"
+
+
+def run_once(backend: str, procs: int, data: Path, out: Path, args) -> float:
+    stage = TrainStage("initial", "initial", args.rows * args.seq * args.steps, args.seq, 1e-3, 1e-4,
+                       batch_tokens=args.rows * args.seq, warmup_steps=2)
+    model = {"size": args.size, "vocab_size": args.vocab}
+    job = TrainJob(model=model, stages=[stage], parallel=ParallelSizes(dp=procs), output_dir=out, data_dir=data,
+                   eval_dir=data, seed=0)
+    trainer = {"device": "cpu", "checkpoint_every": 10**9, "eval_rows": 1, "threads": args.threads // procs}
+    spec = out.parent / f"{out.name}.json"
+    spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": trainer}))
+    cmd = [sys.executable, "-m", ENTRY[backend], str(spec)]
+    if procs > 1:
+        cmd[1:2] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}", "-m"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(args.threads // procs)})
+    if done.returncode != 0:
+        raise SystemExit(f"{backend} x{procs} failed:\n{done.stderr[-3000:]}")
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if '"tokens_per_s"' in x]
+    return statistics.median(x["tokens_per_s"] for x in lines[args.warmup:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="small", help="herd model size (RECIPE.md section 2 names)")
+    parser.add_argument("--vocab", type=int, default=2048)
+    parser.add_argument("--rows", type=int, default=8, help="sequences per step (global)")
+    parser.add_argument("--seq", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads in all")
+    parser.add_argument("--out", type=Path, help="write the markdown table here")
+    args = parser.parse_args()
+    results: dict[tuple[str, int], list[float]] = {}
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_data(Path(tmp), args.vocab)
+        for repeat in range(args.repeats):
+            for procs in (1, 2):
+                for backend in ("torch", "nemo") if repeat % 2 == 0 else ("nemo", "torch"):
+                    loads.append(os.getloadavg()[0])
+                    tps = run_once(backend, procs, data, Path(tmp) / f"{backend}{procs}_{repeat}", args)
+                    results.setdefault((backend, procs), []).append(tps)
+                    print(f"{backend} x{procs} run {repeat}: {tps:,.0f} tokens/s", flush=True)
+    rows = []
+    for procs in (1, 2):
+        torch_tps = statistics.median(results[("torch", procs)])
+        nemo_tps = statistics.median(results[("nemo", procs)])
+        rows.append(f"| {procs} | {torch_tps:,.0f} | {nemo_tps:,.0f} | {nemo_tps / torch_tps:.2f} |")
+    table = "\n".join(["| processes | torch tokens/s | nemo tokens/s | nemo / torch |", "|---|---|---|---|", *rows])
+    setup = (f"model `{args.size}` (vocab {args.vocab}), {args.rows} x {args.seq} tokens per step, {args.steps} steps "
+             f"({args.warmup} warm-up), float32, {args.threads} threads in all, median of {args.repeats} runs; "
+             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"load average during the runs {min(loads):.1f}-{max(loads):.1f}")
+    print(setup)
+    print(table)
+    if args.out:
+        args.out.write_text(f"{setup}\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
