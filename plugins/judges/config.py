@@ -34,6 +34,10 @@ class SemanticDedupConfig:
     block_size: int = 1024  # rows compared at once inside a cluster (bounds memory)
     device: str = "cpu"  # "cpu" or "cuda" for the embedding model; faiss uses GPUs when it has them
     text: str = "prompt"  # what is embedded: "prompt", "response" or "conversation"
+    # Rows whose metadata holds any of these (unit tests, a reference answer) are checked by
+    # execution or exact match: two templated tasks that differ by a constant embed as
+    # near-duplicates but teach different answers, so they skip semantic dedup.
+    exempt_metadata: list[str] = field(default_factory=lambda: ["code_tests", "answer"])
     seed: int = 0
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"batch_size": 32}, "full": {"batch_size": 256}}

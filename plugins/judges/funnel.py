@@ -122,6 +122,12 @@ def _dedup(rows, cfg: JudgesConfig, embed, dropped, counts) -> list[SFTRow]:
     from herd.plugins.judges.semdedup import semantic_dedup
 
     d = cfg.dedup
+    exempt = [row for row in rows if any(row.metadata.get(key) is not None for key in d.exempt_metadata)]
+    counts["semantic_dedup.exempt"] = len(exempt)
+    rows = [row for row in rows if not any(row.metadata.get(key) is not None for key in d.exempt_metadata)]
+    if len(rows) < 2:
+        counts["after.semantic_dedup"] = len(rows) + len(exempt)
+        return rows + exempt
     vectors = embed([dedup_text(row, d.text) for row in rows])
     priority = np.array([priority_of(row, cfg.priority) for row in rows])
     result = semantic_dedup(
@@ -138,8 +144,8 @@ def _dedup(rows, cfg: JudgesConfig, embed, dropped, counts) -> list[SFTRow]:
         detail = f"cosine {result.similarity[i]:.3f} >= {d.threshold:g} to kept row {other.id}"
         dropped.append(DroppedRow(row, "semantic_dedup", "semantic_dedup.near_duplicate", detail))
         counts["dropped.semantic_dedup.near_duplicate"] += 1
-    counts["after.semantic_dedup"] = len(kept)
-    return kept
+    counts["after.semantic_dedup"] = len(kept) + len(exempt)
+    return kept + exempt
 
 
 def build_funnel(ctx, services: Any = None) -> tuple[list[tuple[str, Judge]], JudgesConfig, Callable | None]:

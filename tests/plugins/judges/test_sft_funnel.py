@@ -95,3 +95,15 @@ def test_plugin_registers_and_builds_from_config(tmp_path, row, scripted):
     result = run_funnel([row("a", "Hi", "Hello!"), row("b", "Hi", "Hello.")], judges, cfg, embed)
     assert [r.id for r in result.kept] == ["b"]
     assert "exclamation_overuse" in result.dropped[0].detail
+
+
+def test_rows_with_verifiable_answers_skip_semantic_dedup(row):
+    """Templated tasks that differ by a constant embed alike but teach different answers."""
+    rows = [row("a", "What is 3 plus 21?", "24."), row("a_dup", "What is 3 plus 21?", "It is 24.")]
+    checked = [row("t1", "What is 3 plus 21?", "24."), row("t2", "What is 3 plus 21?", "24.")]
+    for r in checked:
+        r.metadata["answer"] = "24"
+    result = run_funnel(rows + checked, [], JudgesConfig(), hashed_embed)
+    assert sorted(r.id for r in result.kept) == ["a", "t1", "t2"]
+    assert [d.row.id for d in result.dropped] == ["a_dup"]
+    assert result.counts["semantic_dedup.exempt"] == 2 and result.counts["after.semantic_dedup"] == 3
