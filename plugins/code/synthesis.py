@@ -28,6 +28,7 @@ from typing import Iterator
 from herd.core.protocols import Program, SamplingParams
 from herd.core.records import ChatMessage, SFTRow
 from herd.plugins.code import prompts
+from herd.plugins.code.answers import code_blocks
 from herd.plugins.code.seeds import Seed, seeds_from_paths
 from herd.plugins.code.services import open_sandbox_for, require_generator
 from herd.plugins.code.settings import TRAIN_PROBLEMS, ExecutionFeedbackConfig
@@ -57,7 +58,6 @@ TARGETS = {
     "lua": Target("lua", "lua", "main.lua", "lua5.4", r"\bassert\s*\("),
     "perl": Target("perl", "perl", "main.pl", "perl", r"\bdie\b|\bok\s*\("),
 }
-_BLOCK = re.compile(r"```[ \t]*([\w+.-]*)[ \t]*\n(.*?)```", re.DOTALL)
 
 
 @dataclass
@@ -80,10 +80,6 @@ class Task:
     answer: str = ""
     turns: int = 0
     check: Check | None = None
-
-
-def code_blocks(answer: str) -> list[str]:
-    return [body for _, body in _BLOCK.findall(answer)]
 
 
 class ExecutionFeedbackSynthesizer:
