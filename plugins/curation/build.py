@@ -20,6 +20,7 @@ def settings_of(cfg: CurateConfig) -> RunSettings:
     return RunSettings(
         shard_size=cfg.shard_size,
         max_document_chars=cfg.max_document_chars,
+        max_records_per_input=cfg.max_records_per_input,
         dropped_text_chars=cfg.dropped_text_chars,
         on_step_error=cfg.on_step_error,
         keep_html=cfg.keep_html,

@@ -49,6 +49,7 @@ TOKENS_NOTE = (
 class RunSettings:
     shard_size: int = 5000
     max_document_chars: int = 5_000_000
+    max_records_per_input: int = 0  # 0 = read every record
     dropped_text_chars: int = 20_000
     on_step_error: str = "drop"
     keep_html: bool = False
@@ -56,6 +57,8 @@ class RunSettings:
     stage: str = "curate"
 
     def __post_init__(self) -> None:
+        if self.max_records_per_input < 0:
+            raise InputError(f"curate.max_records_per_input must be 0 (all) or more, got {self.max_records_per_input}")
         if self.shard_size < 1:
             raise InputError(f"curate.shard_size must be at least 1, got {self.shard_size}")
         if self.on_step_error not in ("drop", "raise"):
@@ -187,6 +190,11 @@ def _records(
     try:
         items = task.input.open_source().read(Path(source_file))
         for item in items:
+            if settings.max_records_per_input and read.records_in >= settings.max_records_per_input:
+                close = getattr(items, "close", None)  # a generator holding the file open
+                if close is not None:
+                    close()
+                break
             read.records_in += 1
             if isinstance(item, Malformed):
                 _drop_malformed(item, source_file, read, dropped, settings)
@@ -584,6 +592,7 @@ class CurationRunner:
             "executor": getattr(self.executor, "name", type(self.executor).__name__),
             "workers": getattr(self.executor, "workers", None),
             "records_in": read.records_in,
+            "max_records_per_input": self.settings.max_records_per_input,
             "tokens_in": read.tokens_in,
             "kept": {"records": kept, "tokens": last["tokens_out"]},
             "dropped": {"records": dropped, "by_reason": dict(sorted(by_reason.items()))},

@@ -12,6 +12,7 @@ say how much evidence each domain needs.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from herd.plugins.curation_steps.configs import DomainClassifierConfig
 from herd.core.records import Document, Drop
@@ -28,18 +29,23 @@ _LATEX = re.compile(r"\$[^$\n]{1,200}\$|\\(?:frac|sum|int|sqrt|alpha|beta|theta|
                     r"cdot|leq|geq|neq|infty|partial|begin\{(?:equation|align))")
 _MATH_SYMBOLS = re.compile(r"[=<>≤≥≠∑∫√π∞±×÷^]")
 
+# Every pattern starts with a literal so that ``re`` skips to its first character; a word
+# boundary before a keyword is a lookbehind placed after it (``fn(?<!\wfn)`` is ``\bfn``),
+# which keeps the pattern starting with that literal. SQL is matched on lower-cased text.
 CODE_LANGUAGES = {
     "python": re.compile(r"^\s*(?:def \w+\(|import \w+|from \w+ import|class \w+[:(]|elif |print\()", re.M),
-    "javascript": re.compile(r"\b(?:function\s*\w*\(|const \w+ = |let \w+ = |=> |console\.log|require\()"),
-    "c_cpp": re.compile(r"#include\s*<|\bint main\s*\(|std::|printf\(|->\w+"),
-    "java": re.compile(r"\bpublic (?:static )?(?:class|void)|System\.out\.|import java\."),
-    "rust": re.compile(r"\bfn \w+\(|\blet mut |impl \w+|println!\(|::new\("),
-    "go": re.compile(r"\bfunc \w+\(|package main|fmt\.Print|:= "),
+    "javascript": re.compile(r"function(?<!\wfunction)\s*\w*\(|const(?<!\wconst) \w+ = |let(?<!\wlet) \w+ = "
+                             r"|=>(?<=\w=>) |console(?<!\wconsole)\.log|require(?<!\wrequire)\("),
+    "c_cpp": re.compile(r"#include\s*<|int(?<!\wint) main\s*\(|std::|printf\(|->\w+"),
+    "java": re.compile(r"public(?<!\wpublic) (?:static )?(?:class|void)|System\.out\.|import java\."),
+    "rust": re.compile(r"fn(?<!\wfn) \w+\(|let(?<!\wlet) mut |impl \w+|println!\(|::new\("),
+    "go": re.compile(r"func(?<!\wfunc) \w+\(|package main|fmt\.Print|:= "),
     "shell": re.compile(r"^\s*(?:\$ |sudo |apt-get |pip install|echo |export \w+=|cd \S)", re.M),
-    "sql": re.compile(r"\b(?:SELECT .+ FROM|INSERT INTO|CREATE TABLE|UPDATE \w+ SET)\b", re.I),
+    "sql": re.compile(r"(?:select(?<!\wselect) .+ from|insert(?<!\winsert) into|create(?<!\wcreate) table"
+                      r"|update(?<!\wupdate) \w+ set)\b"),
     "html": re.compile(r"</?(?:div|span|html|body|head|script)\b"),
 }
-
+_LOWER_CASED = frozenset({"sql"})
 MATH_TOPICS = {
     "calculus": {"derivative", "integral", "limit", "differential", "calculus", "gradient"},
     "algebra": {"polynomial", "matrix", "linear", "algebra", "equation", "vector", "eigenvalue"},
@@ -80,7 +86,6 @@ class DomainClassifier:
         """(domain, topic, quality scores) of a document."""
         text = doc.text
         lines = [line for line in text.split("\n") if line.strip()]
-        toks = tokens(text)
         forced = self.cfg.source_domains.get(doc.source or "")
         code_lines = sum(1 for line in lines if _CODE_LINE.match(line) or _CODE_END.search(line))
         code_ratio = code_lines / max(1, len(lines))
@@ -89,18 +94,21 @@ class DomainClassifier:
         lang = (doc.language or "").split("-")[0].lower()
         if forced == "multilingual" or (forced is None and lang and lang not in self.cfg.english):
             return "multilingual", lang or "unknown", {}
+        toks = tokens(text)
+        counts = Counter(toks)  # lexicon look-ups go through the counts, not every token
         math_markers = len(_LATEX.findall(text)) + len(_MATH_SYMBOLS.findall(text)) / 4
         density = 100 * math_markers / max(1, len(toks))
-        reasoning = sum(1 for t in toks if t in REASONING_WORDS) / max(1, len(toks))
+        reasoning = _hits(counts, REASONING_WORDS) / max(1, len(toks))
         if forced == "math_reasoning" or (forced is None and (density >= self.cfg.math_density
                                                               or reasoning >= self.cfg.reasoning_ratio and density >= 0.5)):
-            return "math_reasoning", _best_topic(toks, MATH_TOPICS), {
-                "reasoning_quality": self._reasoning_quality(density, reasoning, toks)}
-        return "general", _best_topic(toks, GENERAL_TOPICS), {}
+            return "math_reasoning", _best_topic(counts, MATH_TOPICS), {
+                "reasoning_quality": self._reasoning_quality(density, reasoning, len(toks))}
+        return "general", _best_topic(counts, GENERAL_TOPICS), {}
 
     @staticmethod
     def _code_language(text: str) -> str:
-        hits = {name: len(p.findall(text)) for name, p in CODE_LANGUAGES.items()}
+        lowered = text.lower()
+        hits = {name: len(p.findall(lowered if name in _LOWER_CASED else text)) for name, p in CODE_LANGUAGES.items()}
         name, count = max(hits.items(), key=lambda kv: kv[1])
         return name if count else "unknown"
 
@@ -116,9 +124,9 @@ class DomainClassifier:
         return round(score, 4)
 
     @staticmethod
-    def _reasoning_quality(density: float, reasoning: float, toks: list[str]) -> float:
+    def _reasoning_quality(density: float, reasoning: float, n_tokens: int) -> float:
         """0..1: explanation around the formulas (reasoning words) and some formulas."""
-        score = 0.5 * min(1.0, reasoning / 0.06) + 0.3 * min(1.0, density / 5) + 0.2 * min(1.0, len(toks) / 300)
+        score = 0.5 * min(1.0, reasoning / 0.06) + 0.3 * min(1.0, density / 5) + 0.2 * min(1.0, n_tokens / 300)
         return round(score, 4)
 
     def apply(self, doc: Document) -> Document | Drop:
@@ -130,7 +138,12 @@ class DomainClassifier:
         return doc
 
 
-def _best_topic(toks: list[str], lexicon: dict[str, set[str]]) -> str:
-    counts = {topic: sum(1 for t in toks if t in words) for topic, words in lexicon.items()}
-    topic, count = max(counts.items(), key=lambda kv: kv[1])
+def _hits(counts: Counter, words: frozenset[str] | set[str]) -> int:
+    """Tokens of a document (given by its token counts) that are in ``words``."""
+    return sum(counts[w] for w in words if w in counts)
+
+
+def _best_topic(counts: Counter, lexicon: dict[str, set[str]]) -> str:
+    hits = {topic: _hits(counts, words) for topic, words in lexicon.items()}
+    topic, count = max(hits.items(), key=lambda kv: kv[1])
     return topic if count >= 2 else "other"

@@ -14,10 +14,28 @@ import numpy as np
 
 from herd.plugins.curation_steps.configs import GopherRepetitionConfig, GopherQualityConfig, LengthConfig
 from herd.core.records import Document, Drop
+from herd.plugins.curation_steps.text import span_hashes
 
-_LINE_SPLIT = re.compile(r"\n+")
-_PARA_SPLIT = re.compile(r"\n{2,}")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _lines(text: str) -> list[str]:
+    """``re.split(r"\\n+", text)`` (an empty first/last item when the text starts/ends with a
+    newline), with ``str.split``: several times faster."""
+    if not text:
+        return [""]
+    items = [line for line in text.split("\n") if line]
+    if text[0] == "\n":
+        items.insert(0, "")
+    if text[-1] == "\n":
+        items.append("")
+    return items
+
+
+def _paragraphs(text: str) -> list[str]:
+    """``re.split(r"\\n{2,}", text)`` for a stripped text, with ``str.split``: an odd run of
+    newlines leaves one at the start of the next piece, an even one empty pieces."""
+    return [p[1:] if p[:1] == "\n" else p for p in text.split("\n\n") if p]
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
@@ -33,11 +51,23 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return count, chars
 
 
+def word_hashes(words: list[str]) -> np.ndarray:
+    """A stable 64-bit hash of every word (the same in every process: ``hash()`` is salted per
+    process, and a tie between n-grams must not be broken differently from run to run)."""
+    data = " ".join(words).encode("utf-8", "surrogatepass")  # words hold no whitespace
+    raw = np.frombuffer(data, np.uint8)
+    spaces = np.flatnonzero(raw == 0x20)
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [len(raw)]))
+    return span_hashes(raw, starts, ends)
+
+
 class GopherRepetition:
     """Drops documents whose lines, paragraphs or word n-grams repeat too much (logs, spam,
-    boilerplate). N-gram statistics are computed with vectorised rolling hashes over word ids
-    instead of joining strings, which is what makes this step several times faster than a
-    string-based implementation. Reasons: ``gopher_repetition.<rule>``."""
+    boilerplate). N-gram statistics are computed with vectorised rolling hashes over stable
+    word hashes instead of joining strings. Among equally frequent n-grams the "most frequent"
+    one is the one that occurs first (as with datatrove's ``Counter.most_common``).
+    Reasons: ``gopher_repetition.<rule>``."""
 
     name = "gopher_repetition"
 
@@ -56,13 +86,13 @@ class GopherRepetition:
         if not text.strip():
             return ("empty", "no text")
         cfg = self.cfg
-        paras = _PARA_SPLIT.split(text.strip())
+        paras = _paragraphs(text.strip())
         n_dup, dup_chars = _duplicates(paras)
         if n_dup / len(paras) > cfg.dup_para_frac:
             return ("dup_para_frac", f"{n_dup}/{len(paras)} paragraphs repeated")
         if dup_chars / text_len > cfg.dup_para_char_frac:
             return ("dup_para_char_frac", f"{dup_chars}/{text_len} chars in repeated paragraphs")
-        lines = _LINE_SPLIT.split(text)
+        lines = _lines(text)
         n_dup, dup_chars = _duplicates(lines)
         if n_dup / len(lines) > cfg.dup_line_frac:
             return ("dup_line_frac", f"{n_dup}/{len(lines)} lines repeated")
@@ -74,53 +104,71 @@ class GopherRepetition:
         return self._check_ngrams(words, text_len)
 
     def _check_ngrams(self, words: list[str], text_len: int) -> tuple[str, str] | None:
-        # Python's str hash is salted per process, which is fine here: ids only need to be
-        # equal for equal words within one document.
-        ids = np.fromiter(map(hash, words), np.int64, len(words)).view(np.uint64)
+        ids = word_hashes(words)
         word_len = np.fromiter(map(len, words), np.int64, len(words))
         n_words = len(words)
-        rolling = ids.copy()
-        max_n = max([n for n, _ in self.top + self.dup] or [1])
+        rolling = ids
         top = dict(self.top)
         dup = dict(self.dup)
+        max_n = max([*top, *dup, 1])
         with np.errstate(over="ignore"):
             for n in range(2, max_n + 1):
                 if n > n_words:
                     break
                 # hash of the n-gram starting at i: h_{n}[i] = h_{n-1}[i] * M + id[i+n-1]
                 rolling = rolling[:-1] * _MULT + ids[n - 1:]
+                if n not in top and n not in dup:
+                    continue
+                order = np.argsort(rolling, kind="stable")  # equal n-grams stay in text order
+                ordered = rolling[order]
+                later = ordered[1:] == ordered[:-1]  # not the first occurrence of its n-gram
+                if not later.any():
+                    # no n-gram occurs twice, so no longer one does: every later rule passes
+                    return None
                 if n in top:
-                    _, counts = np.unique(rolling, return_counts=True)
-                    best = counts.argmax()
-                    if counts[best] > 1:
-                        starts = np.flatnonzero(rolling == _[best])
-                        gram_chars = int(word_len[starts[0]:starts[0] + n].sum()) + n - 1
-                        frac = gram_chars * int(counts[best]) / text_len
-                        if frac > top[n]:
-                            return (f"top_{n}gram", f"most frequent {n}-gram covers {frac:.2f} of chars")
+                    gram_chars, count = self._top_gram(order, later, word_len, n)
+                    frac = gram_chars * count / text_len
+                    if frac > top[n]:
+                        return (f"top_{n}gram", f"most frequent {n}-gram covers {frac:.2f} of chars")
                 if n in dup:
-                    frac = self._dup_coverage(rolling, word_len, n) / text_len
+                    frac = self._dup_coverage(order[1:][later], word_len, n) / text_len
                     if frac > dup[n]:
                         return (f"dup_{n}gram", f"repeated {n}-grams cover {frac:.2f} of chars")
+                    # repeated (n+1)-grams cover no more words than repeated n-grams do
+                    if not any(m > n for m in top) and all(frac <= f for m, f in dup.items() if m > n):
+                        return None
         return None
 
     @staticmethod
-    def _dup_coverage(grams: np.ndarray, word_len: np.ndarray, n: int) -> int:
-        """Characters of the words covered by n-grams that occurred earlier in the text."""
-        _, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
-        repeated = np.flatnonzero(first[inverse] < np.arange(len(grams)))
-        if not len(repeated):
-            return 0
-        marks = np.zeros(len(word_len) + 1, np.int64)
-        np.add.at(marks, repeated, 1)
-        np.add.at(marks, repeated + n, -1)
+    def _top_gram(order: np.ndarray, later: np.ndarray, word_len: np.ndarray, n: int) -> tuple[int, int]:
+        """(characters, occurrences) of the most frequent n-gram; of several equally frequent
+        ones, the one that occurs first in the text. ``order`` sorts the n-grams stably and
+        ``later`` marks, in that order, each one equal to the one before it."""
+        starts = np.flatnonzero(np.concatenate(([True], ~later)))
+        counts = np.diff(np.append(starts, len(order)))
+        count = int(counts.max())
+        first = int(order[starts[counts == count]].min())
+        return int(word_len[first:first + n].sum()) + n - 1, count
+
+    @staticmethod
+    def _dup_coverage(repeated: np.ndarray, word_len: np.ndarray, n: int) -> int:
+        """Characters of the words covered by the n-grams starting at ``repeated`` (positions
+        of n-grams that occurred earlier in the text)."""
+        size = len(word_len) + 1
+        marks = np.bincount(repeated, minlength=size) - np.bincount(repeated + n, minlength=size)
         covered = np.cumsum(marks[:-1]) > 0
         return int(word_len[covered].sum())
 
 
 _BULLETS = ("•", "-", "*", "‣", "◦", "⁃")
-_PUNCT_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")  # a whitespace word without letters or digits
-_ALPHA_WORD = re.compile(r"\S*[^\W\d_]\S*")  # a whitespace word with at least one letter
+# A whitespace word without letters or digits. The start-of-word check is a lookbehind
+# *after* the first character, so that the pattern starts with a character class and ``re``
+# skips straight to punctuation (``(?<!\S)[^\w\s]+(?!\S)`` was tried at every position).
+_PUNCT_WORD = re.compile(r"[^\w\s](?<!\S[^\w\s])[^\w\s]*(?!\S)")
+# From a word's first letter to the word's end: one match per whitespace word holding a
+# letter. (``\S*[^\W\d_]\S*`` counts the same but, starting with ``\S*``, is tried at every
+# position of the text: twice slower.)
+_ALPHA_WORD = re.compile(r"[^\W\d_]\S*")
 
 
 class GopherQuality:
@@ -155,7 +203,7 @@ class GopherQuality:
         symbols = text.count("#") + text.count("...") + text.count("…")
         if symbols / n > cfg.max_symbol_word_ratio:
             return ("symbol_ratio", f"{symbols} hash/ellipsis symbols for {n} words")
-        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        lines = [line for line in map(str.strip, text.split("\n")) if line]
         if lines:
             bullets = sum(line.startswith(_BULLETS) for line in lines)
             if bullets / len(lines) > cfg.max_bullet_lines_ratio:
@@ -167,10 +215,21 @@ class GopherQuality:
         if alpha / n < cfg.min_alpha_words_ratio:
             return ("alpha_ratio", f"only {alpha}/{n} words contain a letter")
         if language is None or language in cfg.stop_word_languages:
-            found = sum(map(self.stop_words.__contains__, text.lower().split()))
+            found = self._stop_words(words, cfg.min_stop_words)
             if found < cfg.min_stop_words:
                 return ("stop_words", f"{found} stop words < {cfg.min_stop_words}")
         return None
+
+    def _stop_words(self, words: list[str], enough: int) -> int:
+        """Stop words among ``words``, counting only up to ``enough`` (English text has its
+        first two within a few words)."""
+        found = 0
+        for word in words:
+            if word.lower() in self.stop_words:
+                found += 1
+                if found >= enough:
+                    break
+        return found
 
 
 class Length:

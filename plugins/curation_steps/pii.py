@@ -35,7 +35,7 @@ _IPV4 = re.compile(r"\d\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")  # two of an address's colons; starts with a literal
 _CARD = re.compile(r"\d[ -]?(?:\d[ -]?){11,17}\d(?!\d)")
-_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"[A-Z][A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 
 
 def _is_word(ch: str) -> bool:

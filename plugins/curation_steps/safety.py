@@ -118,8 +118,12 @@ class DirtyWords:
         words = self.words.get(language)
         if words is None:
             return 0, len(toks)
-        hits = sum(1 for t in toks if t in words)
-        for phrase in self.phrases.get(language, ()):
+        hits = sum(map(words.__contains__, toks))
+        phrases = self.phrases.get(language, ())
+        present = set(toks) if phrases else set()
+        for phrase in phrases:
+            if not present.issuperset(phrase):
+                continue  # cheap test before the scan over every position
             n = len(phrase)
             hits += sum(1 for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == phrase)
         return hits, len(toks)

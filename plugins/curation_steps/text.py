@@ -65,10 +65,20 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
+_POWERS: dict[int, np.ndarray] = {}
+
+
 def _powers(base: int, n: int) -> np.ndarray:
-    out = np.full(n + 1, base, dtype=np.uint64)
-    out[0] = 1
-    return np.cumprod(out, dtype=np.uint64)
+    """``base**0 .. base**n`` mod 2**64, from a per-process table grown by doubling (every
+    document needs a prefix of the same table)."""
+    table = _POWERS.get(base)
+    if table is None or len(table) <= n:
+        size = max(n + 1, 2 * len(table) if table is not None else 1 << 16)
+        table = np.full(size, base, dtype=np.uint64)
+        table[0] = 1
+        table = np.cumprod(table, dtype=np.uint64)
+        _POWERS[base] = table
+    return table[: n + 1]
 
 
 def word_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

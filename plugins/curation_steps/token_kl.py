@@ -48,10 +48,17 @@ class TokenKL:
         self.threshold = float("inf")
 
     def _bins(self, text: str) -> np.ndarray:
-        return (token_hashes(text) % np.uint64(self.cfg.bins)).astype(np.int64)
+        bins = token_hashes(text) % np.uint64(self.cfg.bins)
+        return bins.astype(np.uint32 if self.cfg.bins <= 1 << 32 else np.int64)
+
+    def sketch(self, doc: Document) -> np.ndarray:
+        """The document's token bins, computed in the runner's worker processes."""
+        return self._bins(doc.text)
 
     def observe(self, doc: Document) -> None:
-        bins = self._bins(doc.text)
+        self.observe_sketch(doc.id, self._bins(doc.text))
+
+    def observe_sketch(self, doc_id: str, bins: np.ndarray) -> None:
         if not len(bins):
             return
         self._pending.append(bins)
@@ -60,7 +67,7 @@ class TokenKL:
             self._flush()
         if len(bins) < self.cfg.min_tokens:
             return
-        h = id_hash(doc.id)
+        h = id_hash(doc_id)
         item = (-h, next(self._tick), bins)
         if len(self._sample) < self.cfg.sample_size:
             heapq.heappush(self._sample, item)

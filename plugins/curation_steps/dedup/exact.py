@@ -24,9 +24,15 @@ class ExactDedup:
         self.spill = Spill(self.name, {"hi": np.uint64, "lo": np.uint64, "id": np.uint64}, self.cfg.spill_dir)
         self.drops = DropSet(np.zeros(0, np.uint64))
 
+    def sketch(self, doc: Document) -> int:
+        """The text's 128-bit hash (computed in the runner's worker processes)."""
+        return xxhash.xxh3_128_intdigest(doc.text.strip().encode("utf-8", "surrogatepass"))
+
+    def observe_sketch(self, doc_id: str, digest: int) -> None:
+        self.spill.append(hi=digest >> 64, lo=digest & 0xFFFFFFFFFFFFFFFF, id=id_hash(doc_id))
+
     def observe(self, doc: Document) -> None:
-        digest = xxhash.xxh3_128_intdigest(doc.text.strip().encode("utf-8", "surrogatepass"))
-        self.spill.append(hi=digest >> 64, lo=digest & 0xFFFFFFFFFFFFFFFF, id=id_hash(doc.id))
+        self.observe_sketch(doc.id, self.sketch(doc))
 
     def finalize(self, workdir: Path) -> None:
         hi, lo, ids = (self.spill.column(k, mmap=False) for k in ("hi", "lo", "id"))

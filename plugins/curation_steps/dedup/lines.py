@@ -50,17 +50,24 @@ class LineDedup:
 
     def _hashes(self, text: str) -> tuple[list[str], np.ndarray]:
         raw_lines = text.split("\n")
+        shortest = self.cfg.min_line_chars
         hashes = np.fromiter(
-            (hash64(line.strip()) if len(line.strip()) >= self.cfg.min_line_chars else 0 for line in raw_lines),
+            (hash64(line) if len(line) >= shortest else 0 for line in map(str.strip, raw_lines)),
             np.uint64, len(raw_lines))
         return raw_lines, hashes
 
-    def observe(self, doc: Document) -> None:
-        self.documents += 1
-        owner = id_hash(doc.id)
-        self.doc_ids.append(id=owner)
+    def sketch(self, doc: Document) -> np.ndarray:
+        """The distinct hashes of the document's lines (computed in the worker processes)."""
         _, hashes = self._hashes(doc.text)
-        unique = np.unique(hashes[hashes != 0])
+        return np.unique(hashes[hashes != 0])
+
+    def observe(self, doc: Document) -> None:
+        self.observe_sketch(doc.id, self.sketch(doc))
+
+    def observe_sketch(self, doc_id: str, unique: np.ndarray) -> None:
+        self.documents += 1
+        owner = id_hash(doc_id)
+        self.doc_ids.append(id=owner)
         if not len(unique):
             return
         part = unique % np.uint64(self.cfg.partitions)

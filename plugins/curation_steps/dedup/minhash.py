@@ -14,6 +14,8 @@ the member whose id hashes lowest survives (deterministic whatever the shard ord
 Speed: shingles are hashed with vectorised prefix-sum polynomial hashing
 (``text.shingle_hashes``) and all permutations are one numpy broadcast
 ``(h[:, None] * a + b) >> 32``; there is no Python loop per shingle or per permutation.
+Signatures and band hashes are computed by ``sketch`` in the runner's worker processes, on
+every core; the single observer (``observe_sketch``) only appends them to the spill files.
 Memory: signatures and band hashes are spilled to disk while observing; ``finalize`` holds
 one band (8 bytes per document) plus the id hashes and component labels at a time.
 """
@@ -75,31 +77,44 @@ class MinHashDedup:
         band_cols = {f"b{k}": np.uint64 for k in range(self.cfg.bands)}
         self.meta = Spill(self.name, {"id": np.uint64, **band_cols}, self.cfg.spill_dir)
         self.sigs = Spill(self.name + "-sig", {"v": np.uint32}, self.cfg.spill_dir, buffer_rows=1 << 20)
-        self._pending: list[tuple[int, np.ndarray]] = []
+        self._pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # id hash, bands, signature
         self.drops = DropSet(np.zeros(0, np.uint64))
         self.stats: dict[str, int] = {}
 
-    def observe(self, doc: Document) -> None:
+    def band_hashes(self, sig: np.ndarray) -> np.ndarray:
+        """One 64-bit hash per LSH band of a signature (band ``k`` hashed with seed ``k``)."""
+        r = self.cfg.rows
+        return np.fromiter((xxhash.xxh3_64_intdigest(sig[k * r:(k + 1) * r].tobytes(), seed=k)
+                            for k in range(self.cfg.bands)), np.uint64, self.cfg.bands)
+
+    def sketch(self, doc: Document) -> tuple[np.ndarray, np.ndarray] | None:
+        """The document's band hashes and signature (``None`` without any shingle), computed
+        in the runner's worker processes: hashing every shingle with every permutation is
+        this step's cost, and only these ~600 bytes reach the single observer."""
         sig = self.signer.signature(doc.text)
         if sig is None:
+            return None
+        return self.band_hashes(sig), sig
+
+    def observe_sketch(self, doc_id: str, sketch: tuple[np.ndarray, np.ndarray] | None) -> None:
+        if sketch is None:
             return
-        self._pending.append((id_hash(doc.id), sig))
+        bands, sig = sketch
+        self._pending.append((id_hash(doc_id), bands, sig))
         if len(self._pending) >= 4096:
             self._flush()
+
+    def observe(self, doc: Document) -> None:
+        """The sequential path (a runner without sketches): the same as sketch + observe_sketch."""
+        self.observe_sketch(doc.id, self.sketch(doc))
 
     def _flush(self) -> None:
         if not self._pending:
             return
-        ids = np.fromiter((i for i, _ in self._pending), np.uint64, len(self._pending))
-        sigs = np.stack([s for _, s in self._pending])
-        r = self.cfg.rows
-        bands = {
-            f"b{k}": np.fromiter(
-                (xxhash.xxh3_64_intdigest(row.tobytes(), seed=k) for row in sigs[:, k * r:(k + 1) * r]),
-                np.uint64, len(sigs))
-            for k in range(self.cfg.bands)
-        }
-        self.meta.append(id=ids, **bands)
+        ids = np.fromiter((i for i, _, _ in self._pending), np.uint64, len(self._pending))
+        bands = np.stack([b for _, b, _ in self._pending])
+        sigs = np.stack([s for _, _, s in self._pending])
+        self.meta.append(id=ids, **{f"b{k}": bands[:, k] for k in range(self.cfg.bands)})
         self.sigs.append(v=sigs.ravel())
         self.meta.flush()  # every 4096 documents go to disk: memory stays flat while observing
         self.sigs.flush()

@@ -72,11 +72,18 @@ class URLDedup:
         self.spill = Spill(self.name, {"url": np.uint64, "time": np.float64, "id": np.uint64}, self.cfg.spill_dir)
         self.drops = DropSet(np.zeros(0, np.uint64))
 
-    def observe(self, doc: Document) -> None:
+    def sketch(self, doc: Document) -> tuple[int, float] | None:
+        """(normalised URL hash, fetch time), or ``None`` without a URL."""
         if not doc.url:
-            return
-        self.spill.append(url=hash64(normalize_url(doc.url, self.params)),
-                          time=fetch_timestamp(doc.fetch_time), id=id_hash(doc.id))
+            return None
+        return hash64(normalize_url(doc.url, self.params)), fetch_timestamp(doc.fetch_time)
+
+    def observe_sketch(self, doc_id: str, sketch: tuple[int, float] | None) -> None:
+        if sketch is not None:
+            self.spill.append(url=sketch[0], time=sketch[1], id=id_hash(doc_id))
+
+    def observe(self, doc: Document) -> None:
+        self.observe_sketch(doc.id, self.sketch(doc))
 
     def finalize(self, workdir: Path) -> None:
         urls, times, ids = (self.spill.column(k, mmap=False) for k in ("url", "time", "id"))

@@ -211,17 +211,18 @@ def jsonl():
 
 @pytest.fixture
 def make_app():
-    """``make_app(inputs, steps, *overrides)``: an App with the test steps registered."""
+    """``make_app(inputs, steps, *overrides, plugins={name: plugin})``: an App with the test
+    steps (and ``plugins``) registered."""
     from herd.core.app import App
 
-    def make(inputs: list[Path], steps: list[str], *extra: str) -> App:
+    def make(inputs: list[Path], steps: list[str], *extra: str, plugins: dict | None = None) -> App:
         overrides = [
             f"curate.inputs={json.dumps([str(p) for p in inputs])}",
             f"curate.steps={json.dumps(steps)}",
             "curate.progress=false",
             *extra,
         ]
-        return App.create(extra_plugins={"t": TestStepsPlugin()}, overrides=overrides)
+        return App.create(extra_plugins={"t": TestStepsPlugin(), **(plugins or {})}, overrides=overrides)
 
     return make
 

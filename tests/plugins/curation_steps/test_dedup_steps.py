@@ -138,3 +138,41 @@ def test_hashes_are_the_same_in_every_process(paragraphs):
     out = subprocess.run([sys.executable, "-c", code, paragraphs[0]], capture_output=True, text=True,
                          env={"PYTHONHASHSEED": "123", "PATH": ""}, check=True).stdout
     assert out.strip() == f"{list(shingle_hashes(paragraphs[0], 5)[:5])} {id_hash('doc-1')}"
+
+
+
+def test_parallel_sketches_decide_exactly_as_sequential_observe(tmp_path, paragraphs):
+    """Every built-in corpus step can be observed from sketches computed in another process
+    with another hash salt (the runner's parallel observe): same drops, same text changes,
+    same state files as ``observe``."""
+    import pickle
+    import subprocess
+    import sys
+
+    from herd.plugins.curation_steps.configs import TokenKLConfig
+    from herd.plugins.curation_steps.token_kl import TokenKL
+
+    menu = "Home | News | Sport | Weather | Contact"
+    docs = [Document(id=f"o{i}", text=f"{menu}\n{p}", url=f"https://example.com/{i % 5}", fetch_time=f"202{i % 4}-01-01")
+            for i, p in enumerate(paragraphs)]
+    docs += [Document(id=f"n{i}", text=f"{menu}\n" + edit(p, 0.01, i)) for i, p in enumerate(paragraphs[:4])]
+    docs += [Document(id="copy", text=docs[0].text), Document(id="odd", text="zebra " * 80)]
+    makers = [URLDedup, ExactDedup, MinHashDedup, lambda: LineDedup(LineDedupConfig(max_occurrences=3)),
+              lambda: TokenKL(TokenKLConfig(percentile=90.0, min_tokens=10))]
+    (tmp_path / "steps.pkl").write_bytes(pickle.dumps(([make() for make in makers], docs)))
+    code = ("import pickle, sys; steps, docs = pickle.load(open(sys.argv[1], 'rb')); "
+            "pickle.dump([[s.sketch(d) for d in docs] for s in steps], open(sys.argv[2], 'wb'))")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "steps.pkl"), str(tmp_path / "sketches.pkl")],
+                   env={"PYTHONHASHSEED": "99", "PATH": ""}, check=True)
+    sketches = pickle.loads((tmp_path / "sketches.pkl").read_bytes())
+    for k, make in enumerate(makers):
+        sequential = run_corpus_step(make(), [Document(**d.to_dict()) for d in docs], tmp_path / f"s{k}")
+        step = make()
+        for doc, sketch in zip(docs, sketches[k]):
+            step.observe_sketch(doc.id, sketch)
+        step.finalize(tmp_path / f"p{k}")
+        parallel = {d.id: step.apply(Document(**d.to_dict())) for d in docs}
+        assert {i: repr(r) for i, r in parallel.items()} == {i: repr(r) for i, r in sequential.items()}, step.name
+        assert any(isinstance(r, Drop) for r in parallel.values()) or step.name == "line_dedup", step.name
+        for saved in (tmp_path / f"s{k}").rglob("*.npy"):
+            assert np.array_equal(np.load(saved), np.load(tmp_path / f"p{k}" / saved.relative_to(tmp_path / f"s{k}")))

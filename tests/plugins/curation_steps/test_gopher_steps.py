@@ -56,3 +56,32 @@ def test_length_bounds(article):
     assert step.apply(Document(id="ok", text=article)).id == "ok"
     assert step.apply(Document(id="s", text="Home")).reason == "length.too_short"
     assert step.apply(Document(id="l", text="word " * 2000)).reason == "length.too_long"
+
+
+def test_equally_frequent_ngrams_the_first_one_counts():
+    """Two 2-grams occur six times each; the rule measures the one that occurs first (as
+    datatrove's ``Counter.most_common``), whatever the process's hash salt."""
+    words = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
+            "seventeen eighteen".split()
+    short_first = " ".join(f"ab cd {words[3 * i]} extraordinarily incomprehensibilities {words[3 * i + 1]} "
+                           f"{words[3 * i + 2]}" for i in range(6))
+    assert GopherRepetition().check(short_first) is None  # "ab cd" covers 0.08 of the characters
+    long_first = " ".join(f"extraordinarily incomprehensibilities {words[3 * i]} ab cd {words[3 * i + 1]} "
+                          f"{words[3 * i + 2]}" for i in range(6))
+    assert GopherRepetition().check(long_first)[0] == "top_2gram"
+
+
+def test_word_hashes_are_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    from herd.plugins.curation_steps.gopher import word_hashes
+
+    words = "Ünïcode words, numbers 42 and ünïcode WORDS".split()
+    code = ("import sys; from herd.plugins.curation_steps.gopher import word_hashes; "
+            "print(list(word_hashes(sys.argv[1:])))")
+    out = subprocess.run([sys.executable, "-c", code, *words], capture_output=True, text=True,
+                         env={"PYTHONHASHSEED": "7", "PATH": ""}, check=True).stdout
+    hashes = word_hashes(words)
+    assert out.strip() == str(list(hashes))
+    assert len(set(hashes.tolist())) == len(set(words))

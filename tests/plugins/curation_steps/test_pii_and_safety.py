@@ -86,3 +86,51 @@ def test_dirty_words_ratio_and_languages(paragraphs, tmp_path):
     custom.write_text("bicycle\ncouncil\n")
     replaced = DirtyWords(DirtyWordsConfig(lists={"en": str(custom)}, min_count=2, max_ratio=0.01))
     assert replaced.apply(Document(id="r", text=paragraphs[0])).reason == "dirty_words.ratio"
+
+
+def test_keyword_prefix_check_never_changes_the_answer():
+    """The literal-prefix pre-check only skips rules that cannot match: the result equals
+    running every regex, also for case variants ``re.IGNORECASE`` equates (ſ/s, İ/i)."""
+    import re
+
+    from herd.plugins.curation_steps.keywords import KeywordRules, literal_prefix
+
+    assert literal_prefix("porn(?:o|ography)?") == "porn"
+    assert literal_prefix("camgirls?") == "camgirl"
+    assert literal_prefix("sex (?:cams?|chat)") == "sex "
+    assert literal_prefix("escort|milf") == "" and literal_prefix("(?:a|b)c") == "" and literal_prefix(r"a\.b") == "a"
+    rules = ["porn(?:o|ography)?", "sex (?:cams?|chat)", "nude (?:girls|pics)", "milf", "x{3}", "(?:hard|soft)core"]
+    texts = ["Watch SEX CAMS now", "ſex cams", "NUDE GİRLS", "nude gİrls", "pornography and porno", "Sussex chat",
+             "xxx", "XXX rated", "HARDCORE", "a milf-like", "milfs", "plain text about bees", "SEX\u017fCAMS"]
+    fast = KeywordRules(rules, r"(?<![^\W_])", r"(?![^\W_])")
+    slow = [re.compile(rf"(?<![^\W_]){r}(?![^\W_])", re.IGNORECASE) for r in rules]
+    for text in texts:
+        assert fast.matching(text) == [r for r, p in zip(rules, slow) if p.search(text)], text
+
+
+def test_pii_scanners_find_exactly_what_the_lookbehind_patterns_find():
+    """Each PII pattern starts with a character class (fast) and checks its left boundary in
+    Python; on random digit soup it finds the same spans as the lookbehind form."""
+    import random
+    import re
+
+    from herd.plugins.curation_steps.pii import _CHECKS
+
+    octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    reference = {
+        "email": r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b",
+        "card": r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)",
+        "ipv4": rf"(?<![\d.])(?:{octet}\.){{3}}{octet}(?![\d.])",
+        "phone": r"(?<![\w+])(?:\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{2,4}){2,4}"
+                 r"|\(\d{3}\)\s?\d{3}[\s.-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w])",
+        "ipv6": r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])",
+    }
+    pieces = ["192.168.1.1", "256.1.2.3", "01.2.3.4", "1.2.3.4.5", "a@b.co", "x.y+z@ex-ample.org", "@@", "2001:db8::1",
+              "::", "fe80::", "4539 1488 0343 6467", "4111-1111-1111-1111", "+44 20 7946 0958", "(212) 555-0199",
+              "212-555-0199", "7", "a", "_", ".", ":", "-", " ", "\n", "+"]
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        for kind, pattern in reference.items():
+            found = [m.span() for m in _CHECKS[kind][0].finditer(text)]
+            assert found == [m.span() for m in re.finditer(pattern, text)], (kind, text)
