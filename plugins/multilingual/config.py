@@ -100,7 +100,13 @@ class LanguageMatchConfig:
     (RECIPE.md section 6, multilingual: language-match checks)."""
 
     lid: LidSettings = field(default_factory=LidSettings)
-    min_letters: int = 12  # shorter responses (numbers, code) cannot be identified: pass
+    min_letters: int = 12  # shorter responses (numbers, code) cannot be identified: not applicable
+    # (a character of a no-space script counts as 3 letters)
+    # Degenerate text ("e e e e", "la la la") gets a spread of low confidences that the
+    # runner-up rule would pass: fewer distinct words (2+ letters, or one character of a
+    # no-space script) or a top confidence below this makes the check not applicable.
+    min_distinct_words: int = 3
+    min_confidence: float = 0.25
     # A response whose detected language differs still passes as uncertain when the
     # expected language's confidence is at least this fraction of the detected one's.
     runner_up_ratio: float = 0.5

@@ -9,6 +9,7 @@ from herd.core.protocols import Score
 from herd.core.records import SFTRow
 from herd.plugins.multilingual.config import LanguageMatchConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier, prose
+from herd.plugins.multilingual.text import NO_SPACE_CHAR, units
 
 
 def expected_language(row: SFTRow, identifier: LanguageIdentifier) -> str | None:
@@ -19,6 +20,11 @@ def expected_language(row: SFTRow, identifier: LanguageIdentifier) -> str | None
         return row.language
     prompt = "\n".join(m.content for m in row.messages if m.role == "user")
     return identifier.detect(prose(prompt)).language
+
+
+def distinct_words(text: str) -> int:
+    """Distinct words of two or more letters, or single characters of no-space scripts."""
+    return len({u.lower() for u in units(text) if len(u) >= 2 or NO_SPACE_CHAR.fullmatch(u)} - {""})
 
 
 def _response(row: SFTRow) -> str:
@@ -52,13 +58,18 @@ class LanguageMatch:
 
     def _verdict(self, row: SFTRow, text: str, det) -> Score:
         expected = expected_language(row, self.identifier)
-        letters = sum(ch.isalpha() for ch in text)
+        # A character of a no-space script (Chinese, Japanese, Thai) is about a word: 3 letters.
+        letters = sum(ch.isalpha() for ch in text) + 2 * len(NO_SPACE_CHAR.findall(text))
         if expected is None:
             return Score(self.name, "pass", None, "the prompt's language could not be identified")
         if letters < self.cfg.min_letters:
             return Score(self.name, "pass", None, f"response too short to identify ({letters} letters)")
-        if det.language is None:
-            return Score(self.name, "pass", None, "response language not identified")
+        distinct = distinct_words(text)
+        if distinct < self.cfg.min_distinct_words:
+            return Score(self.name, "pass", None, f"response has too few distinct words to identify ({distinct})")
+        if det.language is None or det.confidence < self.cfg.min_confidence:
+            return Score(self.name, "pass", None,
+                         f"response language not identified (best guess confidence {det.confidence:.2f})")
         if det.language == expected:
             return Score(self.name, "pass", 1.0)
         if det.confidence_of(expected) >= self.cfg.runner_up_ratio * det.confidence:

@@ -139,9 +139,9 @@ class RoundTripTranslation:
         self.cfg = cfg or RoundTripConfig()
         self.generator = None
         if self.cfg.source_path:
-            self.generator = require_generator(services, "synthesizer 'round_trip_translation'", "it translates")
             if not Path(self.cfg.source_path).is_file():
                 raise InputError(f"[synthesizers.round_trip_translation] source_path {self.cfg.source_path} is not a file")
+            self.generator = require_generator(services, "synthesizer 'round_trip_translation'", "it translates")
         self.identifier = LanguageIdentifier(self.cfg.lid)
 
     def synthesize(self, budget: int, workdir: Path) -> Iterator[SFTRow]:

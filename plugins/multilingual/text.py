@@ -19,6 +19,7 @@ _NO_SPACE_CHAR = (
 )
 _UNIT = re.compile(f"[{_NO_SPACE_CHAR}]|[^\\W{_NO_SPACE_CHAR}]+", re.UNICODE)
 _NO_SPACE = re.compile(f"[{_NO_SPACE_CHAR}]")
+NO_SPACE_CHAR = _NO_SPACE  # one character of a script written without spaces
 
 # The script a language is written in, by Unicode character name prefix.
 SCRIPTS = {

@@ -44,3 +44,17 @@ def test_requested_language_code_and_short_answers(identifier):
     assert out[2]["pass"].value is None and "too short" in out[2]["pass"].reason  # not applicable
     assert out[3]["pass"].value == 1.0  # code is ignored, the prose is French
     assert out[4]["pass"].value == 0.0
+
+
+def test_degenerate_text_is_not_counted_as_any_language(identifier):
+    """A tiny model's "e e e e ..." spreads low confidences over every language; without
+    the distinct-word and confidence rules the runner-up rule would pass it as French."""
+    prompt = "Quel est le plus long fleuve de France ?"
+    out = verdicts(identifier, [row(prompt, "    e e e e e e e e e e e e e e e "),
+                                row(prompt, "la la la la la la la la la la"),
+                                row(prompt, "Je vais bien, merci beaucoup."),
+                                row("一年有多少个月？", "一年有十二个月。")])
+    assert out[0]["pass"].value is None and "distinct words" in out[0]["pass"].reason
+    assert out[1]["pass"].value is None
+    assert out[2]["pass"].value == 1.0
+    assert out[3]["pass"].value == 1.0

@@ -36,7 +36,7 @@ def script(prompt, i):
 
 
 def test_rejection_sampling_keeps_the_first_sample_in_the_right_language(scripted, tmp_path):
-    cfg = MultilingualPromptsConfig(languages=["fr"], samples_per_prompt=2)
+    cfg = MultilingualPromptsConfig(languages=["fr"], samples_per_prompt=2, builtin_native=False)
     synth = MultilingualPrompts(cfg, {"generator": scripted(script)})
     rows = list(synth.synthesize(budget=3, workdir=tmp_path))
     by_prompt = {r.metadata["prompt_id"]: r for r in rows}
