@@ -123,6 +123,9 @@ class GopherQualityConfig:
     # The word-count and stop-word rules only make sense for English-like text; documents
     # whose ``language`` is set to another one skip the stop-word rule.
     stop_word_languages: list[str] = field(default_factory=lambda: ["en"])
+    # Scripts written without spaces: a whitespace "word" is a phrase, so the word-length
+    # rules would drop every such document; they skip those rules.
+    unspaced_languages: list[str] = field(default_factory=lambda: ["zh", "ja", "th", "lo", "km", "my"])
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 

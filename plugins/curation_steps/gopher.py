@@ -196,9 +196,10 @@ class GopherQuality:
         punct_only = _PUNCT_WORD.findall(text)
         n_content = n - len(punct_only)
         mean_len = (sum(map(len, words)) - sum(map(len, punct_only))) / max(1, n_content)
-        if mean_len < cfg.min_mean_word_length:
+        spaced = language not in cfg.unspaced_languages
+        if spaced and mean_len < cfg.min_mean_word_length:
             return ("short_words", f"mean word length {mean_len:.1f}")
-        if mean_len > cfg.max_mean_word_length:
+        if spaced and mean_len > cfg.max_mean_word_length:
             return ("long_words", f"mean word length {mean_len:.1f}")
         symbols = text.count("#") + text.count("...") + text.count("…")
         if symbols / n > cfg.max_symbol_word_ratio:

@@ -85,3 +85,12 @@ def test_word_hashes_are_the_same_in_every_process():
     hashes = word_hashes(words)
     assert out.strip() == str(list(hashes))
     assert len(set(hashes.tolist())) == len(set(words))
+
+
+def test_word_length_rules_skip_languages_written_without_spaces():
+    # Each whitespace "word" of Chinese prose is a whole phrase.
+    sentence = "我们今天在图书馆里读了很多关于历史和科学的书，然后一起去公园散步。"
+    text = " ".join([sentence] * 60)
+    q = GopherQuality()
+    assert q.check(text)[0] == "long_words"
+    assert q.check(text, language="zh") is None
