@@ -10,6 +10,7 @@ from typing import Iterator
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import Generator, Sandbox
+from herd.core.services import generator_for_model
 
 
 def require_generator(services) -> Generator:
@@ -35,14 +36,7 @@ def require_generator_for(services, model_dir: Path, backend: str = "local") -> 
         raise ConfigError("the code_pass_at_k evaluator needs services.generator_for(model_dir), "
                           "services.generator, or services.registry and services.config to build the "
                           f"'{backend}' generator for {model_dir}")
-    component = registry.get("generators", backend)
-    cfg = config.component("generators", backend)
-    if cfg is None and component.config is not None:
-        cfg = component.config()
-    if cfg is None or not hasattr(cfg, "model_path"):
-        raise ConfigError(f"generator '{backend}' has no model_path setting; the code_pass_at_k evaluator "
-                          f"cannot point it at {model_dir}")
-    return component.factory(dataclasses.replace(cfg, model_path=str(model_dir)))
+    return generator_for_model(services, backend, model_dir)
 
 
 @contextlib.contextmanager

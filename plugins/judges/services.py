@@ -8,13 +8,13 @@ mapping entry (``services["generator"]``) or be the generator itself.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import Generator
+from herd.core.services import generator_for_model
 
 
 def find_generator(services: Any) -> Generator | None:
@@ -59,14 +59,7 @@ def generator_for(services: Any, model_dir: Path, backend: str, who: str) -> Gen
     if registry is None or config is None:
         raise ConfigError(f"{who} needs a generation backend: services has no generator, and no registry and "
                           f"config to build the '{backend}' generator for {model_dir}")
-    component = registry.get("generators", backend)
-    cfg = config.component("generators", backend)
-    if cfg is None and component.config is not None:
-        cfg = component.config()
-    if cfg is None or not hasattr(cfg, "model_path"):
-        raise ConfigError(f"{who}: generator '{backend}' has no model_path setting, so it cannot be pointed at "
-                          f"{model_dir}; choose a backend that loads a model directory")
-    return component.factory(dataclasses.replace(cfg, model_path=str(model_dir)))
+    return generator_for_model(services, backend, model_dir)
 
 
 def user_text(row) -> str:
