@@ -92,3 +92,12 @@ def niah_checks(folder: Path) -> list[dict[str, Any]]:
             if row.get("event") == "long_context_check":
                 rows.append({k: row.get(k) for k in NIAH_FIELDS})
     return rows
+
+
+# The post-training scores a tiny run can move and a reader judges the rounds by: code
+# pass@1 on held-out problems, built-in task accuracy, language match, held-out RM accuracy.
+HEADLINE_SUFFIXES = ("pass@1", "general.accuracy", "language_match", "reward_model.heldout_accuracy")
+
+
+def is_headline(metric: str) -> bool:
+    return metric.endswith(HEADLINE_SUFFIXES)

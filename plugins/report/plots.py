@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from herd.plugins.report.collect import ReportData  # noqa: E402
+from herd.plugins.report.collect import ReportData, is_headline  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -90,13 +90,14 @@ def rounds(data: ReportData) -> bytes | None:
     series: dict[str, list[tuple[int, float]]] = {}
     for i, row in enumerate(data.rounds):
         for key, value in (row.get("metrics") or {}).items():
-            if isinstance(value, (int, float)):
+            if isinstance(value, (int, float)) and is_headline(key):
                 series.setdefault(key, []).append((int(row.get("round", i)), float(value)))
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for key, points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=key)
+    ax.set_xticks(sorted({p[0] for points in series.values() for p in points}))
     ax.set_xlabel("post-training round (0 = before post-training)")
     ax.set_title("Post-training metrics per round")
     ax.legend(fontsize=7)

@@ -10,7 +10,7 @@ from pathlib import Path
 from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.report import plots
-from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect
+from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
 
 CAPTIONS = {
     "funnel": "Curation funnel: records in and out of every step",
@@ -64,10 +64,14 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
         keys = list(NIAH_FIELDS)
         out.append(("Needle in a haystack", keys, [[_fmt(row.get(k)) for k in keys] for row in data.niah], "niah"))
     if data.rounds:
-        keys = sorted({k for row in data.rounds for k in (row.get("metrics") or {})})
-        out.append(("Post-training rounds", ["round"] + keys,
-                    [[str(row.get("round", i))] + [_fmt((row.get("metrics") or {}).get(k)) for k in keys]
-                     for i, row in enumerate(data.rounds)], "rounds"))
+        # One row per metric, one column per round (0 = before post-training): the
+        # verifiable scores the rounds are judged by first, then everything measured.
+        keys = sorted({k for row in data.rounds for k in (row.get("metrics") or {})},
+                      key=lambda k: (not is_headline(k), k))
+        rounds = [str(row.get("round", i)) for i, row in enumerate(data.rounds)]
+        out.append(("Post-training rounds", ["metric"] + [f"round {r}" for r in rounds],
+                    [[k] + [_fmt((row.get("metrics") or {}).get(k)) for row in data.rounds] for k in keys],
+                    "rounds"))
         out.append(("SFT data mix", ["round", "rows by capability"],
                     [[str(row.get("round", i)), _kv(row.get("sft_mix", {}))] for i, row in enumerate(data.rounds)],
                     "sft_mix"))
