@@ -170,7 +170,7 @@ def cmd_plugins(args: argparse.Namespace, log, discovered: LoadedPlugins) -> int
         if name in discovered.failed:
             status = f"unavailable: {discovered.failed[name]}"
         elif missing:
-            status = f"missing {', '.join(missing)}" + (f" (pip install 'herd[{info.extra}]')" if info.extra else "")
+            status = f"missing {', '.join(missing)}" + (f" ({info.install_hint})" if info.install_hint else "")
         provides = list(info.provides) or [
             f"{c.family}: {c.name}" for c in discovered.registry.of_plugin(name)
         ]

@@ -46,6 +46,14 @@ class PluginInfo:
     origin: str = "built-in"
     version: str = ""
 
+    install: str | None = None  # how to install what it needs, when not `pip install 'herd[extra]'`
+
+    @property
+    def install_hint(self) -> str | None:
+        if self.install:
+            return self.install
+        return f"pip install 'herd[{self.extra}]'" if self.extra else None
+
     def missing_requirements(self) -> list[str]:
         return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
 
@@ -65,6 +73,7 @@ def read_builtin_registry(path: Path = REGISTRY_PATH) -> dict[str, PluginInfo]:
             description=entry.get("description", ""),
             provides=tuple(entry.get("provides", ())),
             extra=entry.get("extra"),
+            install=entry.get("install"),
             requires=tuple(entry.get("requires", ())),
             always=bool(entry.get("always", False)),
             config_section=entry.get("config_section"),
@@ -128,9 +137,7 @@ def _import_plugin(info: PluginInfo) -> ModuleType:
                 f"plugin '{info.name}': its module '{info.module}' does not exist; "
                 "check registry.toml or the package's entry point"
             ) from exc
-        how = (
-            f"pip install 'herd[{info.extra}]'" if info.extra else f"pip install {missing}"
-        )
+        how = info.install_hint or f"pip install {missing}"
         raise PluginError(
             f"plugin '{info.name}' needs the package '{missing}', which is not installed; "
             f"install it with: {how}"

@@ -16,19 +16,11 @@
 set -euo pipefail
 PY=${PYTHON:-python3}
 
-# package==version installed without its dependencies, then the dependencies herd's own
-# environment does not already bring.
+# package==version installed without their dependencies; what they need besides herd's own
+# packages is herd's `nemo` extra (pyproject.toml).
 NO_DEPS=(
   nemo-automodel==0.7.0 megatron-fsdp==0.5.0
   nemo-run==0.11.1 leptonai==0.27.3 torchx==0.7.0
-)
-DEPS=(
-  einops==0.8.2
-  fiddle==0.3.1 catalogue==2.0.10 inquirerpy==0.3.4 fabric==3.2.3 omegaconf==2.4.0 toml==0.10.2
-  pyre-extensions==0.0.32 docstring-parser==0.18.0 tabulate==0.10.0 loguru==0.7.3 httpx==0.27.2 h2==4.4.1
-  prometheus-fastapi-instrumentator==7.0.0 python-multipart==0.0.34 ledoc-ui==0.1.0 fastapi==0.163.2
-  uvicorn==0.54.0 contextlib2==21.6.0 exceptiongroup==1.3.1 importlib-metadata==10.2.0 typer==0.29.2
-  kubernetes==36.0.3
 )
 
 installed() {  # every name==version given is installed at that version
@@ -45,7 +37,8 @@ for spec in sys.argv[1:]:
 EOF
 }
 
-if installed "${NO_DEPS[@]}" "${DEPS[@]}"; then
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+if installed "${NO_DEPS[@]}" && "$PY" -c "import nemo_automodel.components.distributed.config, nemo_run" 2>/dev/null; then
   exit 0
 fi
 pins=()
@@ -55,7 +48,7 @@ for name in torch transformers numpy protobuf; do  # hold what herd installed
 done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! { "$PY" -m pip install -q --disable-pip-version-check "${DEPS[@]}" "${pins[@]}" &&
+if ! { "$PY" -m pip install -q --disable-pip-version-check -e "${REPO}[nemo]" "${pins[@]}" &&
        "$PY" -m pip install -q --disable-pip-version-check --no-deps "${NO_DEPS[@]}" &&
        "$PY" -c "import nemo_automodel.components.distributed.config, nemo_run"; } >"$log" 2>&1; then
   cat "$log" >&2

@@ -140,7 +140,7 @@ def _require_nemo_run():
     if importlib.util.find_spec("nemo_run") is None:
         raise PluginError(
             "the nemo backend launches jobs with NeMo-Run, which is not installed; "
-            "install it with: pip install 'herd[nemo]' (nemo-run==0.11.1 with leptonai==0.27.3)"
+            "install it with: bash plugins/nemo/install.sh (nemo-run==0.11.1 with leptonai==0.27.3)"
         )
     import nemo_run
 
