@@ -54,6 +54,22 @@ def test_missing_dependency_names_package_and_extra(tmp_path):
         sys.path.remove(str(tmp_path))
 
 
+def test_an_install_command_in_the_registry_replaces_the_pip_hint(tmp_path):
+    (tmp_path / "needs_script.py").write_text("import surely_not_installed_pkg\n")
+    reg = write_registry(
+        tmp_path / "r.toml",
+        '[plugins.heavy]\nmodule = "needs_script"\nextra = "heavy"\ninstall = "bash install_heavy.sh"\nalways = true\n',
+    )
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with pytest.raises(PluginError, match=r"install it with: bash install_heavy.sh$"):
+            load_plugins(registry_path=reg, entry_points=False)
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
 def test_missing_module_is_reported_as_such(tmp_path):
     reg = write_registry(tmp_path / "r.toml", '[plugins.ghost]\nmodule = "herd.plugins.no_such_plugin"\nalways = true\n')
     with pytest.raises(PluginError, match=r"plugin 'ghost': its module 'herd.plugins.no_such_plugin' does not exist"):
