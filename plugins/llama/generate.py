@@ -10,6 +10,14 @@ so one decode step advances every sample of every prompt in the batch. Padding k
 masked and every row's positions count from its own first token, so a row computes what it
 would alone (a test checks greedy decoding against the one-prompt path and Hugging Face).
 Rows that finish (stop token or length) are dropped from the batch as they accumulate.
+
+Decode steps (one token per row) run on ``DecodeWeights``, a decoding copy of the weights
+made once per ``generate_batch`` call: each layer's q/k/v and gate/up projections fused and
+every matrix stored transposed and contiguous, ``[in, out]``, so that a step is a few large
+``x @ W`` products instead of many small ones, residual adds ride on ``addmm``, the rotary
+tables and the padding mask are computed once per batch, and grouped-query attention reads
+the cache without repeating keys. The prefill runs through ``Llama.hidden_states`` as before
+and fills the same cache; a tensor-parallel model keeps the module path for every step.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams
 from herd.plugins.llama.config import HFGeneratorConfig, LocalGeneratorConfig
-from herd.plugins.llama.model import KVCache, Llama
+from herd.plugins.llama.model import KVCache, Llama, _plain
 from herd.plugins.llama.tokenizer import BEGIN_OF_TEXT, Tokenizer
 
 
@@ -39,12 +48,87 @@ def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generato
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+class DecodeWeights:
+    """A decoding view of a ``Llama``: per layer the norm weights, ``qkv`` (dim, q + k + v),
+    ``o`` (q, dim), ``gate_up`` (dim, 2 * ffn) and ``down`` (ffn, dim), plus the final norm
+    and the LM head (dim, vocab), all transposed copies. Built from the weights as they are
+    now: a model trained afterwards needs a new view (``generate_batch`` builds one per call)."""
+
+    def __init__(self, model: Llama):
+        cfg = model.cfg
+        self.eps, self.head_dim = cfg.norm_eps, cfg.head_dim
+        self.inv_freq = model.inv_freq.float()
+        self.embed = model.embed_tokens.weight
+
+        def t(*weights: torch.Tensor) -> torch.Tensor:
+            return torch.cat(weights).t().contiguous()
+
+        self.layers = []
+        for block in model.layers:
+            a, m = block.self_attn, block.mlp
+            self.layers.append((block.input_layernorm.weight, t(a.q_proj.weight, a.k_proj.weight, a.v_proj.weight),
+                                a.q_proj.weight.shape[0], a.k_proj.weight.shape[0], t(a.o_proj.weight),
+                                block.post_attention_layernorm.weight, t(m.gate_proj.weight, m.up_proj.weight),
+                                t(m.down_proj.weight)))
+        self.norm = model.norm.weight
+        self.head = t(model.lm_head.weight)
+
+    @staticmethod
+    def usable(model: Llama) -> bool:
+        """Plain tensors only (a tensor-parallel model keeps the module path)."""
+        return _plain(*model.parameters())
+
+    def rope_table(self, length: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """cos and sin (length, head_dim) of positions 0..length-1, computed as
+        ``Llama.hidden_states`` does."""
+        freqs = torch.arange(length, device=self.inv_freq.device).float()[:, None] * self.inv_freq
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos().to(dtype), emb.sin().to(dtype)
+
+    def step(self, tokens: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, bias: torch.Tensor,
+             cache: KVCache, pos: int) -> torch.Tensor:
+        """Logits (rows, vocab) of one new token per row at cache position ``pos``;
+        ``cos``/``sin`` (rows, head_dim) are the rows' own positions, ``bias`` (rows, 1, 1,
+        pos + 1) is 0 for keys a row attends to and -inf for its left padding."""
+        b, hd = tokens.shape[0], self.head_dim
+        x = F.embedding(tokens, self.embed)
+        cos, sin = cos[:, None], sin[:, None]
+        half = hd // 2
+        for i, (norm1, qkv_w, nq, nkv, o_w, norm2, gu_w, down_w) in enumerate(self.layers):
+            h = _rms_norm(x, norm1, self.eps)
+            qkv = h @ qkv_w
+            qk = qkv[:, : nq + nkv].view(b, -1, hd)  # rotary embedding on q and k heads at once
+            qk = qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin
+            kv_heads = nkv // hd
+            k_cache, v_cache = cache.k[i], cache.v[i]
+            k_cache[:b, :, pos] = qk[:, nq // hd :]
+            v_cache[:b, :, pos] = qkv[:, nq + nkv :].view(b, kv_heads, hd)
+            # Grouped-query attention without repeating keys: the query heads that share a
+            # key/value head are that head's queries.
+            q = qk[:, : nq // hd].reshape(b, kv_heads, -1, hd)
+            y = F.scaled_dot_product_attention(q, k_cache[:b, :, : pos + 1], v_cache[:b, :, : pos + 1],
+                                               attn_mask=bias)
+            x = torch.addmm(x, y.reshape(b, nq), o_w)
+            h = _rms_norm(x, norm2, self.eps)
+            gate, up = (h @ gu_w).chunk(2, dim=-1)
+            x = torch.addmm(x, F.silu(gate) * up, down_w)
+        return _rms_norm(x, self.norm, self.eps) @ self.head
+
+
+def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """``model.RMSNorm`` without autograd, the same arithmetic for every dtype."""
+    if x.dtype == torch.float32:
+        return F.rms_norm(x, (x.shape[-1],), weight, eps)
+    h = x.float()
+    return weight * (h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+
+
 def _cut(row: list[int], stop_ids: tuple[int, ...]) -> list[int]:
     cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
     return row[:cut]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float = 1.0,
                    top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None,
                    max_batch_rows: int = 64) -> list[list[list[int]]]:
@@ -64,17 +148,18 @@ def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: i
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     per_batch = max(1, max_batch_rows // max(n, 1))
     results: list[list[list[int]]] = [[] for _ in prompts]
+    view = DecodeWeights(model) if DecodeWeights.usable(model) else None
     for lo in range(0, len(order), per_batch):
         group = order[lo : lo + per_batch]
-        rows = _decode_group(model, [prompts[i] for i in group], n, max_tokens, temperature, top_p, stop_ids,
+        rows = _decode_group(model, view, [prompts[i] for i in group], n, max_tokens, temperature, top_p, stop_ids,
                              generator, device)
         for j, i in enumerate(group):
             results[i] = [_cut(r, stop_ids) for r in rows[j * n : (j + 1) * n]]
     return results
 
 
-def _decode_group(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float,
-                  top_p: float, stop_ids: tuple[int, ...], generator, device) -> list[list[int]]:
+def _decode_group(model: Llama, view: DecodeWeights | None, prompts: list[list[int]], n: int, max_tokens: int,
+                  temperature: float, top_p: float, stop_ids: tuple[int, ...], generator, device) -> list[list[int]]:
     """Generated ids of ``len(prompts) * n`` rows (prompt-major), uncut."""
     cfg = model.cfg
     width = max(len(p) for p in prompts)
@@ -95,6 +180,13 @@ def _decode_group(model: Llama, prompts: list[list[int]], n: int, max_tokens: in
         logits, left_pad, budgets = (t.repeat_interleave(n, dim=0) for t in (logits, left_pad, budgets))
     total = logits.shape[0]
     rows = torch.arange(total, device=device)  # which output row each batch row is
+    if view is not None:
+        cos_table, sin_table = view.rope_table(width + steps, dtype)
+        # 0 for the keys a row attends to, -inf for its left padding (a decode query sees
+        # every real key up to itself, and the step reads keys up to itself only).
+        keys = torch.arange(width + steps, device=device)
+        bias = torch.zeros(total, 1, 1, width + steps, dtype=dtype, device=device)
+        bias.masked_fill_((keys[None, :] < left_pad[:, None])[:, None, None], float("-inf"))
     out = torch.full((total, steps), -1, dtype=torch.long, device=device)
     stops = torch.tensor(stop_ids or [-1], device=device)
     for step in range(steps):
@@ -107,8 +199,15 @@ def _decode_group(model: Llama, prompts: list[list[int]], n: int, max_tokens: in
             keep = (~done).nonzero().squeeze(1)
             rows, nxt, left_pad, budgets = rows[keep], nxt[keep], left_pad[keep], budgets[keep]
             cache.select(keep)
-        hidden = model.hidden_states(nxt[:, None], kv_cache=cache, start_pos=width + step, left_pad=left_pad)
-        logits = model.lm_head(hidden[:, -1])
+            if view is not None:
+                bias = bias[keep]
+        pos = width + step
+        if view is not None:
+            positions = pos - left_pad
+            logits = view.step(nxt, cos_table[positions], sin_table[positions], bias[..., : pos + 1], cache, pos)
+        else:
+            hidden = model.hidden_states(nxt[:, None], kv_cache=cache, start_pos=pos, left_pad=left_pad)
+            logits = model.lm_head(hidden[:, -1])
     return [[t for t in row if t >= 0] for row in out.tolist()]
 
 

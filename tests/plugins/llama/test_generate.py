@@ -129,3 +129,27 @@ def test_hf_batched_prompts_agree_greedily_and_too_long_prompts_get_nothing(mode
     theirs = HFGenerator(HFGeneratorConfig(model_path=str(tmp_path / "hf"))).generate(prompts, params)
     assert ours[:3] == theirs
     assert ours[3] == []
+
+
+def test_decode_view_step_matches_the_module_path_with_left_padding(model):
+    from herd.plugins.llama.generate import DecodeWeights
+    from herd.plugins.llama.model import KVCache
+
+    cfg = model.cfg
+    tokens = torch.tensor([[0, 0, 5, 9, 42], [1, 5, 9, 42, 7]])  # row 0 has two padding tokens
+    left_pad = torch.tensor([2, 0])
+    nxt = torch.tensor([11, 13])
+    view = DecodeWeights(model)
+    cos, sin = view.rope_table(8, torch.float32)
+    bias = torch.zeros(2, 1, 1, 6)
+    bias[0, ..., :2] = float("-inf")
+    with torch.no_grad():
+        ours, theirs = (KVCache.empty(cfg, 2, 8) for _ in range(2))
+        for cache in (ours, theirs):
+            model.hidden_states(tokens, kv_cache=cache, left_pad=left_pad)
+        positions = 5 - left_pad
+        fast = view.step(nxt, cos[positions], sin[positions], bias, ours, 5)
+        slow = model.lm_head(model.hidden_states(nxt[:, None], kv_cache=theirs, start_pos=5, left_pad=left_pad))[:, -1]
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours.k + ours.v, theirs.k + theirs.v):
+        torch.testing.assert_close(a[:, :, :6], b[:, :, :6], rtol=1e-5, atol=1e-5)
