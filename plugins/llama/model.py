@@ -5,8 +5,8 @@ with base 500,000 (and Llama 3.1's frequency scaling for long context), grouped-
 attention with ``n_kv_heads`` key/value heads, no biases, untied output head.
 
 ``forward(tokens, doc_ids=...)`` takes the document id of every token of a packed sequence
-and masks attention so that a token only sees earlier tokens *of its own document*
-(RECIPE.md section 2); positions restart at every document, so a packed row computes
+and restricts attention so that a token only sees earlier tokens *of its own document*
+(RECIPE.md section 2; on a CPU per document, ``packed_attention``, else with a mask); positions restart at every document, so a packed row computes
 exactly what each document would alone.
 
 ``forward(tokens, ..., labels=...)`` returns the summed training loss with the LM head fused
@@ -30,6 +30,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from herd.plugins.llama.packed_attention import PackedDocuments
 
 
 @dataclass
@@ -219,12 +221,15 @@ class Attention(nn.Module):
         return qkv.split((wq.shape[0], wk.shape[0], wv.shape[0]), dim=-1)
 
     def forward(self, x, cos, sin, mask, kv_cache: KVCache | None, start_pos: int) -> torch.Tensor:
-        """``mask``: None (causal), or a boolean (batch, 1, queries, keys) mask, True = attend;
-        with a cache the keys are the cache's first ``start_pos + t`` positions."""
+        """``mask``: None (causal), a boolean (batch, 1, queries, keys) mask, True = attend
+        (with a cache the keys are the cache's first ``start_pos + t`` positions), or the
+        ``PackedDocuments`` plan of a packed batch."""
         b, t, _ = x.shape
         q, k, v = self.project(x)
         q, k, v = q.view(b, t, -1, self.head_dim), k.view(b, t, -1, self.head_dim), v.view(b, t, -1, self.head_dim)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if isinstance(mask, PackedDocuments):
+            return self.o_proj(mask.attention(q, k, v).reshape(b, t, -1))
         q, k, v = (z.transpose(1, 2) for z in (q, k, v))
         if kv_cache is not None:
             kv_cache.k[self.layer][:b, :, start_pos : start_pos + t] = k
@@ -337,7 +342,10 @@ class Llama(nn.Module):
                 raise ValueError(f"Llama: doc_ids shape {tuple(doc_ids.shape)} != tokens shape {tuple(tokens.shape)}")
             positions = document_positions(doc_ids)
             if not bool((doc_ids == doc_ids[:, :1]).all()):  # else plain causal attention, no mask
-                mask = document_mask(doc_ids)
+                # On a CPU, attention per document skips the masked-out blocks (see
+                # packed_attention); GPUs keep the one masked kernel call per layer.
+                plan = PackedDocuments.plan(doc_ids, self.cfg.dim) if tokens.device.type == "cpu" else None
+                mask = plan if plan is not None else document_mask(doc_ids)
         else:
             index = torch.arange(start_pos, start_pos + t, device=tokens.device)
             positions = index.expand(b, t)

@@ -27,10 +27,14 @@ def test_config_errors_name_the_field():
         config_for("3b")
 
 
-def test_packed_loss_equals_per_document_loss():
+@pytest.mark.parametrize("lengths", [
+    (7, 12, 5, 8),                   # a short row: one masked attention
+    (300, 40, 5, 700, 3, 3, 250),   # a long row: attention per document (packed_attention)
+])
+def test_packed_loss_equals_per_document_loss(lengths):
     torch.manual_seed(0)
     model = Llama(LlamaConfig()).eval()
-    docs = [torch.randint(0, 512, (n,)) for n in (7, 12, 5, 8)]
+    docs = [torch.randint(0, 512, (n,)) for n in lengths]
     per_doc_sum, per_doc_count = 0.0, 0
     with torch.no_grad():
         for d in docs:
