@@ -13,20 +13,23 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from herd.core.atomic import write_json
-from herd.plugins.torch_trainer.config import TorchTrainerConfig
-from herd.plugins.torch_trainer.trainer import TorchTrainer, job_from_dict
+from herd.plugins.torch_trainer.trainer import job_from_dict
 
 
-def main(argv: list[str]) -> int:
+def run_job_file(argv: list[str], module: str, make_trainer: Callable[[dict[str, Any]], Any]) -> int:
+    """One rank of a job: read ``JOB.json``, train with ``make_trainer(spec["trainer"])``,
+    write rank 0's result, leave the process group. ``module`` names the entry point in
+    the usage line."""
     if len(argv) != 1:
-        print("usage: python -m herd.plugins.torch_trainer.launch JOB.json", file=sys.stderr)
+        print(f"usage: python -m {module} JOB.json", file=sys.stderr)
         return 2
     spec = json.loads(Path(argv[0]).read_text())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     job = job_from_dict(spec["job"])
-    result = TorchTrainer(TorchTrainerConfig(**spec.get("trainer", {}))).train(job)
+    result = make_trainer(spec.get("trainer", {})).train(job)
     if int(os.environ.get("RANK", "0")) == 0:
         write_json(job.output_dir / "result.json", {"checkpoint": str(result.checkpoint), "metrics": result.metrics})
     import torch.distributed as dist
@@ -34,6 +37,14 @@ def main(argv: list[str]) -> int:
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0
+
+
+def main(argv: list[str]) -> int:
+    from herd.plugins.torch_trainer.config import TorchTrainerConfig
+    from herd.plugins.torch_trainer.trainer import TorchTrainer
+
+    return run_job_file(argv, "herd.plugins.torch_trainer.launch",
+                        lambda fields: TorchTrainer(TorchTrainerConfig(**fields)))
 
 
 if __name__ == "__main__":

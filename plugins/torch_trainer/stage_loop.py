@@ -1,0 +1,394 @@
+"""The stage loop that every training backend runs (RECIPE.md section 4).
+
+Stages run in order; each reads its own tokenised data (``stage.data`` or the job's
+``data_dir``):
+
+- ``initial`` / ``continued``: AdamW with warm-up and cosine decay, batch/sequence ramp.
+- ``long_context``: trains at least ``stage.tokens``, then every ``eval_every`` steps checks
+  that short-context validation loss has recovered to within ``recover_tolerance`` of the
+  loss before the context grew, and that needle-in-a-haystack passes at ``seq_len``. It ends
+  when both hold, or at ``max_tokens`` with status ``not_recovered`` (recorded, not looped on).
+- ``anneal``: LR linearly to ``lr_final``; the model is snapshotted every ``average_every``
+  steps and the final model is the average of those snapshots (Polyak averaging, 4.3).
+
+Everything the loop needs to continue is in its checkpoints (model, optimizer, counters,
+data positions, RNG states, anneal snapshots on disk), so a run killed at any point
+resumes on the same trajectory. ``StageLoop`` owns all of that; a backend subclasses it
+with how to train on one batch, how to read and load the full model and optimizer state
+(in herd's parameter names, on rank 0), and how to evaluate. The ``torch`` and ``nemo``
+backends therefore write the same metrics and the same checkpoint files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from herd.core.errors import ConfigError, InputError
+from herd.core.protocols import TrainJob, TrainResult, TrainStage
+from herd.plugins.llama.hf_io import model_from_state, save_model
+from herd.plugins.llama.model import LlamaConfig
+from herd.plugins.llama.packing import DataPosition, PackedBatches, TokenStream
+from herd.plugins.torch_trainer import checkpoint
+from herd.plugins.torch_trainer.schedule import batch_at, lr_at
+
+log = logging.getLogger("herd.trainer")
+
+# Below this many parameters a CPU run uses one thread unless the trainer's threads says.
+SMALL_CPU_MODEL = 5_000_000
+
+# Dense BF16 peak FLOP/s per device, for MFU.
+PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12}
+
+
+@dataclass
+class Progress:
+    """The counters a checkpoint restores (the LR schedule is a function of them)."""
+
+    stage_index: int = 0
+    stage_step: int = 0
+    stage_tokens: int = 0
+    global_step: int = 0
+    total_tokens: int = 0
+    positions: dict[str, dict[str, int]] = field(default_factory=dict)
+    short_baseline: float | None = None
+    stage_status: dict[str, dict[str, Any]] = field(default_factory=dict)
+    anneal_snapshots: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    """What a backend's ``train_batch`` reports: the cross-entropy summed over every label
+    of the global batch (all ranks), and the gradient norm before clipping."""
+
+    loss_sum: float
+    grad_norm: float
+
+
+class StageLoop:
+    """Runs a ``TrainJob``'s stages with checkpoints, snapshots and metrics. Subclasses set
+    ``optimizer`` and implement the methods that raise ``NotImplementedError``; ``peak``
+    is the device's FLOP/s for MFU (measured when not given)."""
+
+    optimizer: torch.optim.Optimizer
+
+    def __init__(self, job: TrainJob, cfg: Any, model_cfg: LlamaConfig, device: str, rank: int, dp_rank: int,
+                 distributed: bool, peak: float | None = None):
+        self.job, self.cfg, self.model_cfg, self.device = job, cfg, model_cfg, device
+        self.rank, self.dp_rank, self.dp, self.distributed = rank, dp_rank, job.parallel.dp, distributed
+        self.out = Path(job.output_dir)
+        self.ckpt_dir = self.out / "checkpoints"
+        self.metrics_path = self.out / "metrics.jsonl"
+        if rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+        self.progress = Progress()
+        self.streams: dict[str, TokenStream] = {}
+        self.autocast = device == "cuda" and cfg.bf16 and torch.cuda.is_bf16_supported()
+        self.peak = peak_flops(device) if peak is None else peak
+        self.tb = None
+        set_threads(cfg.threads, device, model_cfg)
+
+    # --- what a backend provides ------------------------------------------------------
+    def train_batch(self, tokens: torch.Tensor, labels: torch.Tensor, docs: torch.Tensor, seq: int,
+                    n_labels: int) -> StepResult:
+        """Forward and backward over this rank's rows, the loss being the global mean over
+        ``n_labels``; gradients clipped to ``cfg.grad_clip``."""
+        raise NotImplementedError
+
+    def model_state(self) -> dict[str, torch.Tensor]:
+        """The full model state in herd's names (complete on rank 0; a collective)."""
+        raise NotImplementedError
+
+    def optimizer_state(self) -> dict:
+        """The full optimizer state keyed by herd's names (complete on rank 0; a collective)."""
+        raise NotImplementedError
+
+    def load_state(self, state: dict, path: Path) -> None:
+        """Load a checkpoint's ``model`` and ``optimizer`` entries into this rank."""
+        raise NotImplementedError
+
+    def evaluate(self, niah: TrainStage | None = None) -> tuple[float, float]:
+        """Short-context validation loss, and needle-in-a-haystack accuracy at ``niah``'s
+        sequence length (0.0 without it), the same on every rank."""
+        raise NotImplementedError
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """Entries a backend adds to its checkpoints."""
+        return {}
+
+    # --- main loop --------------------------------------------------------------------
+    def execute(self) -> TrainResult:
+        if self.job.resume:
+            self._restore()
+        elif self.rank == 0 and self.metrics_path.exists():
+            self.metrics_path.unlink()
+        stages = self.job.stages
+        while self.progress.stage_index < len(stages):
+            self._run_stage(stages[self.progress.stage_index])
+            p = self.progress
+            p.stage_index, p.stage_step, p.stage_tokens = p.stage_index + 1, 0, 0
+            self._save_checkpoint()
+        final = self._finish()
+        if self.tb is not None:
+            self.tb.close()  # flushes the event file
+        metrics = {"tokens": float(self.progress.total_tokens), "steps": float(self.progress.global_step)}
+        last = self._last_metrics()
+        if last:
+            metrics["final_loss"] = last["loss"]
+        for name, status in self.progress.stage_status.items():
+            for key, value in status.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    metrics[f"{name}.{key}"] = float(value)
+        return TrainResult(checkpoint=final, metrics=metrics)
+
+    def _run_stage(self, stage: TrainStage) -> None:
+        loader = PackedBatches(self.stream(stage.data or self.job.data_dir),
+                               DataPosition(**self.progress.positions.get(stage.name, {})))
+        max_tokens = int(stage.extra.get("max_tokens", stage.tokens))
+        eval_every = int(stage.extra.get("eval_every", 10))
+        if stage.kind == "long_context" and self.progress.short_baseline is None:
+            self.progress.short_baseline = self.evaluate()[0]
+        while True:
+            p = self.progress
+            if stage.kind != "long_context" and p.stage_tokens >= stage.tokens:
+                break
+            self._step(stage, loader)
+            if stage.kind == "anneal" and (p.stage_step % self.cfg.average_every == 0 or p.stage_tokens >= stage.tokens):
+                self._snapshot()
+            if stage.kind == "long_context" and p.stage_tokens >= stage.tokens:
+                at_cap = p.stage_tokens >= max_tokens
+                if (p.stage_step % eval_every == 0 or at_cap) and self._long_context_check(stage, at_cap):
+                    break
+            if p.global_step % self.cfg.checkpoint_every == 0:
+                self._save_checkpoint()
+        if stage.kind in ("initial", "continued"):
+            self.progress.stage_status[stage.name] = {"status": "done", "short_eval_loss": self.evaluate()[0]}
+
+    def _long_context_check(self, stage: TrainStage, at_cap: bool) -> bool:
+        short, niah = self.evaluate(niah=stage)
+        recovered = short <= self.progress.short_baseline * (1 + float(stage.extra.get("recover_tolerance", 0.05)))
+        passed = niah >= float(stage.extra.get("niah_threshold", 1.0))
+        status = "recovered" if recovered and passed else ("not_recovered" if at_cap else "running")
+        self.progress.stage_status[stage.name] = {
+            "status": status, "short_eval_loss": short, "short_baseline": self.progress.short_baseline,
+            "short_recovered": recovered, "niah_accuracy": niah, "niah_passed": passed,
+            "tokens": self.progress.stage_tokens, "seq_len": stage.seq_len,
+        }
+        self._write_metrics({"event": "long_context_check", "stage": stage.name, "step": self.progress.global_step,
+                             **self.progress.stage_status[stage.name]})
+        if status != "running":
+            log.info("stage %s: %s (short-context loss %.4f vs %.4f, NIAH %.2f)", stage.name, status, short,
+                     self.progress.short_baseline, niah)
+        return status != "running"
+
+    def local_rows(self, stage: TrainStage, tokens_done: int) -> int:
+        """Rows of one step on this data-parallel rank (the global batch splits evenly)."""
+        batch_tokens, seq = batch_at(stage, tokens_done)
+        return max(self.dp, batch_tokens // seq // self.dp * self.dp) // self.dp
+
+    def _step(self, stage: TrainStage, loader: PackedBatches) -> None:
+        p = self.progress
+        t0 = time.perf_counter()
+        _, seq = batch_at(stage, p.stage_tokens)
+        local = self.local_rows(stage, p.stage_tokens)
+        batch = loader.next(local * self.dp, seq)
+        n_labels = int((batch.labels != -100).sum())
+        mine = slice(self.dp_rank * local, (self.dp_rank + 1) * local)
+        tokens, labels, docs = (t[mine].to(self.device) for t in (batch.tokens, batch.labels, batch.doc_ids))
+        result = self.train_batch(tokens, labels, docs, seq, n_labels)
+        lr = lr_at(stage, p.stage_step, p.stage_tokens)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        step_tokens = local * self.dp * seq
+        p.stage_step += 1
+        p.global_step += 1
+        p.stage_tokens += step_tokens
+        p.total_tokens += step_tokens
+        p.positions[stage.name] = asdict(loader.position)
+        tps = step_tokens / (time.perf_counter() - t0)
+        mfu = tps * self.model_cfg.flops_per_token(seq) / self.peak if self.peak else 0.0
+        loss = result.loss_sum / max(n_labels, 1)
+        if not math.isfinite(loss):
+            raise RuntimeError(f"stage {stage.name} step {p.global_step}: loss is {loss}; lower lr_peak or check data")
+        self._write_metrics({"step": p.global_step, "stage": stage.name, "loss": loss, "lr": lr,
+                             "grad_norm": result.grad_norm, "tokens": p.total_tokens, "seq_len": seq,
+                             "batch_tokens": step_tokens, "tokens_per_s": tps, "mfu": mfu})
+
+    # --- data and evaluation ------------------------------------------------------------
+    @torch.no_grad()
+    def validation_loss(self, model) -> float:
+        """Mean next-token loss of herd's ``model`` on the validation data at the first
+        stage's sequence length (short context)."""
+        stream = self.stream(self.job.eval_dir or self.job.data_dir)
+        seq = self.job.stages[0].seq_len
+        rows = max(1, min(self.cfg.eval_rows, (len(stream) - 1) // seq))
+        batch = PackedBatches(stream).next(rows, seq)
+        logits = model(batch.tokens.to(self.device), doc_ids=batch.doc_ids.to(self.device))
+        return float(torch.nn.functional.cross_entropy(logits.float().flatten(0, 1),
+                                                       batch.labels.to(self.device).flatten(), ignore_index=-100))
+
+    def tokenizer(self):
+        from herd.plugins.llama.tokenizer import Tokenizer
+
+        if self.job.tokenizer is None:
+            raise ConfigError("a long_context stage needs the job's tokenizer (for the needle-in-a-haystack test)")
+        if not hasattr(self, "_tok"):
+            self._tok = Tokenizer.load(self.job.tokenizer)
+        return self._tok
+
+    def stream(self, path: Path) -> TokenStream:
+        key = str(path)
+        if key not in self.streams:
+            self.streams[key] = TokenStream(Path(path))
+            vocab = self.streams[key].meta["vocab_size"]
+            if vocab > self.model_cfg.vocab_size:
+                raise InputError(f"{path}: tokenised with a vocabulary of {vocab}, larger than the model's "
+                                 f"{self.model_cfg.vocab_size}")
+        return self.streams[key]
+
+    # --- checkpoints, snapshots, metrics ----------------------------------------------
+    def _save_checkpoint(self) -> None:
+        model_state = self.model_state()
+        optim_state = self.optimizer_state()
+        if self.rank == 0:
+            state = {"model": model_state, "optimizer": optim_state, "progress": asdict(self.progress),
+                     "rng": checkpoint.rng_state(), "model_config": self.model_cfg.to_dict(),
+                     **self.checkpoint_extra()}
+            checkpoint.save(self.ckpt_dir, self.progress.global_step, state, keep=self.cfg.keep_checkpoints)
+        self.barrier()
+
+    def _restore(self) -> None:
+        path = checkpoint.latest(self.ckpt_dir)
+        if path is None:
+            if self.rank == 0 and self.metrics_path.exists():
+                self.metrics_path.unlink()
+            return
+        state = checkpoint.load(path)
+        saved = state.get("model_config")
+        if saved is not None and LlamaConfig.from_dict(saved) != self.model_cfg:
+            raise ConfigError(f"{path}: the checkpoint holds a different model ({saved}) than [pretrain] asks for "
+                              f"({self.model_cfg.to_dict()}); point the run at a new directory or fix the config")
+        self.load_state(state, path)
+        self.progress = Progress(**state["progress"])
+        checkpoint.set_rng_state(state["rng"])
+        if self.rank == 0:
+            self._truncate_metrics(self.progress.global_step)
+        log.info("resumed from %s (step %d, written by the %s backend)", path, self.progress.global_step,
+                 state.get("backend", "torch"))
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Drop metric lines written after the checkpoint (they will be written again)."""
+        if not self.metrics_path.exists():
+            return
+        kept = [line for line in self.metrics_path.read_text().splitlines()
+                if line.strip() and _line_step(line) <= step]
+        tmp = self.metrics_path.with_suffix(".tmp")
+        tmp.write_text("".join(k + "\n" for k in kept))
+        os.replace(tmp, self.metrics_path)
+
+    def _snapshot(self) -> None:
+        """Save the current weights for the annealing average."""
+        from safetensors.torch import save_file
+
+        model_state = self.model_state()
+        name = f"anneal_{self.progress.global_step:08d}.safetensors"
+        if self.rank == 0:
+            directory = self.out / "anneal_snapshots"
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f".{name}.tmp"
+            save_file({k: v.detach().cpu().contiguous().clone() for k, v in model_state.items()}, str(tmp))
+            os.replace(tmp, directory / name)
+        if name not in self.progress.anneal_snapshots:
+            self.progress.anneal_snapshots.append(name)
+        self.barrier()
+
+    def _finish(self) -> Path:
+        """The final model: the average of the annealing snapshots when there are any."""
+        from safetensors.torch import load_file
+
+        model_state = self.model_state()
+        snaps = self.progress.anneal_snapshots
+        final = self.out / "final"
+        if self.rank == 0:
+            if snaps:
+                total = None
+                for name in snaps:
+                    state = load_file(str(self.out / "anneal_snapshots" / name))
+                    total = state if total is None else {k: total[k] + state[k] for k in total}
+                model_state = {k: v / len(snaps) for k, v in total.items()}
+            plain = model_from_state(self.model_cfg, model_state)
+            save_model(plain, final, tokenizer=self.tokenizer() if self.job.tokenizer else None)
+            self.progress.stage_status["final"] = {"averaged_snapshots": len(snaps)}
+        self.barrier()
+        return final
+
+    def _write_metrics(self, record: dict[str, Any]) -> None:
+        if self.rank != 0:
+            return
+        with open(self.metrics_path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.tb is not None and "loss" in record:
+            for key in ("loss", "lr", "grad_norm", "tokens_per_s", "mfu"):
+                self.tb.add_scalar(f"train/{key}", record[key], record["step"])
+
+    def _last_metrics(self) -> dict[str, Any] | None:
+        if self.rank != 0 or not self.metrics_path.exists():
+            return None
+        lines = [json.loads(x) for x in self.metrics_path.read_text().splitlines() if x.strip()]
+        steps = [x for x in lines if "loss" in x]
+        return steps[-1] if steps else None
+
+    def barrier(self) -> None:
+        if self.distributed:
+            dist.barrier()
+
+
+def _line_step(line: str) -> int:
+    try:
+        return int(json.loads(line).get("step", 0))
+    except (json.JSONDecodeError, TypeError, ValueError):
+        return 1 << 62  # a torn last line: drop it
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (1 << 32))
+    torch.manual_seed(seed)
+
+
+def set_threads(threads: int, device: str, model_cfg: LlamaConfig) -> None:
+    """``threads`` torch threads; 0 picks one for a tiny model on a CPU, where each op's
+    work is too small to split and extra OpenMP threads only add barriers, which cost 10x
+    on a loaded machine (measured: 76 ms vs 816 ms a step)."""
+    if threads == 0 and device == "cpu" and model_cfg.num_params() < SMALL_CPU_MODEL:
+        threads = 1
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+def peak_flops(device: str) -> float:
+    """The device's dense BF16 peak (GPU table), or on CPU a measured float32 matmul rate
+    (there is no published peak for an arbitrary CPU; MFU on CPU is relative to it)."""
+    if device == "cuda":
+        name = torch.cuda.get_device_name()
+        return next((v for k, v in PEAK_FLOPS.items() if k in name), 0.0)
+    a = torch.randn(512, 512)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - t0)
+    return 2 * 512**3 / best
