@@ -28,7 +28,10 @@ from herd.plugins.sandbox import runner
 from herd.plugins.sandbox.config import SandboxConfig
 
 NOBODY = 65534
-_NAMESPACE_BUSY = "bwrap: Creating new namespace failed"
+# What bwrap says when the uid's process limit refuses it the namespace or its pid 1: a
+# sandbox start-up failure (the program never ran), transient while the kernel tears down
+# the namespaces of programs that just ended.
+_NAMESPACE_BUSY = ("bwrap: Creating new namespace failed", "bwrap: Can't fork")
 _NAMESPACE_RETRY_S = 10.0
 
 
@@ -55,9 +58,11 @@ class _ProcessSandbox:
             except (ValueError, OSError) as exc:
                 return ExecutionResult("sandbox_error", None, "", f"cannot write files: {exc}", 0.0)
             self.prepare(workdir)
+            # herd's own process is large (models loaded): limits by command prefix keep
+            # each program's start a vfork instead of a copy of herd (runner.limit_prefix).
             result = runner.execute(
                 self.wrap(list(command), workdir), workdir, timeout, self.cfg.output_limit_bytes, limits,
-                env=self.environment(workdir),
+                env=self.environment(workdir), limits_by_prefix=_limit_tools(),
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -120,6 +125,7 @@ class BwrapSandbox(_ProcessSandbox):
             result = super().run(files, command, timeout_s)
             if not result.stderr.startswith(_NAMESPACE_BUSY) or time.monotonic() > deadline:
                 return result
+            self._counted_at = -1e9  # count the uid's processes afresh for the retry
             time.sleep(0.2)
 
     def wrap(self, command: list[str], workdir: str) -> list[str]:
@@ -127,6 +133,13 @@ class BwrapSandbox(_ProcessSandbox):
         if self.drop_root:
             prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
         return [*prefix, "bwrap", *_bwrap_args(workdir, self.cfg.workdir_mb), "--", *command]
+
+
+@lru_cache(maxsize=1)
+def _limit_tools() -> bool:
+    """Whether util-linux's ``choom`` and ``prlimit`` are here (every Linux distribution
+    ships them; elsewhere the limits are set in the forked child, slower but the same)."""
+    return all(shutil.which(tool, path="/usr/local/bin:/usr/bin:/bin") for tool in ("choom", "prlimit"))
 
 
 def _processes_of(uid: int) -> int:

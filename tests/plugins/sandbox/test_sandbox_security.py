@@ -125,6 +125,23 @@ def test_work_dir_and_processes_do_not_leak_between_programs(sandbox):
     assert int(processes) <= 3  # the supervisor, this program (and bwrap's init)
 
 
+def test_programs_run_under_their_limits(sandbox):
+    code = ("import resource\n"
+            "for name in ('RLIMIT_AS', 'RLIMIT_CPU', 'RLIMIT_CORE'):\n"
+            "    print(name, *resource.getrlimit(getattr(resource, name)))\n"
+            "print('oom_score_adj', open('/proc/self/oom_score_adj').read().strip())\n")
+    result = py(sandbox, code, timeout_s=3)
+    assert result.status == "ok", result
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert lines["RLIMIT_AS"] == f"{256 * 1024 * 1024} {256 * 1024 * 1024}"
+    assert lines["RLIMIT_CPU"] == "4 4"  # the timeout plus a second
+    assert lines["RLIMIT_CORE"] == "0 0"
+    if type(sandbox).__name__ == "BwrapSandbox":
+        # On the host the OOM killer must take the program, not herd; in Docker the
+        # container's memory cgroup holds the program and the pool replaces a lost supervisor.
+        assert lines["oom_score_adj"] == "1000"
+
+
 def test_fork_bomb_is_contained(sandbox):
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     result = py(sandbox, code, timeout_s=3)
