@@ -54,6 +54,20 @@ def main(argv: list[str]) -> int:
 
         return herd_main(argv)
     start_process_group(pick_device(NemoTrainerConfig()), int(os.environ.get("HERD_NEMO_WAIT_MINUTES", timeout)))
+    try:
+        return _run_rank(rank, argv)
+    finally:
+        import torch.distributed as dist
+
+        # Left to interpreter exit, the process group's threads can be torn down while
+        # still joinable ("terminate called without an active exception", SIGABRT).
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _run_rank(rank: int, argv: list[str]) -> int:
+    from herd.plugins.nemo.config import NemoTrainerConfig
+
     if rank == 0:
         from herd.cli import main as herd_main
 
