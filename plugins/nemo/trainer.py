@@ -182,12 +182,6 @@ class _Run(StageLoop):
             dist.broadcast(result, src=0)
         return float(result[0]), float(result[1])
 
-    def model_state(self) -> dict[str, torch.Tensor]:
-        return self._gather_model_state()
-
-    def optimizer_state(self) -> dict:
-        return self._gather_optimizer_state()
-
     def checkpoint_extra(self) -> dict[str, Any]:
         return {"backend": "nemo", "parallel": asdict(self.p)}
 
@@ -314,7 +308,7 @@ class _Run(StageLoop):
 
         return StateDictOptions(full_state_dict=True, cpu_offload=self.pipe is None)
 
-    def _gather_model_state(self) -> dict[str, torch.Tensor]:
+    def model_state(self) -> dict[str, torch.Tensor]:
         from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
         local = {}
@@ -327,7 +321,7 @@ class _Run(StageLoop):
             state.update(piece or {})
         return {k: v for k, v in hf_model.to_herd_names(state).items() if not k.endswith("rotary_emb.inv_freq")}
 
-    def _gather_optimizer_state(self) -> dict:
+    def optimizer_state(self) -> dict:
         from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
 
         local = _cpu(get_optimizer_state_dict(self.parts[0], self.optimizer, options=self._full_options()))
