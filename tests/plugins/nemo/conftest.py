@@ -1,6 +1,5 @@
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -9,32 +8,8 @@ import pytest
 
 from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
 
-WORDS = ("the a llama herd walks over high plain river sun snow bread town library train station book "
-         "quiet early morning green blue sky east west").split()
 # [trainers.nemo] / [trainers.torch] knobs shared by both backends in these tests.
 TRAINER = {"threads": 1, "checkpoint_every": 4, "average_every": 2, "eval_rows": 4, "keep_checkpoints": 20}
-
-
-def corpus(n: int, seed: int = 0) -> list[str]:
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 100))) + "." for _ in range(n)]
-
-
-@pytest.fixture(scope="session")
-def token_data(tmp_path_factory) -> Path:
-    """A trained tokenizer and tokenised train / validation / long-context data."""
-    from herd.plugins.llama.packing import write_token_shards
-    from herd.plugins.llama.tokenizer import Tokenizer
-    from herd.plugins.torch_trainer.niah import niah_documents
-
-    d = tmp_path_factory.mktemp("nemo_tokens")
-    texts = corpus(300)
-    tok = Tokenizer.train(texts, 320)
-    tok.save(d / "tok")
-    write_token_shards(texts[:280], tok, d / "train")
-    write_token_shards(texts[280:], tok, d / "val")
-    write_token_shards(texts[:60] + niah_documents(30, 30, 60, tok, 1), tok, d / "long")
-    return d
 
 
 def make_job(d: Path, out: Path, *, initial_tokens=2048, long=False, anneal=False, parallel=None) -> TrainJob:
