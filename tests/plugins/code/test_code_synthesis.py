@@ -1,5 +1,5 @@
 """The execution-feedback synthesizer end to end, with real static analysis and a real
-sandbox. The only double is the *model*: ``ScriptedModel`` returns fixed outputs chosen
+sandbox. The only double is the *model*: ``ScriptedModel`` (conftest) returns fixed outputs chosen
 by what each prompt asks, like a deterministic LLM would."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import Generator, SamplingParams
+from herd.core.protocols import Generator
 from herd.plugins.code.settings import ExecutionFeedbackConfig
 from herd.plugins.code.synthesis import ExecutionFeedbackSynthesizer, static_check, TARGETS
 from herd.plugins.sandbox.choose import available_backend, open_sandbox
@@ -67,38 +67,10 @@ RULES = [
 ]
 
 
-class ScriptedModel:
-    """Deterministic stand-in for an LLM: a fixed reply per kind of prompt."""
-
-    def __init__(self, rules):
-        self.rules = rules
-        self.prompts: list[str] = []
-
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
-        replies = []
-        for prompt in prompts:
-            self.prompts.append(prompt)
-            reply = next((r for needles, r in self.rules if all(n in prompt for n in needles)), None)
-            if reply is None:
-                raise AssertionError(f"the scripted model has no reply for:\n{prompt[:400]}")
-            replies.append([reply] * params.n)
-        return replies
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    cfg = SandboxConfig(timeout_s=5, pool_size=2)
-    if available_backend(cfg) is None:
-        pytest.skip("no isolated sandbox here (no Docker image, no working bubblewrap)")
-    box = open_sandbox(cfg)
-    yield box
-    box.close()
-
-
-def synthesize(tmp_path: Path, sandbox, translate_to: list[str], budget: int = 10):
+def synthesize(tmp_path: Path, sandbox, scripted_model, translate_to: list[str], budget: int = 10):
     seeds = tmp_path / "seeds.py"
     seeds.write_text(SEEDS)
-    model = ScriptedModel(RULES)
+    model = scripted_model([(needles, [reply]) for needles, reply in RULES])
     assert isinstance(model, Generator)
     cfg = ExecutionFeedbackConfig(seed_paths=[str(seeds)], max_revisions=1, translate_to=translate_to, timeout_s=5)
     synth = ExecutionFeedbackSynthesizer(cfg, SimpleNamespace(generator=model, sandbox=sandbox))
@@ -106,8 +78,8 @@ def synthesize(tmp_path: Path, sandbox, translate_to: list[str], budget: int = 1
     return synth, rows, model
 
 
-def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, sandbox):
-    synth, rows, model = synthesize(tmp_path, sandbox, translate_to=["perl"])
+def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sandbox, scripted_model):
+    synth, rows, model = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"])
     counts = json.loads((tmp_path / "out" / "code_execution_feedback.json").read_text())
     assert counts["seeds"] == 3
     assert (counts["execution_feedback.correct_first"], counts["execution_feedback.repaired"],
@@ -126,16 +98,16 @@ def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, sandbox):
     assert "line 1, column" in halve["reason"] and "seeds.py:10" in halve["where"]
 
 
-def test_translation_keeps_only_passing_translations(tmp_path, sandbox):
-    _, rows, _ = synthesize(tmp_path, sandbox, translate_to=["perl"])
+def test_translation_keeps_only_passing_translations(tmp_path, code_sandbox, scripted_model):
+    _, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"])
     translations = [r for r in rows if r.category == "translation"]
     # add's Perl passes; shout's lowercases (tests fail) and its revision has no code.
     assert [(r.language, r.metadata["seed"].split("/")[-1]) for r in translations] == [("perl", "seeds.py:2")]
     assert "sub add" in translations[0].messages[1].content
 
 
-def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, sandbox):
-    synth, rows, _ = synthesize(tmp_path, sandbox, translate_to=[])
+def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, code_sandbox, scripted_model):
+    synth, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=[])
     explained = [r for r in rows if r.category == "back_translation"]
     assert len(explained) == 1 and "sum of a and b" in explained[0].messages[1].content
     assert synth.counts["back_translation.faithful"] == 1
@@ -143,12 +115,12 @@ def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, sandbox):
 
 
 @pytest.mark.docker
-def test_translation_to_lua_runs_in_the_docker_image(tmp_path):
+def test_translation_to_lua_runs_in_the_docker_image(tmp_path, scripted_model):
     cfg = SandboxConfig(timeout_s=5, pool_size=2)
     if available_backend(cfg) != "docker":
         pytest.skip("needs the Docker daemon and the herd-sandbox image (Lua is only in the image)")
     with open_sandbox(cfg, "docker") as box:
-        _, rows, _ = synthesize(tmp_path, box, translate_to=["lua"])
+        _, rows, _ = synthesize(tmp_path, box, scripted_model, translate_to=["lua"])
     lua = [r for r in rows if r.language == "lua"]
     assert sorted(r.metadata["seed"].split("/")[-1] for r in lua) == ["seeds.py:2", "seeds.py:6"]
 
