@@ -43,6 +43,15 @@ def write_files(workdir, files):
             handle.write(text)
 
 
+# Each limit: its key in the limits dict, its prlimit option, its resource.
+_RLIMITS = (
+    ("memory_bytes", "as", resource.RLIMIT_AS),
+    ("nproc", "nproc", resource.RLIMIT_NPROC),
+    ("file_bytes", "fsize", resource.RLIMIT_FSIZE),
+    ("cpu_s", "cpu", resource.RLIMIT_CPU),
+)
+
+
 def limit_prefix(limits):
     """``_limiter``'s limits as a command prefix, for a caller too large to fork cheaply: a
     ``preexec_fn`` makes Python fork (copy the page tables of) the whole parent before the
@@ -50,29 +59,17 @@ def limit_prefix(limits):
     against 1 ms for the ``vfork`` it uses without one. ``choom`` and ``prlimit`` set
     the values on themselves and exec the command, so the program gets the same limits
     and no extra process stands between it and this supervisor."""
-    args = ["prlimit"]
-    for option, key in (("as", "memory_bytes"), ("nproc", "nproc"), ("fsize", "file_bytes"), ("cpu", "cpu_s")):
-        if limits.get(key):
-            args.append(f"--{option}={int(limits[key])}")
+    args = ["prlimit", *(f"--{option}={int(limits[key])}" for key, option, _ in _RLIMITS if limits.get(key))]
     # The kernel's OOM killer should pick the program, never its supervisor.
     return ["choom", "-n", "1000", "--", *args, "--core=0", "--"]
 
 
 def _limiter(limits):
-    memory = limits.get("memory_bytes")
-    nproc = limits.get("nproc")
-    fsize = limits.get("file_bytes")
-    cpu = limits.get("cpu_s")
+    values = [(which, int(limits[key])) for key, _, which in _RLIMITS if limits.get(key)]
 
     def apply():
-        if memory:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        if nproc:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        if fsize:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        if cpu:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        for which, value in values:
+            resource.setrlimit(which, (value, value))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         try:  # the kernel's OOM killer should pick the program, never its supervisor
             with open("/proc/self/oom_score_adj", "w") as handle:
