@@ -3,7 +3,7 @@ sub-package found here is prefixed with ``herd.`` (pyproject.toml maps ``herd`` 
 
 from setuptools import find_packages, setup
 
-SUBPACKAGES = find_packages(".", include=["core", "core.*", "plugins", "plugins.*"])
+SUBPACKAGES = find_packages(".", include=["core", "core.*", "lib", "lib.*", "plugins", "plugins.*"])
 
 setup(
     packages=["herd"] + [f"herd.{name}" for name in SUBPACKAGES],

@@ -37,9 +37,9 @@ TEXT = (
 
 
 def build_model(directory: Path, dim: int, layers: int, vocab: int, seed: int) -> None:
-    from herd.plugins.llama.hf_io import save_hf
-    from herd.plugins.llama.model import Llama, LlamaConfig
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.hf_io import save_hf
+    from herd.lib.llama.model import Llama, LlamaConfig
+    from herd.lib.llama.tokenizer import Tokenizer
 
     tok = Tokenizer.train([TEXT * 50, TEXT.upper() * 20, " ".join(str(i) for i in range(2000))], vocab_size=vocab)
     torch.manual_seed(seed)
@@ -69,7 +69,7 @@ def preference_rows(count: int, seed: int) -> list[PreferenceRow]:
 
 def herd_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
     from herd.plugins.posttrain.batching import collate_shared_pairs
-    from herd.plugins.posttrain.chat import ChatFormat
+    from herd.lib.chat.format import ChatFormat
     from herd.plugins.posttrain.dpo import (
         DPOSettings,
         encode_pairs,
@@ -146,7 +146,7 @@ def trl_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
 
 def herd_generation(model_dir: Path, prompts: list[str], n: int, max_tokens: int) -> tuple[int, float]:
     """herd's ``local`` backend path: every prompt's ``n`` samples in one decode batch."""
-    from herd.plugins.llama.generate import generate_batch
+    from herd.lib.llama.generate import generate_batch
     from herd.plugins.posttrain.models import load_policy, load_tokenizer
 
     tok = load_tokenizer(model_dir)
@@ -207,7 +207,7 @@ def main() -> None:
     model_dir = Path(tempfile.mkdtemp()) / "model"
     build_model(model_dir, args.dim, args.layers, args.vocab, seed=0)
     rows = preference_rows(args.batch * args.steps, seed=0)
-    from herd.plugins.posttrain.chat import ChatFormat
+    from herd.lib.chat.format import ChatFormat
     from herd.plugins.posttrain.models import load_tokenizer
 
     tokenizer = load_tokenizer(model_dir)

@@ -3,7 +3,7 @@ NeMo AutoModel's components, training the Hugging Face Llama) against ``torch`` 
 loop on herd's Llama), one process and two data-parallel processes (FSDP2, gloo) on CPU.
 
 Both run the same ``TrainJob`` (model shape, packed batches, AdamW, clipping, float32)
-through their real entry points (``herd.plugins.nemo.worker``, ``herd.plugins.torch_trainer.launch``;
+through their real entry points (``herd.plugins.nemo.worker``, ``herd.plugins.torch_trainer.worker``;
 torchrun for 2 processes). tokens/s is the median over each run's steps after
 ``--warmup`` steps (global tokens per step / step wall time, from ``metrics.jsonl``);
 each configuration runs ``--repeats`` times, backends interleaved, and the median of the
@@ -26,13 +26,13 @@ import tempfile
 from pathlib import Path
 
 from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
-from herd.plugins.llama.packing import write_token_shards
-from herd.plugins.llama.tokenizer import Tokenizer
-from herd.plugins.torch_trainer.trainer import job_to_dict
+from herd.lib.llama.packing import write_token_shards
+from herd.lib.llama.tokenizer import Tokenizer
+from herd.lib.training.job_io import job_to_dict
 
 WORDS = ("the a llama herd walks over high plain river sun snow bread town library train station book quiet early "
          "morning green blue sky east west code math number").split()
-ENTRY = {"nemo": "herd.plugins.nemo.worker", "torch": "herd.plugins.torch_trainer.launch"}
+ENTRY = {"nemo": "herd.plugins.nemo.worker", "torch": "herd.plugins.torch_trainer.worker"}
 
 
 def make_data(root: Path, vocab: int) -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 from herd.core.protocols import Program
 from herd.plugins.code.humaneval import program_for, read_problems
 from herd.plugins.code.settings import HELDOUT_PROBLEMS, TRAIN_PROBLEMS
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 

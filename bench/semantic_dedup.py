@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from herd.plugins.judges.semdedup import semantic_dedup
+from herd.lib.sft_funnel.semdedup import semantic_dedup
 
 
 class PeakMemory:
@@ -134,7 +134,7 @@ def bench_dedup(args) -> None:
 
 
 def bench_embed(args) -> None:
-    from herd.plugins.judges.embed import Embedder
+    from herd.lib.sft_funnel.embed import Embedder
 
     words = ("the a model data river city music system garden train question answer history light "
              "table market winter reason number paper window story language computer").split()

@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 
 from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
-from herd.plugins.llama.model import LlamaConfig
-from herd.plugins.llama.packing import PackedBatches, TokenStream, write_token_shards
-from herd.plugins.llama.tokenizer import Tokenizer
+from herd.lib.llama.model import LlamaConfig
+from herd.lib.llama.packing import PackedBatches, TokenStream, write_token_shards
+from herd.lib.llama.tokenizer import Tokenizer
 from herd.plugins.torch_trainer.config import TorchTrainerConfig
 from herd.plugins.torch_trainer.trainer import TorchTrainer
 
@@ -58,8 +58,8 @@ def herd_run(cfg: LlamaConfig, data: Path, out: Path, rows: int, seq: int, steps
 def hf_run(cfg: LlamaConfig, data: Path, rows: int, seq: int, steps: int, documents: bool) -> list[float]:
     import transformers
 
-    from herd.plugins.llama.hf_io import hf_config
-    from herd.plugins.llama.model import document_mask, document_positions
+    from herd.lib.llama.hf_io import hf_config
+    from herd.lib.llama.model import document_mask, document_positions
 
     torch.manual_seed(0)
     hf_cfg = transformers.LlamaConfig(**{k: v for k, v in hf_config(cfg).items()

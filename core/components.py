@@ -21,6 +21,7 @@ FAMILIES = (
     "mixers",
     "judges",
     "synthesizers",
+    "environments",
     "trainers",
     "generators",
     "evaluators",

@@ -100,6 +100,16 @@ def herd_register_synthesizers(register):
 
 
 @hookspec
+def herd_register_environments(register):
+    """Register rollout environments (``protocols.Environment``): what answers a model's
+    turn in post-training rollouts (sandboxed code, tool calls, step checks).
+    ``factory(config, services) -> protocols.Environment``. Option ``capability``: the
+    capability whose prompts it serves. Rejection sampling and online DPO continue a
+    rollout while an environment that applies answers the model, up to
+    ``[posttrain] rollout_max_steps`` model turns."""
+
+
+@hookspec
 def herd_register_trainers(register):
     """Register training backends (``torch``, ``nemo``...).
     ``factory(config) -> protocols.Trainer``: one object that runs a backend-neutral

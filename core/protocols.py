@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 
-from herd.core.records import Document, Drop, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, Document, Drop, PreferenceRow, SFTRow
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,17 @@ class SamplingParams:
     seed: int | None = None
 
 
+@dataclass
+class ChatReply:
+    """One model turn: the assistant ``message`` (its ``tool_calls`` parsed where the
+    backend's format says so, else left to the caller) and why it ended: ``"end_of_turn"``
+    (``<|eot_id|>``), ``"end_of_message"`` (``<|eom_id|>``: the model waits for a tool's
+    result) or ``"length"`` (``max_tokens`` reached)."""
+
+    message: ChatMessage
+    finish: str = "end_of_turn"
+
+
 @runtime_checkable
 class Generator(Protocol):
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
@@ -186,6 +197,22 @@ class Generator(Protocol):
         A prompt the backend cannot answer (longer than the model's context, or refused by
         a server) gets an empty list instead of raising, so one bad prompt never sinks a
         batch; callers count such prompts as dropped with a reason."""
+
+
+@runtime_checkable
+class Environment(Protocol):
+    """Answers a model's turn during a rollout (run the code in the sandbox, call a tool,
+    check a reasoning step), so rejection sampling and DPO work on whole trajectories.
+
+    ``applies(prompt)`` says whether this environment takes part in rollouts of a prompt
+    (its capability, its metadata...). ``respond(conversation)`` is called after each
+    model turn with the whole conversation so far: it returns the messages to append
+    (``ipython`` results) and the rollout goes on, or ``None`` when the model's last turn
+    needs no answer (the rollout ends there)."""
+
+    def applies(self, prompt: SFTRow) -> bool: ...
+
+    def respond(self, conversation: list[ChatMessage]) -> list[ChatMessage] | None: ...
 
 
 @runtime_checkable

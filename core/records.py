@@ -74,12 +74,29 @@ class DroppedRecord:
 
 
 @dataclass
+class ToolCall:
+    """One call the model makes: ``name`` of the tool and its ``arguments``. ``id`` pairs a
+    call with its result (OpenAI's ``tool_call_id``) where the caller needs it."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass
 class ChatMessage:
-    """One message of a Llama 3 style conversation (roles: system, user, assistant, ipython)."""
+    """One message of a Llama 3.1 conversation.
+
+    Roles: ``system``, ``user``, ``assistant`` and ``ipython`` (a tool's result; ``tool``
+    is accepted as an alias). An assistant message may carry typed ``tool_calls``; the one
+    chat format (``herd.lib.chat``) renders them (built-in tools after ``<|python_tag|>``,
+    custom tools as JSON) so that no plugin formats tokens itself. ``name`` names the tool
+    whose result an ``ipython`` message holds."""
 
     role: str
     content: str
     name: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 @dataclass
@@ -110,3 +127,19 @@ class PreferenceRow:
     capability: str = "general"
     round: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Trajectory:
+    """One rollout of a prompt: the messages after ``prompt`` in order (the model's turns and
+    the environments' answers), and how it ended: ``"end_of_turn"`` (the model ended its
+    turn with ``<|eot_id|>``), ``"step_cap"`` (the rollout hit its step limit), ``"length"``
+    (a turn hit ``max_tokens``) or ``"generation_failed"``."""
+
+    prompt: list[ChatMessage]
+    turns: list[ChatMessage] = field(default_factory=list)
+    finish: str = "end_of_turn"
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return self.prompt + self.turns

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from herd.core.errors import ConfigError
@@ -56,3 +57,51 @@ class Services:
         if name == "ctx":
             raise AttributeError(name)
         return getattr(self.ctx, name)
+
+
+# ----- what a component finds in the services it was handed --------------------------
+
+
+def find_generator(services: Any) -> Generator | None:
+    if services is None:
+        return None
+    if isinstance(services, Mapping):
+        found = services.get("generator")
+    elif hasattr(services, "generator"):
+        found = services.generator
+    else:
+        found = services
+    return found if isinstance(found, Generator) else None
+
+
+def require_generator(services: Any, who: str, why: str) -> Generator:
+    """The generator, or a ConfigError naming the component that needs one and why."""
+    generator = find_generator(services)
+    if generator is None:
+        raise ConfigError(
+            f"{who} needs a generation backend ({why}) but none was given in services; "
+            "configure a generator or change this component's method"
+        )
+    return generator
+
+
+def can_build_generator(services: Any) -> bool:
+    """Whether ``generator_for`` can give a generator from these services."""
+    return find_generator(services) is not None or (
+        getattr(services, "registry", None) is not None and getattr(services, "config", None) is not None
+    )
+
+
+def generator_for(services: Any, model_dir: Path, backend: str, who: str) -> Generator:
+    """A generator for the model in ``model_dir``: the one in ``services`` (post-training
+    hands the round's policy), else the registry's ``backend`` generator pointed at
+    ``model_dir`` (the ``evaluate`` stage hands its stage context, which has ``registry``
+    and ``config``)."""
+    generator = find_generator(services)
+    if generator is not None:
+        return generator
+    registry, config = getattr(services, "registry", None), getattr(services, "config", None)
+    if registry is None or config is None:
+        raise ConfigError(f"{who} needs a generation backend: services has no generator, and no registry and "
+                          f"config to build the '{backend}' generator for {model_dir}")
+    return generator_for_model(services, backend, model_dir)

@@ -31,8 +31,8 @@ def parse_ks(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace, app) -> int:
-    from herd.plugins.sandbox.choose import open_sandbox
-    from herd.plugins.sandbox.config import SandboxConfig
+    from herd.lib.sandbox.choose import open_sandbox
+    from herd.lib.sandbox.config import SandboxConfig
 
     ks = parse_ks(args.k)
     problems = read_problems(args.problems)

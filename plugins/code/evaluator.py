@@ -34,7 +34,7 @@ def chat_renderer(model_dir: Path):
     header tokens (such a model is asked in completion form)."""
     from tokenizers import Tokenizer as RawTokenizer
 
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.tokenizer import Tokenizer
 
     path = Path(model_dir) / "tokenizer.json"
     if not path.is_file():

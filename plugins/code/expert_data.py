@@ -82,7 +82,7 @@ def repository_of(record: dict, meta: dict) -> tuple[str, str]:
 
 def read_mix(mix_dir: Path, code_domains: list[str]) -> list[SourceDoc]:
     """Every distinct non-empty document of the mix stage's output, in file order."""
-    from herd.plugins.llama.packing import corpus_files, read_records
+    from herd.lib.llama.packing import corpus_files, read_records
 
     seen: set[str] = set()
     docs: list[SourceDoc] = []

@@ -62,8 +62,8 @@ def train_stages(cfg: CodeExpertConfig, tokens_dir: Path) -> list[TrainStage]:
 
 def run_code_expert(ctx: StageContext) -> StageResult:
     from herd.plugins.code.expert_data import build_expert_mix
-    from herd.plugins.llama.hf_io import export_hf
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.hf_io import export_hf
+    from herd.lib.llama.tokenizer import Tokenizer
 
     cfg: CodeExpertConfig = ctx.config.section("code_expert")
     check_config(cfg)
@@ -110,7 +110,7 @@ def run_code_expert(ctx: StageContext) -> StageResult:
 
 
 def _shard(texts: list[str], tokenizer, out: Path) -> int:
-    from herd.plugins.llama.packing import write_token_shards
+    from herd.lib.llama.packing import write_token_shards
 
     meta_file = out / "tokens.json"
     if not meta_file.is_file():  # a resumed attempt keeps finished shards

@@ -113,8 +113,8 @@ class CodeJudge:
 
     def sandbox(self):
         if self._sandbox is None:
-            from herd.plugins.sandbox.choose import open_sandbox
-            from herd.plugins.sandbox.config import SandboxConfig
+            from herd.lib.sandbox.choose import open_sandbox
+            from herd.lib.sandbox.config import SandboxConfig
 
             config = getattr(self.services, "config", None)
             has = config is not None and config.has_section("sandbox")

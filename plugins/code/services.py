@@ -47,8 +47,8 @@ def open_sandbox_for(services) -> Iterator[Sandbox]:
     if given is not None:
         yield given
         return
-    from herd.plugins.sandbox.choose import open_sandbox
-    from herd.plugins.sandbox.config import SandboxConfig
+    from herd.lib.sandbox.choose import open_sandbox
+    from herd.lib.sandbox.config import SandboxConfig
 
     config = getattr(services, "config", None)
     cfg = config.section("sandbox") if config is not None and config.has_section("sandbox") else SandboxConfig()
@@ -65,8 +65,8 @@ EXPERT_MODEL = "final_model"
 
 def load_expert(cfg) -> Generator:
     """The ``code_expert`` generator: herd's KV-cache generator on the expert's model."""
-    from herd.plugins.llama.config import LocalGeneratorConfig
-    from herd.plugins.llama.generate import LocalGenerator
+    from herd.lib.llama.config import LocalGeneratorConfig
+    from herd.lib.llama.generate import LocalGenerator
 
     if cfg is None or not cfg.model_path:
         raise ConfigError("[generators.code_expert] model_path is empty. Post-training points it at this run's "

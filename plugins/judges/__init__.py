@@ -4,13 +4,8 @@ topic, quality, difficulty, semantic dedup and the SFT funnel that runs them."""
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
-from herd.plugins.judges.config import (
-    DifficultyConfig,
-    JudgesConfig,
-    QualityConfig,
-    RuleCleaningConfig,
-    TopicConfig,
-)
+from herd.lib.sft_funnel.config import SFTFunnelConfig
+from herd.plugins.judges.config import DifficultyConfig, QualityConfig, RuleCleaningConfig, TopicConfig
 
 
 def _rule_cleaning(cfg, services=None):
@@ -51,4 +46,4 @@ def herd_register_judges(register):
 
 @hookimpl
 def herd_register_config_sections(register):
-    register("sft_funnel", JudgesConfig)
+    register("sft_funnel", SFTFunnelConfig)

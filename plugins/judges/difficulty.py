@@ -10,7 +10,8 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import DifficultyConfig
 from herd.plugins.judges.parsing import find_json, parse_score
-from herd.plugins.judges.services import require_generator, user_text
+from herd.core.services import require_generator
+from herd.lib.chat.rows import user_text
 
 INSTAG_PROMPT = """List the user's intentions in the request below as short fine-grained tags
 (InsTag style, e.g. "python programming", "error handling", "formal tone").

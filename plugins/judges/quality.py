@@ -11,7 +11,8 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import QualityConfig
 from herd.plugins.judges.parsing import parse_rubric
-from herd.plugins.judges.services import conversation_text, require_generator
+from herd.core.services import require_generator
+from herd.lib.chat.rows import conversation_text
 
 RUBRIC_PROMPT = """You are grading an assistant's answer in a conversation.
 Rate each criterion on a scale from {low} (poor) to {high} (excellent):

@@ -10,7 +10,7 @@ from herd.core.errors import ConfigError
 from herd.core.protocols import Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import RuleCleaningConfig
-from herd.plugins.judges.services import last_response
+from herd.lib.chat.rows import last_response
 
 # Emoji blocks (pictographs, emoticons, transport, supplemental symbols, dingbats, flags).
 _EMOJI = re.compile(

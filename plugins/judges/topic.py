@@ -21,7 +21,8 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import TopicConfig
 from herd.plugins.judges.parsing import find_json
-from herd.plugins.judges.services import require_generator, user_text
+from herd.core.services import require_generator
+from herd.lib.chat.rows import user_text
 
 TOPIC_PROMPT = """Classify the user's request below.
 Coarse topics: {coarse}.

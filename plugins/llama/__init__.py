@@ -7,13 +7,13 @@ from herd.core.hookspecs import hookimpl
 
 
 def _local_generator(cfg):
-    from herd.plugins.llama.generate import LocalGenerator
+    from herd.lib.llama.generate import LocalGenerator
 
     return LocalGenerator.from_config(cfg)
 
 
 def _hf_generator(cfg):
-    from herd.plugins.llama.generate import HFGenerator
+    from herd.lib.llama.generate import HFGenerator
 
     return HFGenerator(cfg)
 
@@ -27,7 +27,7 @@ def _export_arguments(parser) -> None:
 
 
 def _export_run(args, app) -> int:
-    from herd.plugins.llama.hf_io import export_hf
+    from herd.lib.llama.hf_io import export_hf
 
     out = export_hf(args.checkpoint, args.out_dir, tokenizer=args.tokenizer)
     print(f"wrote Hugging Face Llama checkpoint to {out}")
@@ -36,7 +36,7 @@ def _export_run(args, app) -> int:
 
 @hookimpl
 def herd_register_generators(register):
-    from herd.plugins.llama.config import HFGeneratorConfig, LocalGeneratorConfig
+    from herd.lib.llama.config import HFGeneratorConfig, LocalGeneratorConfig
 
     register("local", _local_generator, description="herd's Llama with a KV cache (model_path: exported model)",
              config=LocalGeneratorConfig)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from herd.core.errors import ConfigError, InputError
 from herd.core.protocols import SamplingParams
-from herd.plugins.judges.services import can_build_generator, generator_for
+from herd.core.services import can_build_generator, generator_for
 from herd.plugins.multilingual.config import MultilingualEvalConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch

@@ -15,7 +15,7 @@ from typing import Iterator
 from herd.core.errors import InputError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, SFTRow
-from herd.plugins.judges.services import find_generator, require_generator
+from herd.core.services import find_generator, require_generator
 from herd.plugins.multilingual.config import MultilingualPromptsConfig, RoundTripConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch

@@ -14,7 +14,7 @@ import torch.distributed as dist
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import ParallelSizes, TrainJob
-from herd.plugins.llama.model import LlamaConfig
+from herd.lib.llama.model import LlamaConfig
 from herd.plugins.nemo.config import RECOMPUTE, NemoTrainerConfig
 
 PP_SCHEDULES = ("1f1b", "gpipe")

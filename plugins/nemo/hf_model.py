@@ -1,7 +1,7 @@
 """herd's Llama as the Hugging Face ``LlamaForCausalLM`` that NeMo AutoModel parallelizes.
 
 The two are the same network (issue 4 tests their logits parity through
-``herd.plugins.llama.hf_io``); only the parameter names differ: Hugging Face puts the
+``herd.lib.llama.hf_io``); only the parameter names differ: Hugging Face puts the
 decoder under ``model.``. The ``nemo`` backend trains the Hugging Face module and keeps
 its checkpoints in herd's names, so a checkpoint written by either backend loads in the
 other."""
@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from herd.core.errors import ConfigError
-from herd.plugins.llama.model import Llama, LlamaConfig, config_for
+from herd.lib.llama.model import Llama, LlamaConfig, config_for
 
 
 def herd_model(spec: dict, init_from: Path | None) -> Llama:
@@ -21,7 +21,7 @@ def herd_model(spec: dict, init_from: Path | None) -> Llama:
     freshly initialised one of ``spec`` (``{"size": name, **overrides}``), initialised by
     herd's own code so both backends start from the same weights for the same seed."""
     if init_from is not None:
-        from herd.plugins.llama.hf_io import load_model
+        from herd.lib.llama.hf_io import load_model
 
         return load_model(Path(init_from))
     spec = dict(spec)
@@ -36,7 +36,7 @@ def hf_module(cfg: LlamaConfig, herd_state: dict[str, torch.Tensor]):
     """A ``transformers.LlamaForCausalLM`` (SDPA attention) holding ``herd_state``."""
     import transformers
 
-    from herd.plugins.llama.hf_io import hf_config
+    from herd.lib.llama.hf_io import hf_config
 
     hf_cfg = transformers.LlamaConfig.from_dict(hf_config(cfg))
     hf_cfg._attn_implementation = "sdpa"

@@ -14,7 +14,7 @@ from collections import deque
 
 import torch
 
-from herd.plugins.llama.model import document_mask, document_positions
+from herd.lib.llama.model import document_mask, document_positions
 
 
 def packed_inputs(doc_ids: torch.Tensor, pipelined: bool = False) -> dict[str, torch.Tensor | dict]:

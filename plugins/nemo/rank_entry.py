@@ -28,7 +28,7 @@ def share_job(job, cfg, layout) -> None:
     global _shared
     if os.environ.get(ENV) != "1" or layout.rank != 0 or _shared:
         return
-    from herd.plugins.torch_trainer.trainer import job_to_dict
+    from herd.lib.training.job_io import job_to_dict
 
     _broadcast({"job": job_to_dict(job), "trainer": asdict(cfg)})
     _shared = True
@@ -81,7 +81,7 @@ def _run_rank(rank: int, argv: list[str]) -> int:
     if spec is None:
         return 0
     from herd.plugins.nemo.trainer import NemoTrainer
-    from herd.plugins.torch_trainer.trainer import job_from_dict
+    from herd.lib.training.job_io import job_from_dict
 
     NemoTrainer(NemoTrainerConfig(**spec["trainer"])).train(job_from_dict(spec["job"]))
     return 0

@@ -35,14 +35,14 @@ import torch.distributed as dist
 
 from herd.core.errors import ConfigError, StageError
 from herd.core.protocols import TrainJob, TrainResult, TrainStage
-from herd.plugins.llama.hf_io import model_from_state
+from herd.lib.llama.hf_io import model_from_state
 from herd.plugins.nemo import hf_model
 from herd.plugins.nemo.config import NemoTrainerConfig
 from herd.plugins.nemo.distributed import Layout, all_reduce_sum, build_layout, cp_shard, pick_device, validate_layout
 from herd.plugins.nemo.packed import StageInputs, packed_inputs
-from herd.plugins.torch_trainer.niah import niah_accuracy
-from herd.plugins.torch_trainer.stage_loop import StageLoop, StepResult, seed_everything
-from herd.plugins.torch_trainer.trainer import job_to_dict
+from herd.lib.training.niah import niah_accuracy
+from herd.lib.training.stage_loop import StageLoop, StepResult, seed_everything
+from herd.lib.training.job_io import job_to_dict
 
 log = logging.getLogger("herd.nemo")
 

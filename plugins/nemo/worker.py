@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from herd.plugins.torch_trainer.launch import run_job_file
+from herd.lib.training.launch import run_job_file
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from herd.plugins.posttrain.chat import Encoded
+from herd.lib.chat.format import Encoded
 
 
 @dataclass

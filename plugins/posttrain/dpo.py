@@ -17,7 +17,7 @@ import torch
 
 from herd.core.records import PreferenceRow
 from herd.plugins.posttrain.batching import PairBatch, SharedPairBatch, collate_shared_pairs
-from herd.plugins.posttrain.chat import ChatFormat, Encoded
+from herd.lib.chat.format import ChatFormat, Encoded
 from herd.plugins.posttrain.losses import (
     DPOTerms,
     combine_dpo,

@@ -36,7 +36,7 @@ from herd.core.protocols import SamplingParams
 from herd.core.services import Services, generator_for_model
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow
 from herd.plugins.posttrain import tasks
-from herd.plugins.posttrain.chat import ChatFormat
+from herd.lib.chat.format import ChatFormat
 from herd.plugins.posttrain.config import PosttrainConfig
 from herd.plugins.posttrain.data import (
     Loaded,
@@ -664,7 +664,7 @@ def sft_funnel(ctx: StageContext, services: Services, rows: list[SFTRow], ledger
     the judge's reason. Without the judges plugin the rows pass unchanged."""
     if not ctx.config.has_section("sft_funnel"):
         return rows, {}
-    from herd.plugins.judges.funnel import build_funnel, run_funnel
+    from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
 
     judges, cfg, embed = build_funnel(ctx, services)
     result = run_funnel(rows, judges, cfg, embed)

@@ -21,7 +21,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 
 def is_herd_llama(model) -> bool:
-    from herd.plugins.llama.model import Llama
+    from herd.lib.llama.model import Llama
 
     return isinstance(model, Llama)
 
@@ -45,7 +45,7 @@ def packed_logits(model, input_ids, doc_ids, position_ids, additive_mask) -> tor
 
 
 def load_policy(directory: Path):
-    from herd.plugins.llama.hf_io import load_model
+    from herd.lib.llama.hf_io import load_model
 
     directory = Path(directory)
     if not (directory / "config.json").is_file() and not (directory / "llama.json").is_file():
@@ -54,14 +54,14 @@ def load_policy(directory: Path):
 
 
 def load_tokenizer(directory: Path):
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.tokenizer import Tokenizer
 
     return Tokenizer.load(Path(directory))
 
 
 def save_policy(model, tokenizer_dir: Path, out_dir: Path) -> Path:
     """``out_dir`` as a Hugging Face Llama directory with the tokenizer of ``tokenizer_dir``."""
-    from herd.plugins.llama.hf_io import save_hf
+    from herd.lib.llama.hf_io import save_hf
 
     tok = load_tokenizer(tokenizer_dir)
     special = {"bos": tok.special.bos, "eos": tok.special.eot}

@@ -25,7 +25,7 @@ import torch
 
 from herd.core.records import PreferenceRow
 from herd.plugins.posttrain.batching import multi_response
-from herd.plugins.posttrain.chat import ChatFormat, Encoded
+from herd.lib.chat.format import ChatFormat, Encoded
 from herd.plugins.posttrain.losses import bradley_terry_loss, ranked_pairs
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage
-from herd.plugins.posttrain.chat import ChatFormat
+from herd.lib.chat.format import ChatFormat
 
 
 class BadRequest(Exception):
@@ -40,8 +40,8 @@ class ModelService:
 
     @classmethod
     def load(cls, path: Path, device: str = "cpu", dtype: str = "float32") -> "ModelService":
-        from herd.plugins.llama.config import LocalGeneratorConfig
-        from herd.plugins.llama.generate import LocalGenerator
+        from herd.lib.llama.config import LocalGeneratorConfig
+        from herd.lib.llama.generate import LocalGenerator
 
         generator = LocalGenerator.from_config(LocalGeneratorConfig(model_path=str(path), device=device, dtype=dtype))
         return cls(generator, generator.tokenizer, Path(path).name)

@@ -11,7 +11,7 @@ import torch
 
 from herd.core.records import SFTRow
 from herd.plugins.posttrain.batching import pack, stack_packed
-from herd.plugins.posttrain.chat import ChatFormat
+from herd.lib.chat.format import ChatFormat
 from herd.plugins.posttrain.losses import sft_loss
 from herd.plugins.posttrain.models import packed_logits
 

@@ -4,7 +4,7 @@ for any plugin. See docs/sandbox.md for how each isolates and how to set them up
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 
 def _docker(cfg):
@@ -25,8 +25,16 @@ def _unisolated(cfg):
     return UnisolatedSandbox(cfg)
 
 
-# name -> (factory, isolated); what open_sandbox uses when it is given no registry.
-BUILTIN_BACKENDS = {"docker": (_docker, True), "bwrap": (_bwrap, True), "unisolated": (_unisolated, False)}
+def _docker_problem(cfg) -> str | None:
+    from herd.plugins.sandbox.docker_backend import docker_available
+
+    return None if docker_available(cfg.image) else f"no Docker daemon with the image '{cfg.image}'"
+
+
+def _bwrap_problem(cfg) -> str | None:
+    from herd.plugins.sandbox.local_backends import bwrap_problem
+
+    return bwrap_problem()
 
 
 @hookimpl
@@ -36,9 +44,9 @@ def herd_register_config_sections(register):
 
 @hookimpl
 def herd_register_sandboxes(register):
-    register("docker", _docker, isolated=True,
+    register("docker", _docker, isolated=True, probe=_docker_problem,
              description="warm pool of locked-down containers (no network, read-only, non-root)")
-    register("bwrap", _bwrap, isolated=True,
+    register("bwrap", _bwrap, isolated=True, probe=_bwrap_problem,
              description="bubblewrap namespaces per program (no network, host fs hidden) + rlimits")
     register("unisolated", _unisolated, isolated=False,
              description="plain subprocess with rlimits; only with sandbox.allow_unisolated = true")

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from herd.core.errors import ConfigError
-from herd.plugins.sandbox.config import IMAGE_VERSION, SandboxConfig
+from herd.lib.sandbox.config import IMAGE_VERSION, SandboxConfig
 
 BUILD_SCRIPT = Path(__file__).resolve().parent / "build_image.sh"
 
@@ -47,7 +47,7 @@ def build_image(tag: str) -> int:
 
 
 def check(cfg: SandboxConfig, backend: str | None, registry) -> int:
-    from herd.plugins.sandbox.choose import available_backend, open_sandbox
+    from herd.lib.sandbox.choose import available_backend, open_sandbox
 
     name = backend or cfg.backend
     if name == "auto":

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import ExecutionResult, Program
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
 LABEL = "herd.sandbox"  # every sandbox container: `docker rm -f $(docker ps -aq -f label=herd.sandbox)`

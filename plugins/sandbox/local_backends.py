@@ -25,7 +25,7 @@ from functools import lru_cache
 from herd.core.errors import ConfigError
 from herd.core.protocols import ExecutionResult, Program
 from herd.plugins.sandbox import runner
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 NOBODY = 65534
 # What bwrap says when the uid's process limit refuses it the namespace or its pid 1: a

@@ -66,8 +66,8 @@ def run(args, app) -> int:
 
 def prepare_tokens(data: Path, out: Path, vocab_size: int, val_fraction: float) -> tuple[Path, Path, int]:
     """Token folders for the sweep: reuse a pretrain ``tokens/`` folder, or tokenise a corpus."""
-    from herd.plugins.llama.packing import corpus_files, read_texts, write_token_shards
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.packing import corpus_files, read_texts, write_token_shards
+    from herd.lib.llama.tokenizer import Tokenizer
 
     if (data / "train" / "tokens.json").is_file():
         meta = json.loads((data / "train" / "tokens.json").read_text())

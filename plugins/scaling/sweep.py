@@ -52,7 +52,7 @@ def shape_config(shape: str, vocab_size: int, seq_len: int) -> dict[str, int]:
 
 
 def plan_sweep(budgets: list[float], shapes: list[str], vocab_size: int, seq_len: int, min_tokens: int) -> list[SweepRun]:
-    from herd.plugins.llama.model import LlamaConfig
+    from herd.lib.llama.model import LlamaConfig
 
     runs = []
     for budget in budgets:

@@ -41,7 +41,7 @@ class TorchTrainerConfig:
 @dataclass
 class PretrainConfig:
     trainer: str = "torch"
-    # model: a named size of herd.plugins.llama.model.SIZES; vocab follows the tokenizer
+    # model: a named size of herd.lib.llama.model.SIZES; vocab follows the tokenizer
     model_size: str = "tiny"
     model_overrides: dict[str, int] = field(default_factory=dict)
     # tokenizer: trained on the mix unless tokenizer_path names a tokenizer.json/tiktoken file

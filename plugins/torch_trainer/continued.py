@@ -2,7 +2,7 @@
 section 6: the code expert continues pretraining on >85% code, then a long-context stage).
 
 Capability plugins call ``continued_pretraining`` with tokenised data (see
-``herd.plugins.llama.packing.write_token_shards``); it builds a ``TrainJob`` for the
+``herd.lib.llama.packing.write_token_shards``); it builds a ``TrainJob`` for the
 configured trainer backend with a ``continued`` stage (warm-up + cosine) and, optionally,
 a ``long_context`` stage.
 """

@@ -69,10 +69,10 @@ def is_high_quality(meta: dict, cfg: PretrainConfig) -> bool:
 def run_pretrain(ctx: StageContext) -> StageResult:
     import numpy as np
 
-    from herd.plugins.llama.packing import (corpus_files, read_documents, read_texts, write_document_shards,
+    from herd.lib.llama.packing import (corpus_files, read_documents, read_texts, write_document_shards,
                                             write_token_shards)
-    from herd.plugins.llama.tokenizer import Tokenizer
-    from herd.plugins.torch_trainer.niah import niah_documents
+    from herd.lib.llama.tokenizer import Tokenizer
+    from herd.lib.training.niah import niah_documents
 
     cfg: PretrainConfig = ctx.config.section("pretrain")
     work = ctx.workdir
@@ -157,7 +157,7 @@ def run_pretrain(ctx: StageContext) -> StageResult:
         result = _torchrun(job, trainer_cfg, work, ctx)
     else:
         result = ctx.build("trainers", cfg.trainer).train(job)
-    from herd.plugins.llama.hf_io import export_hf
+    from herd.lib.llama.hf_io import export_hf
 
     final = export_hf(Path(result.checkpoint), work / "final_model")
     if not (final / "tokenizer.json").is_file():
@@ -188,13 +188,13 @@ def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
     from dataclasses import asdict
 
     from herd.core.protocols import TrainResult
-    from herd.plugins.torch_trainer.trainer import job_to_dict
+    from herd.lib.training.job_io import job_to_dict
 
     spec = work / "job.json"
     spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": asdict(trainer_cfg) if trainer_cfg else {}},
                                indent=2))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc_per_node={job.parallel.world_size}", "-m", "herd.plugins.torch_trainer.launch", str(spec)]
+           f"--nproc_per_node={job.parallel.world_size}", "-m", "herd.plugins.torch_trainer.worker", str(spec)]
     ctx.log.info("pretrain: %s", " ".join(cmd))
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:

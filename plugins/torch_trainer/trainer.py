@@ -22,12 +22,12 @@ import torch.distributed as dist
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import ParallelSizes, TrainJob, TrainResult, TrainStage
-from herd.plugins.llama.hf_io import load_model
-from herd.plugins.llama.model import Llama, config_for
+from herd.lib.llama.hf_io import load_model
+from herd.lib.llama.model import Llama, config_for
 from herd.plugins.torch_trainer.config import TorchTrainerConfig
-from herd.plugins.torch_trainer.niah import niah_accuracy
-from herd.plugins.torch_trainer.parallelize import clip_grad_norm, init_distributed, parallelize_llama
-from herd.plugins.torch_trainer.stage_loop import StageLoop, StepResult, log, seed_everything
+from herd.lib.training.niah import niah_accuracy
+from herd.lib.training.parallelize import clip_grad_norm, init_distributed, parallelize_llama
+from herd.lib.training.stage_loop import StageLoop, StepResult, log, seed_everything
 
 
 class TorchTrainer:
@@ -141,20 +141,3 @@ def _tensorboard(path: Path):
         log.info("tensorboard is not installed; metrics go to metrics.jsonl only")
         return None
     return SummaryWriter(str(path))
-
-
-def job_to_dict(job: TrainJob) -> dict[str, Any]:
-    data = asdict(job)
-    return json.loads(json.dumps(data, default=str))
-
-
-def job_from_dict(data: dict[str, Any]) -> TrainJob:
-    def path(v):
-        return None if v is None else Path(v)
-
-    stages = [TrainStage(**{**s, "data": path(s.get("data")),
-                            "batch_ramp": [tuple(r) for r in s.get("batch_ramp", [])]}) for s in data["stages"]]
-    return TrainJob(model=data["model"], stages=stages, parallel=ParallelSizes(**data["parallel"]),
-                    output_dir=Path(data["output_dir"]), data_dir=Path(data["data_dir"]), seed=data.get("seed", 0),
-                    resume=data.get("resume", False), eval_dir=path(data.get("eval_dir")),
-                    init_from=path(data.get("init_from")), tokenizer=path(data.get("tokenizer")))

@@ -17,9 +17,9 @@ def corpus(n: int, seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def token_data(tmp_path_factory) -> Path:
     """A trained tokenizer and tokenised train / validation / long-context data."""
-    from herd.plugins.llama.packing import write_token_shards
-    from herd.plugins.llama.tokenizer import Tokenizer
-    from herd.plugins.torch_trainer.niah import niah_documents
+    from herd.lib.llama.packing import write_token_shards
+    from herd.lib.llama.tokenizer import Tokenizer
+    from herd.lib.training.niah import niah_documents
 
     d = tmp_path_factory.mktemp("tokens")
     texts = corpus(300)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from herd.core.protocols import SamplingParams
-from herd.plugins.sandbox.choose import available_backend, open_sandbox
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.choose import available_backend, open_sandbox
+from herd.lib.sandbox.config import SandboxConfig
 
 
 @pytest.fixture(scope="module")

@@ -43,9 +43,9 @@ def write_mix(directory: Path) -> Path:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """A run directory with a ``mix`` output and a tiny ``pretrain/final_model``."""
-    from herd.plugins.llama.hf_io import save_hf
-    from herd.plugins.llama.model import Llama, config_for
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.hf_io import save_hf
+    from herd.lib.llama.model import Llama, config_for
+    from herd.lib.llama.tokenizer import Tokenizer
 
     root = tmp_path_factory.mktemp("run")
     write_mix(root / "mix")
@@ -58,7 +58,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def tokenizer_of(run_dir: Path):
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.tokenizer import Tokenizer
 
     return Tokenizer.load(run_dir / "pretrain" / "final_model")
 

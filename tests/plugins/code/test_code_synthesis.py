@@ -14,8 +14,8 @@ from herd.core.errors import ConfigError
 from herd.core.protocols import Generator
 from herd.plugins.code.settings import ExecutionFeedbackConfig
 from herd.plugins.code.synthesis import ExecutionFeedbackSynthesizer, static_check, TARGETS
-from herd.plugins.sandbox.choose import available_backend, open_sandbox
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.choose import available_backend, open_sandbox
+from herd.lib.sandbox.config import SandboxConfig
 
 SEEDS = '''
 def total(a, b):

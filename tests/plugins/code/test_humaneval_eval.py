@@ -16,8 +16,8 @@ from herd.plugins.code.humaneval import (
     estimate_pass_at_k, evaluate_samples, read_problems, results_path, summarize,
 )
 from herd.plugins.code.settings import HELDOUT_PROBLEMS, TRAIN_PROBLEMS
-from herd.plugins.sandbox.choose import available_backend
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.choose import available_backend
+from herd.lib.sandbox.config import SandboxConfig
 
 REPO = Path(__file__).resolve().parents[3]
 

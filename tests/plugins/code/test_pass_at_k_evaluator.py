@@ -17,8 +17,8 @@ from herd.core.plugins import load_plugins
 from herd.core.protocols import SamplingParams
 from herd.plugins.code.evaluator import truncate
 from herd.plugins.code.settings import PassAtKConfig
-from herd.plugins.sandbox.choose import available_backend
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.choose import available_backend
+from herd.lib.sandbox.config import SandboxConfig
 
 
 class AddOnlyModel:

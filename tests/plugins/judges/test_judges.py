@@ -9,7 +9,7 @@ from herd.plugins.judges.difficulty import DifficultyJudge
 from herd.plugins.judges.quality import QualityJudge
 from herd.plugins.judges.rules import RuleCleaning
 from herd.plugins.judges.topic import TopicJudge, train_topic_classifier
-from herd.plugins.judges.funnel import store_scores
+from herd.lib.sft_funnel.funnel import store_scores
 
 
 def by_signal(scores):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from herd.plugins.llama.hf_io import save_model
-from herd.plugins.llama.model import Llama, LlamaConfig
-from herd.plugins.llama.tokenizer import Tokenizer
+from herd.lib.llama.hf_io import save_model
+from herd.lib.llama.model import Llama, LlamaConfig
+from herd.lib.llama.tokenizer import Tokenizer
 
 REPO = Path(__file__).resolve().parents[3]
 

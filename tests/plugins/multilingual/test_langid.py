@@ -55,13 +55,13 @@ def test_label_rows_uses_the_user_turns(identifier):
 
 
 def test_language_label_judge_in_the_sft_funnel():
-    from herd.plugins.judges.config import JudgesConfig
-    from herd.plugins.judges.funnel import run_funnel
+    from herd.lib.sft_funnel.config import SFTFunnelConfig
+    from herd.lib.sft_funnel.funnel import run_funnel
     from herd.plugins.multilingual.langid import LanguageLabel
 
     rows = [SFTRow("es", [ChatMessage("user", "¿Dónde está la estación de tren?"), ChatMessage("assistant", "Allí.")]),
             SFTRow("en", [ChatMessage("user", "Where is the train station?"), ChatMessage("assistant", "There.")])]
-    result = run_funnel(rows, [("language_id", LanguageLabel())], JudgesConfig(semantic_dedup=False))
+    result = run_funnel(rows, [("language_id", LanguageLabel())], SFTFunnelConfig(semantic_dedup=False))
     assert result.counts == {"input": 2, "after.language_id": 2, "kept": 2, "dropped": 0}
     assert [r.language for r in result.kept] == ["es", "en"]
     assert all(r.scores["language_id.confidence"] > 0.5 for r in result.kept)

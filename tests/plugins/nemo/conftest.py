@@ -29,13 +29,13 @@ def run_job(job: TrainJob, backend: str = "nemo", trainer: dict | None = None, c
             popen: bool = False):
     """Run ``job`` in a fresh process (under torchrun when it has several ranks), the way the
     backends' own entry points do."""
-    from herd.plugins.torch_trainer.trainer import job_to_dict
+    from herd.lib.training.job_io import job_to_dict
 
     out = Path(job.output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     spec = out.parent / f"{out.name}.json"
     spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": {**TRAINER, **(trainer or {})}}))
-    module = {"nemo": "herd.plugins.nemo.worker", "torch": "herd.plugins.torch_trainer.launch"}[backend]
+    module = {"nemo": "herd.plugins.nemo.worker", "torch": "herd.plugins.torch_trainer.worker"}[backend]
     cmd = [sys.executable, "-m", module, str(spec)]
     if job.parallel.world_size > 1:
         cmd[1:2] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={job.parallel.world_size}", "-m"]

@@ -46,7 +46,7 @@ def test_model_shapes_match_recipe_and_llama_plugin():
     m = MODELS["405b"]
     assert (m.n_layers, m.dim, m.ffn_dim, m.n_heads, m.n_kv_heads, m.vocab_size) == (126, 16384, 53248, 128, 8, 128256)
     assert 400e9 < m.params < 410e9
-    model = pytest.importorskip("herd.plugins.llama.model")
+    model = pytest.importorskip("herd.lib.llama.model")
     for name, shape in MODELS.items():
         cfg = model.SIZES[name]
         assert (cfg.n_layers, cfg.dim, cfg.ffn_dim, cfg.n_heads, cfg.n_kv_heads, cfg.vocab_size) == (

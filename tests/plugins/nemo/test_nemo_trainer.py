@@ -14,7 +14,7 @@ pytest.importorskip("nemo_automodel")
 
 from herd.core.errors import ConfigError  # noqa: E402
 from herd.core.protocols import ParallelSizes  # noqa: E402
-from herd.plugins.llama.model import Llama, config_for  # noqa: E402
+from herd.lib.llama.model import Llama, config_for  # noqa: E402
 from herd.plugins.nemo.config import NemoTrainerConfig  # noqa: E402
 from herd.plugins.nemo.distributed import validate_layout  # noqa: E402
 from herd.plugins.nemo.hf_model import hf_module  # noqa: E402
@@ -62,7 +62,7 @@ def test_three_stages_follow_the_torch_backend_and_export_to_transformers(token_
                                                                          read_losses, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from herd.plugins.llama.hf_io import export_hf, load_model
+    from herd.lib.llama.hf_io import export_hf, load_model
 
     nemo = nemo_job(token_data, tmp_path / "nemo", long=True, anneal=True)
     plain = nemo_job(token_data, tmp_path / "torch", long=True, anneal=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from herd.plugins.posttrain.chat import SPECIAL_TOKENS
+from herd.lib.chat.format import SPECIAL_TOKENS
 
 
 def make_tokenizer():
@@ -55,7 +55,7 @@ def tokenizer():
 
 @pytest.fixture(scope="session")
 def chat(tokenizer):
-    from herd.plugins.posttrain.chat import ChatFormat
+    from herd.lib.chat.format import ChatFormat
 
     return ChatFormat.from_tokenizer(tokenizer)
 
@@ -75,9 +75,9 @@ CORPUS = [
 def make_model_dir(path, seed: int = 0, dim: int = 32, layers: int = 2):
     """A Hugging Face-format Llama directory as the pretrain stage leaves it: herd's
     tokenizer (tokenizer.json + configs) and a tiny random model (config.json + safetensors)."""
-    from herd.plugins.llama.hf_io import save_hf
-    from herd.plugins.llama.model import Llama, LlamaConfig
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.hf_io import save_hf
+    from herd.lib.llama.model import Llama, LlamaConfig
+    from herd.lib.llama.tokenizer import Tokenizer
 
     tok = Tokenizer.train(CORPUS * 20, vocab_size=320)
     torch.manual_seed(seed)

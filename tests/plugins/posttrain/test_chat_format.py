@@ -4,7 +4,7 @@ import pytest
 
 from herd.core.errors import InputError
 from herd.core.records import ChatMessage as M
-from herd.plugins.posttrain.chat import EOM, EOT, PYTHON_TAG, ChatFormat
+from herd.lib.chat.format import EOM, EOT, PYTHON_TAG, ChatFormat
 
 
 def _text(tokenizer, ids, mask):
@@ -65,7 +65,7 @@ def test_unknown_role_and_missing_tokens_are_errors(chat):
 
 
 def test_herd_tokenizer_is_supported():
-    from herd.plugins.llama.tokenizer import Tokenizer
+    from herd.lib.llama.tokenizer import Tokenizer
 
     tok = Tokenizer.train(["the quick brown fox jumps over the lazy dog " * 20], vocab_size=300)
     chat = ChatFormat.from_tokenizer(tok)

@@ -60,7 +60,7 @@ def _grads(model):
 
 
 def _as_herd(hf_model, directory):
-    from herd.plugins.llama.hf_io import load_hf
+    from herd.lib.llama.hf_io import load_hf
 
     hf_model.save_pretrained(str(directory))
     return load_hf(directory).float()

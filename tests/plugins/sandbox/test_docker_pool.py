@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from herd.core.protocols import Program
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 pytestmark = pytest.mark.docker
 CFG = SandboxConfig(timeout_s=5.0, pool_size=2)

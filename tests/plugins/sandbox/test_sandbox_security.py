@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from herd.core.protocols import Program
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.config import SandboxConfig
 
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "canary-3f9a1c"

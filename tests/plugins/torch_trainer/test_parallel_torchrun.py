@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from herd.core.protocols import ParallelSizes
-from herd.plugins.torch_trainer.trainer import job_to_dict
+from herd.lib.training.job_io import job_to_dict
 
 TRAINER = {"threads": 1, "checkpoint_every": 4, "average_every": 2, "eval_rows": 4}
 
@@ -19,7 +19,7 @@ def run(token_data, make_job, out, parallel):
     spec = out.parent / f"{out.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": TRAINER}))
-    cmd = [sys.executable, "-m", "herd.plugins.torch_trainer.launch", str(spec)]
+    cmd = [sys.executable, "-m", "herd.plugins.torch_trainer.worker", str(spec)]
     if parallel.world_size > 1:
         cmd[1:2] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={parallel.world_size}", "-m"]
     done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,

@@ -58,7 +58,7 @@ def test_quick_pretrain_stage_runs_all_stages_and_exports_hf(registry, tmp_path)
     assert {"initial", "long_96", "long_128", "anneal"} <= stages
     transformers = pytest.importorskip("transformers")
     hf = transformers.AutoModelForCausalLM.from_pretrained(out / "final_model").eval()
-    from herd.plugins.llama.hf_io import load_model
+    from herd.lib.llama.hf_io import load_model
 
     ours = load_model(out / "train" / "final").eval()
     tokens = torch.randint(0, ours.cfg.vocab_size, (1, 32))

@@ -11,10 +11,11 @@ import torch
 from safetensors.torch import load_file
 
 from herd.core.protocols import Trainer
-from herd.plugins.llama.hf_io import load_model
+from herd.lib.llama.hf_io import load_model
 from herd.plugins.torch_trainer.config import TorchTrainerConfig
 from herd.plugins.torch_trainer.continued import continued_pretraining
-from herd.plugins.torch_trainer.trainer import TorchTrainer, job_to_dict
+from herd.lib.training.job_io import job_to_dict
+from herd.plugins.torch_trainer.trainer import TorchTrainer
 
 CFG = TorchTrainerConfig(checkpoint_every=4, average_every=2, eval_rows=4, threads=1)
 
@@ -72,7 +73,7 @@ def test_sigkilled_run_resumes_bit_identically(token_data, tmp_path, make_job):
                                                                         "eval_rows": 4, "threads": 1}}))
         return path
 
-    cmd = [sys.executable, "-m", "herd.plugins.torch_trainer.launch"]
+    cmd = [sys.executable, "-m", "herd.plugins.torch_trainer.worker"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(cmd + [str(spec(tmp_path / "whole"))], check=True, env=env, capture_output=True)
     killed = tmp_path / "killed"

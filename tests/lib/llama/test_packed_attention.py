@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from herd.plugins.llama.model import document_mask
-from herd.plugins.llama.packed_attention import PIECE, PackedDocuments
+from herd.lib.llama.model import document_mask
+from herd.lib.llama.packed_attention import PIECE, PackedDocuments
 
 
 def layout(rows: int, seq: int, mean_len: float, seed: int) -> torch.Tensor:

@@ -2,11 +2,11 @@ import pytest
 import torch
 
 from herd.core.protocols import Generator, SamplingParams
-from herd.plugins.llama.config import HFGeneratorConfig, LocalGeneratorConfig
-from herd.plugins.llama.generate import HFGenerator, LocalGenerator, generate_ids, sample_next
-from herd.plugins.llama.hf_io import export_hf, save_model
-from herd.plugins.llama.model import Llama, LlamaConfig
-from herd.plugins.llama.tokenizer import Tokenizer
+from herd.lib.llama.config import HFGeneratorConfig, LocalGeneratorConfig
+from herd.lib.llama.generate import HFGenerator, LocalGenerator, generate_ids, sample_next
+from herd.lib.llama.hf_io import export_hf, save_model
+from herd.lib.llama.model import Llama, LlamaConfig
+from herd.lib.llama.tokenizer import Tokenizer
 
 TEXTS = ["hello world, the llama says hello to the herd. " * 4, "numbers 12 34 56 78 and more words"] * 30
 
@@ -80,7 +80,7 @@ def greedy_reference(model, prompt, steps):
 
 
 def test_batched_greedy_equals_one_prompt_at_a_time(model):
-    from herd.plugins.llama.generate import generate_batch
+    from herd.lib.llama.generate import generate_batch
 
     prompts = [[1, 5, 9, 42], [7], list(range(3, 20)), [100, 101, 102, 103, 104, 105, 106]]
     out = generate_batch(model, prompts, n=3, max_tokens=9, temperature=0.0, max_batch_rows=64)
@@ -93,7 +93,7 @@ def test_batched_greedy_equals_one_prompt_at_a_time(model):
 
 
 def test_batched_rows_stop_and_respect_the_context(model):
-    from herd.plugins.llama.generate import generate_batch
+    from herd.lib.llama.generate import generate_batch
 
     prompts = [[1, 5, 9, 42], [2, 3]]
     free = generate_batch(model, prompts, n=1, max_tokens=12, temperature=0.0)
@@ -109,7 +109,7 @@ def test_batched_rows_stop_and_respect_the_context(model):
 
 
 def test_sampling_is_seeded_and_top_p_one_row_per_sample(model):
-    from herd.plugins.llama.generate import generate_batch
+    from herd.lib.llama.generate import generate_batch
 
     prompts = [[1, 5, 9, 42], [7, 8]]
     a = generate_batch(model, prompts, n=4, max_tokens=10, temperature=1.0, top_p=0.9, seed=3)
@@ -132,8 +132,8 @@ def test_hf_batched_prompts_agree_greedily_and_too_long_prompts_get_nothing(mode
 
 
 def test_decode_view_step_matches_the_module_path_with_left_padding(model):
-    from herd.plugins.llama.generate import DecodeWeights
-    from herd.plugins.llama.model import KVCache
+    from herd.lib.llama.generate import DecodeWeights
+    from herd.lib.llama.model import KVCache
 
     cfg = model.cfg
     tokens = torch.tensor([[0, 0, 5, 9, 42], [1, 5, 9, 42, 7]])  # row 0 has two padding tokens

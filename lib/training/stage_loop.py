@@ -37,11 +37,11 @@ import torch.distributed as dist
 
 from herd.core.errors import ConfigError, InputError
 from herd.core.protocols import TrainJob, TrainResult, TrainStage
-from herd.plugins.llama.hf_io import model_from_state, save_model
-from herd.plugins.llama.model import LlamaConfig
-from herd.plugins.llama.packing import DataPosition, PackedBatches, TokenStream
-from herd.plugins.torch_trainer import checkpoint
-from herd.plugins.torch_trainer.schedule import batch_at, lr_at
+from herd.lib.llama.hf_io import model_from_state, save_model
+from herd.lib.llama.model import LlamaConfig
+from herd.lib.llama.packing import DataPosition, PackedBatches, TokenStream
+from herd.lib.training import checkpoint
+from herd.lib.training.schedule import batch_at, lr_at
 
 log = logging.getLogger("herd.trainer")
 
@@ -241,7 +241,7 @@ class StageLoop:
                                                        batch.labels.to(self.device).flatten(), ignore_index=-100))
 
     def tokenizer(self):
-        from herd.plugins.llama.tokenizer import Tokenizer
+        from herd.lib.llama.tokenizer import Tokenizer
 
         if self.job.tokenizer is None:
             raise ConfigError("a long_context stage needs the job's tokenizer (for the needle-in-a-haystack test)")

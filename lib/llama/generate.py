@@ -29,9 +29,9 @@ import torch.nn.functional as F
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams
-from herd.plugins.llama.config import HFGeneratorConfig, LocalGeneratorConfig
-from herd.plugins.llama.model import KVCache, Llama, _plain
-from herd.plugins.llama.tokenizer import BEGIN_OF_TEXT, Tokenizer
+from herd.lib.llama.config import HFGeneratorConfig, LocalGeneratorConfig
+from herd.lib.llama.model import KVCache, Llama, _plain
+from herd.lib.llama.tokenizer import BEGIN_OF_TEXT, Tokenizer
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -232,7 +232,7 @@ class LocalGenerator:
 
     @classmethod
     def from_config(cls, cfg: LocalGeneratorConfig | None) -> "LocalGenerator":
-        from herd.plugins.llama.hf_io import load_model
+        from herd.lib.llama.hf_io import load_model
 
         if cfg is None or not cfg.model_path:
             raise ConfigError("[generators.local] model_path is empty; set it to an exported model directory")

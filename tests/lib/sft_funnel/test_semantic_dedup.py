@@ -4,7 +4,7 @@ rule on constructed vectors."""
 import numpy as np
 import pytest
 
-from herd.plugins.judges.semdedup import cluster_count, semantic_dedup
+from herd.lib.sft_funnel.semdedup import cluster_count, semantic_dedup
 
 PARAPHRASES = [
     ("How do I reverse a list in Python?", "What is the way to reverse a Python list?"),
@@ -28,7 +28,7 @@ DISTINCT = [
 
 @pytest.fixture(scope="module")
 def embedder():
-    from herd.plugins.judges.embed import Embedder
+    from herd.lib.sft_funnel.embed import Embedder
 
     return Embedder(batch_size=8)
 
@@ -52,7 +52,7 @@ def test_removes_labelled_paraphrases_keeps_distinct_items(embedder):
 def test_local_model_dir_loads_through_transformers(tmp_path):
     """A RoBERTa-style encoder directory without sentence-transformers files."""
     from transformers import BertConfig, BertModel
-    from herd.plugins.judges.embed import Embedder, default_model_path
+    from herd.lib.sft_funnel.embed import Embedder, default_model_path
     import shutil
 
     model_dir = tmp_path / "encoder"

@@ -14,8 +14,8 @@ import numpy as np
 
 from herd.core.protocols import Judge, Score
 from herd.core.records import SFTRow
-from herd.plugins.judges.config import JudgesConfig
-from herd.plugins.judges.services import conversation_text, last_response, user_text
+from herd.lib.sft_funnel.config import SFTFunnelConfig
+from herd.lib.chat.rows import conversation_text, last_response, user_text
 
 
 @dataclass
@@ -46,7 +46,7 @@ def store_scores(row: SFTRow, scores: list[Score]) -> None:
             row.metadata.setdefault("judge_notes", {})[key] = score.reason
 
 
-def verdict(scores: list[Score], cfg: JudgesConfig) -> tuple[str, str] | None:
+def verdict(scores: list[Score], cfg: SFTFunnelConfig) -> tuple[str, str] | None:
     """(reason, detail) when these scores drop the row, else None."""
     for score in scores:
         key = f"{score.judge}.{score.signal}"
@@ -83,7 +83,7 @@ def priority_of(row: SFTRow, keys: list[str]) -> float:
 def run_funnel(
     rows: list[SFTRow],
     judges: list[tuple[str, Judge]],
-    cfg: JudgesConfig,
+    cfg: SFTFunnelConfig,
     embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> FunnelResult:
     """Judge ``rows`` with each ``(name, judge)`` in order (a judge sees only the rows the
@@ -118,8 +118,8 @@ def run_funnel(
     return FunnelResult(alive, dropped, dict(counts))
 
 
-def _dedup(rows, cfg: JudgesConfig, embed, dropped, counts) -> list[SFTRow]:
-    from herd.plugins.judges.semdedup import semantic_dedup
+def _dedup(rows, cfg: SFTFunnelConfig, embed, dropped, counts) -> list[SFTRow]:
+    from herd.lib.sft_funnel.semdedup import semantic_dedup
 
     d = cfg.dedup
     exempt = [row for row in rows if any(row.metadata.get(key) is not None for key in d.exempt_metadata)]
@@ -148,14 +148,14 @@ def _dedup(rows, cfg: JudgesConfig, embed, dropped, counts) -> list[SFTRow]:
     return kept + exempt
 
 
-def build_funnel(ctx, services: Any = None) -> tuple[list[tuple[str, Judge]], JudgesConfig, Callable | None]:
+def build_funnel(ctx, services: Any = None) -> tuple[list[tuple[str, Judge]], SFTFunnelConfig, Callable | None]:
     """The judges, config and embed function a stage's funnel uses, from its
     ``StageContext`` (``[sft_funnel]`` and each ``[judges.<name>]``)."""
-    cfg: JudgesConfig = ctx.config.section("sft_funnel")
+    cfg: SFTFunnelConfig = ctx.config.section("sft_funnel")
     judges = [(name, ctx.build("judges", name, services)) for name in cfg.funnel]
     embed = None
     if cfg.semantic_dedup:
-        from herd.plugins.judges.embed import Embedder
+        from herd.lib.sft_funnel.embed import Embedder
 
         embedder = Embedder(cfg.dedup.model, device=cfg.dedup.device, batch_size=cfg.dedup.batch_size)
         embed = embedder.encode

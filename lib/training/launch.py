@@ -1,4 +1,5 @@
-"""Run one ``TrainJob`` from a JSON file: ``python -m herd.plugins.torch_trainer.launch JOB.json``.
+"""Run one ``TrainJob`` from a JSON file: what each backend's torchrun entry point
+(``python -m herd.plugins.torch_trainer.worker JOB.json``, ``herd.plugins.nemo.worker``) calls.
 
 This is the entry point ``torchrun`` starts on every process for multi-process runs (the
 ``pretrain`` stage writes the job and launches it), and what a killed run is resumed with.
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from herd.core.atomic import write_json
-from herd.plugins.torch_trainer.trainer import job_from_dict
+from herd.lib.training.job_io import job_from_dict
 
 
 def run_job_file(argv: list[str], module: str, make_trainer: Callable[[dict[str, Any]], Any]) -> int:
@@ -37,15 +38,3 @@ def run_job_file(argv: list[str], module: str, make_trainer: Callable[[dict[str,
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0
-
-
-def main(argv: list[str]) -> int:
-    from herd.plugins.torch_trainer.config import TorchTrainerConfig
-    from herd.plugins.torch_trainer.trainer import TorchTrainer
-
-    return run_job_file(argv, "herd.plugins.torch_trainer.launch",
-                        lambda fields: TorchTrainer(TorchTrainerConfig(**fields)))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from herd.core.protocols import TrainStage
-from herd.plugins.torch_trainer.schedule import batch_at, lr_at
+from herd.lib.training.schedule import batch_at, lr_at
 
 
 def stage(kind, **kw):

@@ -108,7 +108,7 @@ class ChatFormat:
         if inner is None or not hasattr(inner, "token_to_id"):
             raise InputError(
                 f"cannot use tokenizer {type(tokenizer).__name__} for chat: it is neither a Hugging "
-                "Face tokenizer nor herd's (herd.plugins.llama.tokenizer.Tokenizer)"
+                "Face tokenizer nor herd's (herd.lib.llama.tokenizer.Tokenizer)"
             )
         ids = {t: inner.token_to_id(t) for t in SPECIAL_TOKENS if inner.token_to_id(t) is not None}
         # herd's encode treats special-token strings in text as plain text by default.

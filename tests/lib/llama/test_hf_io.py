@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from herd.core.errors import InputError
-from herd.plugins.llama.hf_io import load_hf, save_hf
-from herd.plugins.llama.model import Llama, LlamaConfig, RopeScaling
+from herd.lib.llama.hf_io import load_hf, save_hf
+from herd.lib.llama.model import Llama, LlamaConfig, RopeScaling
 
 
 @pytest.mark.parametrize("tie", [False, True])

@@ -8,8 +8,8 @@ import pytest
 from herd.core.errors import ConfigError
 from herd.core.plugins import load_plugins
 from herd.core.protocols import Program
-from herd.plugins.sandbox.choose import open_sandbox
-from herd.plugins.sandbox.config import SandboxConfig
+from herd.lib.sandbox.choose import open_sandbox
+from herd.lib.sandbox.config import SandboxConfig
 
 
 def test_unisolated_is_refused_by_default():
@@ -31,9 +31,9 @@ def test_unknown_backend_is_named():
 
 
 def test_auto_refuses_when_nothing_isolates(monkeypatch):
-    from herd.plugins.sandbox import choose
+    from herd.lib.sandbox import choose
 
-    monkeypatch.setattr(choose, "available_backend", lambda cfg: None)
+    monkeypatch.setattr(choose, "available_backend", lambda cfg, registry=None: None)
     with pytest.raises(ConfigError, match="no isolated sandbox is available"):
         open_sandbox(SandboxConfig(backend="auto"))
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from herd.plugins.llama.model import SIZES, Llama, LlamaConfig, RopeScaling, config_for, cross_entropy
-from herd.plugins.llama.packing import pack
+from herd.lib.llama.model import SIZES, Llama, LlamaConfig, RopeScaling, config_for, cross_entropy
+from herd.lib.llama.packing import pack
 
 
 @pytest.mark.parametrize("size,published", [("8b", 8.03e9), ("70b", 70.6e9), ("405b", 405.9e9)])
@@ -56,7 +56,7 @@ def test_kv_cache_decoding_matches_full_forward():
     torch.manual_seed(0)
     cfg = LlamaConfig(rope_scaling=RopeScaling(factor=4.0, original_max_position_embeddings=16))
     model = Llama(cfg).eval()
-    from herd.plugins.llama.model import KVCache
+    from herd.lib.llama.model import KVCache
 
     tokens = torch.randint(0, 512, (2, 20))
     with torch.no_grad():

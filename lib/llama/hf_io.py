@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from herd.core.errors import InputError
-from herd.plugins.llama.model import Llama, LlamaConfig, RopeScaling
+from herd.lib.llama.model import Llama, LlamaConfig, RopeScaling
 
 
 def hf_config(cfg: LlamaConfig, dtype: str = "float32", special: dict[str, int] | None = None) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def save_hf(model: Llama, out_dir: Path, tokenizer_dir: Path | None = None,
     gen = {"bos_token_id": (special or {}).get("bos"), "eos_token_id": (special or {}).get("eos")}
     (out_dir / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
     if tokenizer_dir is not None:
-        from herd.plugins.llama.tokenizer import Tokenizer
+        from herd.lib.llama.tokenizer import Tokenizer
 
         Tokenizer.load(tokenizer_dir).save_hf(out_dir)
     return out_dir
@@ -119,7 +119,7 @@ def save_hf(model: Llama, out_dir: Path, tokenizer_dir: Path | None = None,
 
 def model_from_state(cfg: LlamaConfig, state: dict[str, torch.Tensor]) -> Llama:
     """A ``Llama`` holding ``state`` (herd names) without initialising weights first."""
-    from herd.plugins.llama.model import rope_frequencies
+    from herd.lib.llama.model import rope_frequencies
 
     state = dict(state)
     if cfg.tie_embeddings and "embed_tokens.weight" in state:
@@ -246,7 +246,7 @@ def export_hf(checkpoint: Path, out_dir: Path, tokenizer: Path | None = None) ->
         checkpoint if (checkpoint / "tokenizer.json").is_file() else None)
     special = None
     if tok_dir is not None:
-        from herd.plugins.llama.tokenizer import Tokenizer
+        from herd.lib.llama.tokenizer import Tokenizer
 
         tok = Tokenizer.load(tok_dir)
         if tok.vocab_size > model.cfg.vocab_size:

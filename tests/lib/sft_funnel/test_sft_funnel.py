@@ -5,8 +5,8 @@ import logging
 from herd.core.config import load_config
 from herd.core.pipeline import StageContext
 from herd.core.plugins import load_plugins
-from herd.plugins.judges.config import JudgesConfig
-from herd.plugins.judges.funnel import build_funnel, run_funnel
+from herd.lib.sft_funnel.config import SFTFunnelConfig
+from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
 from herd.plugins.judges.topic import featurize
 
 
@@ -43,7 +43,7 @@ def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path):
     from herd.plugins.judges import _difficulty, _quality, _rule_cleaning, _topic
 
     services = {"generator": scripted(judge_script)}
-    cfg = JudgesConfig()
+    cfg = SFTFunnelConfig()
     judges = [(n, f(None, services)) for n, f in
               [("rule_cleaning", _rule_cleaning), ("quality", _quality), ("difficulty", _difficulty), ("topic", _topic)]]
     rows = make_rows(row)
@@ -71,7 +71,7 @@ def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path):
 def test_funnel_drops_unparsed_when_configured(row, scripted):
     from herd.plugins.judges import _quality
 
-    cfg = JudgesConfig(drop_unparsed=True, semantic_dedup=False)
+    cfg = SFTFunnelConfig(drop_unparsed=True, semantic_dedup=False)
     result = run_funnel(make_rows(row), [("quality", _quality(None, {"generator": scripted(judge_script)}))], cfg)
     reasons = {d.row.id: d.reason for d in result.dropped}
     assert reasons == {"wrong": "quality.rating.below_min", "unparsed": "quality.rating.unparsed"}
@@ -103,7 +103,7 @@ def test_rows_with_verifiable_answers_skip_semantic_dedup(row):
     checked = [row("t1", "What is 3 plus 21?", "24."), row("t2", "What is 3 plus 21?", "24.")]
     for r in checked:
         r.metadata["answer"] = "24"
-    result = run_funnel(rows + checked, [], JudgesConfig(), hashed_embed)
+    result = run_funnel(rows + checked, [], SFTFunnelConfig(), hashed_embed)
     assert sorted(r.id for r in result.kept) == ["a", "t1", "t2"]
     assert [d.row.id for d in result.dropped] == ["a_dup"]
     assert result.counts["semantic_dedup.exempt"] == 2 and result.counts["after.semantic_dedup"] == 3

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from herd.core.errors import InputError
-from herd.plugins.llama.packing import PackedBatches, TokenStream, read_texts, write_token_shards
-from herd.plugins.llama.tokenizer import EOT, Tokenizer
+from herd.lib.llama.packing import PackedBatches, TokenStream, read_texts, write_token_shards
+from herd.lib.llama.tokenizer import EOT, Tokenizer
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog. " * 3,

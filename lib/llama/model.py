@@ -16,7 +16,7 @@ and a ``KVCache``.
 
 Weight names and the rotary layout (``rotate_half``) match Hugging Face's
 ``LlamaForCausalLM`` one to one, which makes ``hf_io`` a renaming. There is no distributed
-code here: ``herd.plugins.torch_trainer.parallelize`` shards this model from outside.
+code here: ``herd.lib.training.parallelize`` shards this model from outside.
 Head counts are recovered from tensor shapes (``view(..., -1, head_dim)``) so that a
 tensor-parallel shard with fewer local heads runs the same code.
 """
@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from herd.plugins.llama.packed_attention import PackedDocuments
+from herd.lib.llama.packed_attention import PackedDocuments
 
 
 @dataclass
@@ -384,7 +384,7 @@ class Llama(nn.Module):
         hidden = self.hidden_states(tokens, doc_ids, kv_cache, start_pos, left_pad)
         if labels is None:
             return self.lm_head(hidden)
-        from herd.plugins.llama.fused_loss import linear_cross_entropy
+        from herd.lib.llama.fused_loss import linear_cross_entropy
 
         weight = self.lm_head.weight
         if not _plain(weight):  # tensor-parallel head: logits are a DTensor, use the plain loss

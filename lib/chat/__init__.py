@@ -1,0 +1,1 @@
+"""The Llama 3.1 chat format, in one place."""

@@ -1,0 +1,2 @@
+"""The Llama 3 model family (RECIPE.md section 2): model, tokenizer, token packing, Hugging
+Face checkpoints and generation. The ``llama`` plugin registers its generators."""

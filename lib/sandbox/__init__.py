@@ -1,0 +1,1 @@
+"""Choosing and opening a sandbox backend from the registry (``[sandbox]``)."""
