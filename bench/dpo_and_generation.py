@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from herd.core.records import ChatMessage, PreferenceRow
+from herd.core.records import ChatMessage, PreferenceRow, text_response
 
 TEXT = (
     "The quick brown fox jumps over the lazy dog. Post-training turns a pretrained model into an "
@@ -60,7 +60,7 @@ def preference_rows(count: int, seed: int) -> list[PreferenceRow]:
         prompt = " ".join(rng.choice(words) for _ in range(rng.randint(20, 40)))
         good = " ".join(rng.choice(words) for _ in range(rng.randint(30, 60)))
         bad = " ".join(rng.choice(words) for _ in range(rng.randint(30, 60)))
-        rows.append(PreferenceRow(f"r{i}", [ChatMessage("user", prompt)], [good, bad]))
+        rows.append(PreferenceRow(f"r{i}", [ChatMessage("user", prompt)], [text_response(good), text_response(bad)]))
     return rows
 
 
@@ -112,8 +112,8 @@ def trl_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
     ref = LlamaForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, attn_implementation="sdpa")
     data = Dataset.from_list(
         [{"prompt": [{"role": "user", "content": r.prompt[0].content}],
-          "chosen": [{"role": "assistant", "content": r.responses[0]}],
-          "rejected": [{"role": "assistant", "content": r.responses[1]}]} for r in rows]
+          "chosen": [m.to_dict() for m in r.responses[0]],
+          "rejected": [m.to_dict() for m in r.responses[1]]} for r in rows]
     )
     tokenizer.chat_template = (
         "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"

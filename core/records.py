@@ -98,6 +98,20 @@ class ChatMessage:
     name: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form herd writes (OpenAI-like: empty fields left out)."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.name is not None:
+            out["name"] = self.name
+        if self.tool_calls:
+            out["tool_calls"] = [asdict(call) for call in self.tool_calls]
+        return out
+
+
+def text_response(text: str) -> list[ChatMessage]:
+    """A one-turn response: the assistant message ``text`` (what most preference rows hold)."""
+    return [ChatMessage("assistant", text)]
+
 
 @dataclass
 class SFTRow:
@@ -117,12 +131,14 @@ class SFTRow:
 @dataclass
 class PreferenceRow:
     """A preference example: ``responses`` ranked best first (edited > chosen > rejected,
-    any subset of them); ``margin`` on the recipe's 4-level scale
+    any subset of them); each response is the list of messages that follows ``prompt``:
+    one assistant message (``text_response``) or a whole trajectory (model turn, tool
+    result, model turn...); ``margin`` on the recipe's 4-level scale
     (0 marginally, 1 slightly, 2 better, 3 significantly better)."""
 
     id: str
     prompt: list[ChatMessage]
-    responses: list[str]
+    responses: list[list[ChatMessage]]
     margin: int = 1
     capability: str = "general"
     round: int = 0

@@ -155,6 +155,16 @@ class ChatFormat:
         """The context of a response: the dialog plus the assistant header (nothing trained)."""
         return self.encode_dialog(messages, train_assistant=False) + self.header("assistant")
 
+    def encode_turns(self, prompt: Sequence[ChatMessage], turns: Sequence[ChatMessage]) -> Encoded:
+        """What follows ``encode_prompt(prompt)`` when the conversation goes on with ``turns``
+        (an assistant turn first; tool results and later turns after it): every assistant
+        message is in the loss, the rest is context."""
+        if not turns or ROLE_ALIASES.get(turns[0].role, turns[0].role) != "assistant":
+            raise InputError("a response must start with an assistant message")
+        full = self.encode_dialog(list(prompt) + list(turns))
+        start = len(self.encode_prompt(prompt))
+        return Encoded(full.ids[start:], full.loss[start:], full.special[start:])
+
     def encode_response(self, text: str) -> Encoded:
         """One assistant response after ``encode_prompt``: content and ``<|eot_id|>``, trained."""
         return self.body(text, train=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from herd.core.records import SFTRow
+from herd.core.records import ChatMessage, SFTRow
 
 
 def user_text(row: SFTRow) -> str:
@@ -19,3 +19,13 @@ def last_response(row: SFTRow) -> str:
 
 def conversation_text(row: SFTRow) -> str:
     return "\n\n".join(f"{m.role}: {m.content}" for m in row.messages)
+
+
+def turns_text(turns: list[ChatMessage]) -> str:
+    """A response's messages as one text (what similarity checks compare): each message's
+    content, and its tool calls, in order."""
+    parts = []
+    for message in turns:
+        parts.append(message.content)
+        parts.extend(f"{call.name}({call.arguments})" for call in message.tool_calls)
+    return "\n".join(parts)

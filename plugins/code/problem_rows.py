@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 from herd.core.protocols import ExecutionResult, Program
-from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
 from herd.plugins.code.answers import CODE_TESTS, request
 from herd.plugins.code.humaneval import Problem, program_for, read_problems
 from herd.plugins.code.services import open_sandbox_for
@@ -130,7 +130,7 @@ class TrainingProblems:
         return PreferenceRow(
             id=f"{NAME}-{problem.task_id}-pref",
             prompt=[ChatMessage("user", request(problem.prompt))],
-            responses=[problem.canonical_solution, item.wrong],
+            responses=[text_response(problem.canonical_solution), text_response(item.wrong)],
             margin=3,  # a passing versus a failing function: "significantly better"
             capability="code",
             metadata={CODE_TESTS: code_tests(problem), "source": NAME,

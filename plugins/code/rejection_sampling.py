@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from herd.core.protocols import SamplingParams
-from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
 from herd.plugins.code import prompts
 from herd.plugins.code.humaneval import Problem, read_problems
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge, Verdict
@@ -107,7 +107,7 @@ class CodeRejectionSampling:
                 yield PreferenceRow(
                     id=f"{NAME}-{item.problem.task_id}-pref",
                     prompt=[ChatMessage("user", item.request)],
-                    responses=[item.kept.answer.strip(), worst.answer.strip()],
+                    responses=[text_response(item.kept.answer.strip()), text_response(worst.answer.strip())],
                     margin=3, capability="code",
                     metadata={"source": NAME, "rejected_because": worst.verdict.feedback()[:500]},
                 )

@@ -17,6 +17,9 @@ best first, and a margin on the 4-level scale. The ranking can be given three wa
     {"prompt": ..., "responses": [{"text": "...", "rank": 1}, ...]}   # rank 1 is best
     {"prompt": ..., "responses": ["a", "b", "c"], "preferences": [[0, 1], [1, 2]]}
                                                   # [better, worse] index pairs, a total order
+
+A response is a string (one assistant message) or a list of messages that starts with the
+assistant (a trajectory: tool call, ``ipython`` result, final answer...).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from herd.core.errors import InputError
-from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow, ToolCall, text_response
+from herd.lib.chat.rows import turns_text
 
 # The recipe's 4-level scale (RECIPE.md section 5): index = margin value.
 MARGIN_LEVELS = ("marginally better", "slightly better", "better", "significantly better")
@@ -121,8 +125,25 @@ def parse_messages(value: Any, what: str = "messages") -> list[ChatMessage]:
             raise RowError(f"'{what}'[{i}] has unknown role {role!r}")
         if not isinstance(content, str):
             raise RowError(f"'{what}'[{i}].content must be a string")
-        messages.append(ChatMessage(role=role, content=content, name=item.get("name")))
+        messages.append(ChatMessage(role=role, content=content, name=item.get("name"),
+                                    tool_calls=_tool_calls(item.get("tool_calls"), f"'{what}'[{i}]")))
     return messages
+
+
+def _tool_calls(value: Any, where: str) -> list[ToolCall]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(f"{where}.tool_calls must be a list")
+    calls = []
+    for k, call in enumerate(value):
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise RowError(f"{where}.tool_calls[{k}] must be an object with a 'name'")
+        arguments = call.get("arguments", {})
+        if not isinstance(arguments, dict):
+            raise RowError(f"{where}.tool_calls[{k}].arguments must be an object")
+        calls.append(ToolCall(name=call["name"], arguments=arguments, id=call.get("id")))
+    return calls
 
 
 def parse_sft(record: dict[str, Any], default_id: str) -> SFTRow:
@@ -179,7 +200,7 @@ def parse_margin(value: Any) -> int:
     return int(value)
 
 
-def rank_responses(record: dict[str, Any]) -> list[str]:
+def rank_responses(record: dict[str, Any]) -> list[list[ChatMessage]]:
     """The responses best first, from any of the three ranking forms."""
     named = [k for k in ("edited", "chosen", "rejected") if record.get(k) is not None]
     if named and "responses" in record:
@@ -191,19 +212,34 @@ def rank_responses(record: dict[str, Any]) -> list[str]:
         ranked, labels = _ranked_list(record["responses"], record.get("preferences"))
     else:
         raise RowError("no responses: give edited/chosen/rejected or a 'responses' list")
-    for label, text in zip(labels, ranked):
-        if not isinstance(text, str):
-            raise RowError(f"response {label} is not a string")
-        if not text.strip():
-            raise RowError(f"response {label} is empty")
-    if len(ranked) < 2:
-        raise RowError(f"a preference needs at least two responses, got {len(ranked)}")
+    responses = [_response(value, str(label)) for label, value in zip(labels, ranked)]
+    if len(responses) < 2:
+        raise RowError(f"a preference needs at least two responses, got {len(responses)}")
     seen: dict[str, str] = {}
-    for label, text in zip(labels, ranked):
-        if text.strip() in seen:
-            raise RowError(f"responses {seen[text.strip()]} and {label} are identical: a tie")
-        seen[text.strip()] = str(label)
-    return ranked
+    for label, turns in zip(labels, responses):
+        text = turns_text(turns).strip()
+        if text in seen:
+            raise RowError(f"responses {seen[text]} and {label} are identical: a tie")
+        seen[text] = str(label)
+    return responses
+
+
+def _response(value: Any, label: str) -> list[ChatMessage]:
+    """One response: a string (one assistant message) or messages starting with the assistant."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise RowError(f"response {label} is empty")
+        return text_response(value)
+    if not isinstance(value, list):
+        raise RowError(f"response {label} is neither a string nor a list of messages")
+    turns = parse_messages(value, f"response {label}")
+    if turns[0].role != "assistant":
+        raise RowError(f"response {label} starts with a {turns[0].role!r} message, not the assistant's")
+    if turns[-1].role != "assistant":
+        raise RowError(f"response {label} ends with a {turns[-1].role!r} message; the assistant answers last")
+    if not turns_text(turns).strip():
+        raise RowError(f"response {label} is empty")
+    return turns
 
 
 def _ranked_list(responses: list[Any], preferences: Any) -> tuple[list[str], list[str]]:
@@ -222,9 +258,9 @@ def _ranked_list(responses: list[Any], preferences: Any) -> tuple[list[str], lis
             raise RowError(f"ranking has ties at rank(s) {', '.join(map(str, tied))}")
         order = sorted(range(len(responses)), key=lambda i: ranks[i])
         return [responses[i]["text"] for i in order], [f"responses[{i}]" for i in order]
-    if all(isinstance(r, str) for r in responses):
+    if all(isinstance(r, (str, list)) for r in responses):
         return list(responses), [f"responses[{i}]" for i in range(len(responses))]
-    raise RowError("'responses' must be all strings (ranked best first) or all {text, rank} objects")
+    raise RowError("'responses' must be all strings or message lists (ranked best first) or all {text, rank} objects")
 
 
 def _order_from_pairs(responses: list[Any], pairs: Any) -> tuple[list[str], list[str]]:
@@ -335,7 +371,7 @@ def check_lengths(loaded: Loaded, chat: Any, max_len: int, source: str = "rows")
 def sft_to_dict(row: SFTRow) -> dict[str, Any]:
     return {
         "id": row.id,
-        "messages": [{"role": m.role, "content": m.content} for m in row.messages],
+        "messages": [m.to_dict() for m in row.messages],
         "capability": row.capability,
         "category": row.category,
         "scores": row.scores,
@@ -346,13 +382,20 @@ def sft_to_dict(row: SFTRow) -> dict[str, Any]:
 def preference_to_dict(row: PreferenceRow) -> dict[str, Any]:
     return {
         "id": row.id,
-        "prompt": [{"role": m.role, "content": m.content} for m in row.prompt],
-        "responses": list(row.responses),
+        "prompt": [m.to_dict() for m in row.prompt],
+        "responses": [_response_to_json(turns) for turns in row.responses],
         "margin": row.margin,
         "capability": row.capability,
         "round": row.round,
         "metadata": row.metadata,
     }
+
+
+def _response_to_json(turns: list[ChatMessage]) -> str | list[dict[str, Any]]:
+    """A one-message plain answer as its text (the common, readable form); else the messages."""
+    if len(turns) == 1 and turns[0].role == "assistant" and not turns[0].tool_calls and turns[0].name is None:
+        return turns[0].content
+    return [m.to_dict() for m in turns]
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

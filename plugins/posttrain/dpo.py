@@ -15,7 +15,7 @@ from typing import Sequence
 
 import torch
 
-from herd.core.records import PreferenceRow
+from herd.core.records import ChatMessage, PreferenceRow
 from herd.plugins.posttrain.batching import PairBatch, SharedPairBatch, collate_shared_pairs
 from herd.lib.chat.format import ChatFormat, Encoded
 from herd.plugins.posttrain.losses import (
@@ -50,7 +50,9 @@ class DPOStats:
     pairs: int = 0
 
 
-def preference_pairs(rows: Sequence[PreferenceRow]) -> list[tuple[PreferenceRow, str, str]]:
+def preference_pairs(
+    rows: Sequence[PreferenceRow],
+) -> list[tuple[PreferenceRow, list[ChatMessage], list[ChatMessage]]]:
     """DPO trains on (best, next) of each ranking and on every other ordered pair, so an
     edited > chosen > rejected row gives three pairs."""
     out = []
@@ -64,7 +66,7 @@ def preference_pairs(rows: Sequence[PreferenceRow]) -> list[tuple[PreferenceRow,
 
 def encode_pairs(chat: ChatFormat, pairs) -> list[tuple[Encoded, Encoded, Encoded]]:
     return [
-        (chat.encode_prompt(row.prompt), chat.encode_response(c), chat.encode_response(r))
+        (chat.encode_prompt(row.prompt), chat.encode_turns(row.prompt, c), chat.encode_turns(row.prompt, r))
         for row, c, r in pairs
     ]
 

@@ -34,7 +34,7 @@ from herd.core.errors import ConfigError, StageError
 from herd.core.pipeline import StageContext, StageResult
 from herd.core.protocols import SamplingParams
 from herd.core.services import Services, generator_for_model
-from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
 from herd.plugins.posttrain import tasks
 from herd.lib.chat.format import ChatFormat
 from herd.plugins.posttrain.config import PosttrainConfig
@@ -262,7 +262,8 @@ def sample_and_judge(
                    category=p.category, metadata=p.metadata)
             for t in texts
         ]
-        judged.append(Judged(p, texts, scorer.score(p.messages, texts), verifiers.verdicts(rows)))
+        judged.append(Judged(p, texts, scorer.score(p.messages, [text_response(t) for t in texts]),
+                             verifiers.verdicts(rows)))
     return judged
 
 
@@ -317,7 +318,7 @@ def online_pairs(judged: list[Judged], ledger: Ledger, round_no: int, similarity
             PreferenceRow(
                 id=f"{j.prompt.id}-dpo{round_no}",
                 prompt=j.prompt.messages,
-                responses=[j.samples[best], j.samples[worst]],
+                responses=[text_response(j.samples[best]), text_response(j.samples[worst])],
                 margin=margin,
                 capability=j.prompt.capability,
                 round=round_no,

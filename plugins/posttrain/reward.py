@@ -23,9 +23,10 @@ from typing import Sequence
 
 import torch
 
-from herd.core.records import PreferenceRow
+from herd.core.records import ChatMessage, PreferenceRow
 from herd.plugins.posttrain.batching import multi_response
 from herd.lib.chat.format import ChatFormat, Encoded
+from herd.lib.chat.rows import turns_text
 from herd.plugins.posttrain.losses import bradley_terry_loss, ranked_pairs
 
 
@@ -91,7 +92,7 @@ def reward_pairs(rows: Sequence[PreferenceRow], similarity: float) -> RewardData
     for row in rows:
         kept = []
         for i, j in ranked_pairs(len(row.responses)):
-            if near_identical(row.responses[i], row.responses[j], similarity):
+            if near_identical(turns_text(row.responses[i]), turns_text(row.responses[j]), similarity):
                 out.dropped["near_identical_pair"] = out.dropped.get("near_identical_pair", 0) + 1
                 continue
             kept.append((i, j))
@@ -190,8 +191,8 @@ def _encode_row(chat: ChatFormat, row: PreferenceRow, max_len: int) -> tuple[Enc
     prompt = chat.encode_prompt(row.prompt)
     room = max(1, max_len - len(prompt))
     responses = []
-    for text in row.responses:
-        resp = chat.encode_response(text)
+    for turns in row.responses:
+        resp = chat.encode_turns(row.prompt, turns)
         if len(resp) > room:  # keep the terminator: its hidden state is what gets scored
             resp = Encoded(resp.ids[: room - 1] + resp.ids[-1:], resp.loss[:room], resp.special[: room - 1] + resp.special[-1:])
         responses.append(resp)
@@ -207,7 +208,7 @@ class RewardScorer:
         self.max_len = max_len
 
     @torch.no_grad()
-    def score(self, prompt_messages, responses: Sequence[str]) -> list[float]:
+    def score(self, prompt_messages: Sequence[ChatMessage], responses: Sequence[list[ChatMessage]]) -> list[float]:
         row = PreferenceRow(id="score", prompt=list(prompt_messages), responses=list(responses))
         prompt, encoded = _encode_row(self.chat, row, self.max_len)
         return [float(x) for x in score_together(self.model, prompt, encoded)]

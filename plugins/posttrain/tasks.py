@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from herd.core.protocols import Score
-from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
 
 WORDS = (
     "apple", "river", "stone", "cloud", "green", "tiger", "piano", "lemon", "candle", "forest",
@@ -93,7 +93,7 @@ def preference_row(inst: Instance, index: int, prefix: str) -> PreferenceRow:
     return PreferenceRow(
         id=f"{prefix}-pref-{index}",
         prompt=[ChatMessage("user", inst.prompt)],
-        responses=[inst.answer, inst.wrong],
+        responses=[text_response(inst.answer), text_response(inst.wrong)],
         margin=3,  # a right versus a wrong answer: "significantly better"
         capability="general",
         metadata={"answer": inst.answer, "category": inst.task},

@@ -87,7 +87,7 @@ def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, c
     prefs = [r for r in out if isinstance(r, PreferenceRow)]
     assert {p.id for p in prefs} == {"code_rejection_sampling-t/double-pref", "code_rejection_sampling-t/neg-pref"}
     double = next(p for p in prefs if "double" in p.id)
-    assert double.margin == 3 and "return x\n" in double.responses[1] and "2 * x" in double.responses[0]
+    assert double.margin == 3 and "return x\n" in double.responses[1][0].content and "2 * x" in double.responses[0][0].content
 
 
 def test_min_style_turns_correct_but_unreadable_answers_into_revisions(tmp_path, code_sandbox, scripted_model):

@@ -73,3 +73,16 @@ def test_herd_tokenizer_is_supported():
     text = chat.prompt_text(prompt)
     assert tok.encode(text, allow_special=True) == chat.encode_prompt(prompt).ids
     assert chat.response_text(chat.encode_response("dog").ids) == "dog"
+
+
+def test_encode_turns_continues_the_prompt_and_trains_only_the_model(chat):
+    from herd.core.records import ChatMessage
+
+    prompt = [ChatMessage("user", "What is 2+3?")]
+    turns = [ChatMessage("assistant", "calc(2+3)"), ChatMessage("ipython", "5"), ChatMessage("assistant", "It is 5.")]
+    head, tail = chat.encode_prompt(prompt), chat.encode_turns(prompt, turns)
+    whole = chat.encode_dialog(prompt + turns)
+    assert head.ids + tail.ids == whole.ids
+    trained = chat._decode([i for i, keep in zip(tail.ids, tail.loss) if keep])
+    assert "calc(2+3)" in trained and "It is 5." in trained and "5<" not in trained.replace("It is 5.", "")
+    assert chat.encode_turns(prompt, turns[:1]).ids == chat.encode_response("calc(2+3)").ids

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from herd.core.protocols import SamplingParams
-from herd.core.records import ChatMessage, PreferenceRow
+from herd.core.records import ChatMessage, PreferenceRow, text_response
 from herd.plugins.posttrain.config import PosttrainConfig
 from herd.plugins.posttrain.loop import Judged, Ledger, Prompt, online_pairs, rejection_sample, sample_and_judge
 from herd.plugins.posttrain.models import average_state_dicts
@@ -40,7 +40,7 @@ def test_online_pairs_best_versus_worst_with_drops():
     ]
     ledger = Ledger()
     pairs = online_pairs(judged, ledger, round_no=2, similarity=0.8)
-    assert len(pairs) == 1 and pairs[0].responses == ["5", "4"] and pairs[0].margin == 3 and pairs[0].round == 2
+    assert len(pairs) == 1 and pairs[0].responses == [text_response("5"), text_response("4")] and pairs[0].margin == 3 and pairs[0].round == 2
     assert ledger.counts() == {"dpo_pairs.near_identical_samples": 1, "dpo_pairs.no_preference_among_samples": 1}
 
 
@@ -59,7 +59,7 @@ class _Recorder:
 
 class _Scorer:
     def score(self, prompt_messages, responses):
-        return [float(len(r)) for r in responses]
+        return [float(len(r[0].content)) for r in responses]
 
 
 class _Verifiers:
@@ -88,8 +88,8 @@ def test_expert_generator_system_prompt_and_failures(chat):
 
 def test_near_identical_pairs_are_dropped_from_reward_data():
     rows = [
-        PreferenceRow("a", [ChatMessage("user", "q")], ["The answer is 5.", "The answer is 5!", "No idea."]),
-        PreferenceRow("b", [ChatMessage("user", "q")], ["Paris", "Paris."]),
+        PreferenceRow("a", [ChatMessage("user", "q")], [text_response(t) for t in ("The answer is 5.", "The answer is 5!", "No idea.")]),
+        PreferenceRow("b", [ChatMessage("user", "q")], [text_response("Paris"), text_response("Paris.")]),
     ]
     data = reward_pairs(rows, similarity=0.9)
     assert data.pairs == [[(0, 2), (1, 2)]]
@@ -97,7 +97,7 @@ def test_near_identical_pairs_are_dropped_from_reward_data():
 
 
 def test_reward_heldout_split_is_disjoint_stable_and_complete():
-    rows = [PreferenceRow(f"r{i}", [ChatMessage("user", f"q{i}")], [f"good {i}", f"bad answer {i * 7}"])
+    rows = [PreferenceRow(f"r{i}", [ChatMessage("user", f"q{i}")], [text_response(f"good {i}"), text_response(f"bad answer {i * 7}")])
             for i in range(50)]
     data = reward_pairs(rows, similarity=0.9)
     train, heldout = split_heldout(data, 0.2)

@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from herd.core.records import ChatMessage, PreferenceRow
+from herd.core.records import ChatMessage, PreferenceRow, text_response
 from herd.plugins.posttrain.batching import collate_pairs, multi_response, pack, stack_packed
 from herd.plugins.posttrain.dpo import DPOSettings, dpo_step, encode_pairs, preference_pairs
 from herd.plugins.posttrain.models import lm_logits
@@ -18,13 +18,13 @@ from herd.plugins.posttrain.reward import score_separately, score_together
 trl = pytest.importorskip("trl")
 
 ROWS = [
-    PreferenceRow("a", [ChatMessage("user", "What is 2+3?")], ["5", "It is 6, I think."]),
+    PreferenceRow("a", [ChatMessage("user", "What is 2+3?")], [text_response("5"), text_response("It is 6, I think.")]),
     PreferenceRow(
         "b",
         [ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?")],
-        ["Paris.", "London is the capital."],
+        [text_response("Paris."), text_response("London is the capital.")],
     ),
-    PreferenceRow("c", [ChatMessage("user", "Say hi")], ["hi", "no"]),
+    PreferenceRow("c", [ChatMessage("user", "Say hi")], [text_response("hi"), text_response("no")]),
 ]
 
 
@@ -156,12 +156,12 @@ def test_reward_loss_equals_trl_reward_trainer(tokenizer, chat, llama):
     examples = []
     for row in ROWS:
         prompt = chat.encode_prompt(row.prompt)
-        chosen, rejected = (prompt + chat.encode_response(r) for r in row.responses)
+        chosen, rejected = (prompt + chat.encode_turns(row.prompt, r) for r in row.responses)
         examples.append({"chosen_ids": chosen.ids, "rejected_ids": rejected.ids})
     batch = DataCollatorForPreference(pad_token_id=tokenizer.pad_token_id)(examples)
     trl_loss = trainer.compute_loss(trainer.model, batch)
     scores = [
-        score_together(model, chat.encode_prompt(r.prompt), [chat.encode_response(x) for x in r.responses])
+        score_together(model, chat.encode_prompt(r.prompt), [chat.encode_turns(r.prompt, x) for x in r.responses])
         for r in ROWS
     ]
     herd_loss = bradley_terry_loss(scores)

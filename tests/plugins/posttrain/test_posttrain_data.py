@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from herd.lib.chat.rows import turns_text
+
 from herd.core.errors import InputError
 from herd.plugins.posttrain.data import check_lengths, load_preferences, load_sft
 
@@ -25,7 +27,7 @@ def test_preference_rankings_in_all_three_forms(tmp_path):
     )
     loaded = load_preferences(path)
     assert loaded.rejected == []
-    assert [r.responses for r in loaded.rows] == [["best", "good", "bad"], ["good", "bad"], ["a", "b"], ["z", "x", "y"]]
+    assert [[turns_text(t) for t in r.responses] for r in loaded.rows] == [["best", "good", "bad"], ["good", "bad"], ["a", "b"], ["z", "x", "y"]]
     assert [r.margin for r in loaded.rows] == [3, 0, 1, 1]
 
 
@@ -96,3 +98,34 @@ def test_prompt_longer_than_context_is_rejected(tmp_path, chat):
     checked = check_lengths(load_preferences(path), chat, max_len=64, source=str(path))
     assert len(checked.rows) == 1
     assert checked.rejected[0].row == 2 and "context is 64" in checked.rejected[0].reason
+
+
+def test_a_trajectory_response_keeps_its_messages_and_round_trips(tmp_path):
+    from herd.plugins.posttrain.data import load_preferences, preference_to_dict, write_jsonl
+
+    trajectory = [
+        {"role": "assistant", "content": "", "tool_calls": [{"name": "calc", "arguments": {"x": "2+3"}}]},
+        {"role": "ipython", "content": "5", "name": "calc"},
+        {"role": "assistant", "content": "It is 5."},
+    ]
+    path = tmp_path / "prefs.jsonl"
+    write_jsonl(path, [{"prompt": "What is 2+3?", "chosen": trajectory, "rejected": "It is 6."}])
+    row = load_preferences(path).rows[0]
+    assert [m.role for m in row.responses[0]] == ["assistant", "ipython", "assistant"]
+    assert row.responses[0][0].tool_calls[0].name == "calc" and row.responses[0][0].tool_calls[0].arguments == {"x": "2+3"}
+    assert [m.content for m in row.responses[1]] == ["It is 6."]
+    again = tmp_path / "again.jsonl"
+    write_jsonl(again, [preference_to_dict(row)])
+    assert load_preferences(again).rows[0].responses == row.responses
+
+
+def test_a_response_must_start_and_end_with_the_assistant(tmp_path):
+    from herd.plugins.posttrain.data import load_preferences, write_jsonl
+
+    path = tmp_path / "prefs.jsonl"
+    write_jsonl(path, [{"prompt": "q", "chosen": [{"role": "ipython", "content": "5"}], "rejected": "no"},
+                       {"prompt": "q", "chosen": [{"role": "assistant", "content": "call"},
+                                                  {"role": "ipython", "content": "5"}], "rejected": "no"}])
+    loaded = load_preferences(path)
+    assert not loaded.rows
+    assert "not the assistant's" in loaded.rejected[0].reason and "answers last" in loaded.rejected[1].reason
