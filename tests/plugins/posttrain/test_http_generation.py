@@ -48,9 +48,8 @@ def test_server_speaks_openai_completions_and_chat(server):
     assert chat["choices"][0]["message"]["role"] == "assistant"
     assert chat["usage"]["prompt_tokens"] > 0
     # Greedy decoding through HTTP equals calling the model directly.
-    prompt = service.chat.prompt_text([ChatMessage("user", "hi")])
-    direct = service.generator.generate([prompt], SamplingParams(temperature=0, max_tokens=4))
-    assert chat["choices"][0]["message"]["content"] == direct[0][0]
+    direct = service.generator.chat([[ChatMessage("user", "hi")]], SamplingParams(temperature=0, max_tokens=4))
+    assert chat["choices"][0]["message"]["content"] == direct[0][0].message.content
 
 
 def test_server_rejects_bad_requests(server):
