@@ -115,11 +115,10 @@ def trl_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
           "chosen": [m.to_dict() for m in r.responses[0]],
           "rejected": [m.to_dict() for m in r.responses[1]]} for r in rows]
     )
-    tokenizer.chat_template = (
-        "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
-        "{{ m['content'] }}<|eot_id|>{% endfor %}{% if add_generation_prompt %}"
-        "<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
-    )
+    from herd.lib.chat.template import CHAT_TEMPLATE
+
+    # herd's exported tokenizers carry the template; older model directories get the same one.
+    tokenizer.chat_template = tokenizer.chat_template or CHAT_TEMPLATE
     times: list[float] = []
 
     class Clock(TrainerCallback):

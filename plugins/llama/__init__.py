@@ -46,4 +46,5 @@ def herd_register_generators(register):
 @hookimpl
 def herd_register_commands(register):
     register("export-hf", _export_arguments, _export_run,
-             help="convert a herd checkpoint into a Hugging Face Llama model directory")
+             help="convert a herd checkpoint into a Hugging Face Llama model directory (its tokenizer "
+                  "carries the Llama 3.1 chat template)")

@@ -40,3 +40,28 @@ def test_load_hf_rejects_other_architectures(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
     with pytest.raises(InputError, match="gpt2"):
         load_hf(tmp_path)
+
+
+def test_export_hf_ships_the_chat_template_bos_and_stop_tokens(tmp_path):
+    """``herd export-hf``: the tokenizer renders chats as herd trains on them, and
+    generation stops at end of turn, end of message and end of text."""
+    transformers = pytest.importorskip("transformers")
+    from herd.core.records import ChatMessage, ToolCall
+    from herd.lib.chat.format import ChatFormat
+    from herd.lib.chat.openai_wire import to_wire
+    from herd.lib.llama.hf_io import export_hf, save_model
+    from herd.lib.llama.tokenizer import Tokenizer
+
+    tok = Tokenizer.train(["the search for weather in Menlo Park, sunny and mild " * 10] * 20, vocab_size=300)
+    save_model(Llama(LlamaConfig(vocab_size=tok.vocab_size)), tmp_path / "ckpt", tokenizer=tok)
+    out = export_hf(tmp_path / "ckpt", tmp_path / "hf")
+    hf_tok = transformers.AutoTokenizer.from_pretrained(out)
+    dialog = [ChatMessage("system", "Tools: brave_search"), ChatMessage("user", "weather?"),
+              ChatMessage("assistant", "", tool_calls=[ToolCall("brave_search", {"query": "Menlo Park"})]),
+              ChatMessage("ipython", "sunny")]
+    ids = hf_tok.apply_chat_template(to_wire(dialog, json_arguments=False), tokenize=True, return_dict=False,
+                                     add_generation_prompt=True)
+    assert ids == ChatFormat.from_tokenizer(tok).encode_prompt(dialog).ids
+    gen = json.loads((out / "generation_config.json").read_text())
+    assert gen["eos_token_id"] == [tok.special.eot, tok.special.eom, tok.special.eos]
+    assert gen["bos_token_id"] == tok.special.bos == hf_tok("sunny")["input_ids"][0]

@@ -14,6 +14,7 @@ from herd.plugins.posttrain.models import average_state_dicts
 from herd.plugins.posttrain.openai_backend import Failure
 from herd.plugins.posttrain.reward import reward_pairs, split_heldout
 from herd.plugins.posttrain.tasks import ExactAnswer
+from herd.lib.chat.text_backend import TextChatMixin
 
 
 def _prompt(pid="p", capability="general", answer="5"):
@@ -44,7 +45,7 @@ def test_online_pairs_best_versus_worst_with_drops():
     assert ledger.counts() == {"dpo_pairs.near_identical_samples": 1, "dpo_pairs.no_preference_among_samples": 1}
 
 
-class _Recorder:
+class _Recorder(TextChatMixin):
     """A generation backend (``protocols.Generator``) that answers from a table and
     fails where told, recording the prompts it saw."""
 
