@@ -153,6 +153,7 @@ def need_generator(services: Services | None, component: str, why: str) -> Gener
     """The services' generator, or a ConfigError naming ``component`` (``"judge
     'quality'"``) and ``why`` it generates. For constructors whose services are optional."""
     if services is None or services.generator is None:
-        raise ConfigError(f"{component} needs a generator ({why}) but was given none; run it where a model is in "
-                          "hand (post-training), pass one in its services, or change this component's method")
+        raise ConfigError(f"{component} needs a generation backend ({why}) but its services hold no generator; "
+                          "run it where a model is in hand (post-training), pass one in its services, "
+                          "or change this component's method")
     return services.generator
