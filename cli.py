@@ -18,7 +18,7 @@ from typing import Any, Sequence
 try:
     from herd import __version__
     from herd.core.app import App
-    from herd.core.errors import HerdError
+    from herd.core.errors import HerdError, InputError
     from herd.core.log import add_file_log, setup_logging
     from herd.core.pipeline import STAGES
     from herd.core.plugins import LoadedPlugins, load_plugins
@@ -63,6 +63,8 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     _common(plugins)
     plugins.add_argument("--json", action="store_true")
     plugins.add_argument("--markdown", action="store_true", help="the table docs/architecture.md embeds")
+    plugins.add_argument("--write-doc", type=Path, metavar="FILE",
+                         help="replace the plugin table of FILE (docs/architecture.md) with the current one")
 
     stages = sub.add_parser("stages", help="list the stage graph and the plugins implementing it")
     _common(stages)
@@ -163,53 +165,70 @@ def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace, log, discovered: LoadedPlugins) -> int:
-    rows = []
-    for name, info in sorted(discovered.infos.items()):
-        missing = info.missing_requirements()
-        status = "ok"
-        if name in discovered.failed:
-            status = f"unavailable: {discovered.failed[name]}"
-        elif missing:
-            status = f"missing {', '.join(missing)}" + (f" ({info.install_hint})" if info.install_hint else "")
-        provides = list(info.provides) or [
-            f"{c.family}: {c.name}" for c in discovered.registry.of_plugin(name)
-        ]
-        rows.append({
-            "name": name, "origin": info.origin, "version": info.version,
-            "activation": "always" if info.always else "--plugins", "provides": provides,
-            "description": info.description, "status": status,
-        })
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
     if args.markdown:
         print(plugin_table(discovered))
+        return 0
+    if args.write_doc:
+        doc = args.write_doc.read_text(encoding="utf-8")
+        args.write_doc.write_text(with_plugin_table(doc, plugin_table(discovered), args.write_doc), encoding="utf-8")
+        print(f"updated the plugin table of {args.write_doc}")
+        return 0
+    rows = [_plugin_row(name, info, discovered) for name, info in sorted(discovered.infos.items())]
+    if args.json:
+        print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
         print(f"{row['name']:<16} {row['origin']:<12} {row['activation']:<10} {row['status']}")
         if row["description"]:
             print(f"{'':<16} {row['description']}")
-        for item in row["provides"]:
-            print(f"{'':<16}   provides {item}")
+        for family, names in row["registers"].items():
+            print(f"{'':<16}   {family}: {', '.join(names)}")
     return 0
 
 
+def _plugin_row(name: str, info, discovered: LoadedPlugins) -> dict[str, Any]:
+    """One plugin for ``herd plugins``: what it registered comes from the registry."""
+    missing = info.missing_requirements()
+    status = "ok"
+    if name in discovered.failed:
+        status = f"unavailable: {discovered.failed[name]}"
+    elif missing:
+        status = f"missing {', '.join(missing)}" + (f" ({info.install_hint})" if info.install_hint else "")
+    return {
+        "name": name, "origin": info.origin, "version": info.version,
+        "activation": "always" if info.always else "--plugins", "registers": discovered.registered(name),
+        "description": info.description, "status": status,
+    }
+
+
+PLUGIN_TABLE_START, PLUGIN_TABLE_END = "<!-- plugin-table:start -->\n", "<!-- plugin-table:end -->"
+
+
 def plugin_table(discovered: LoadedPlugins) -> str:
-    """Markdown: each built-in plugin, when it is active, and what it registers per hook."""
+    """Markdown: each built-in plugin, when it is active, and what it registers per family
+    (the table docs/architecture.md embeds)."""
     lines = ["| plugin | active | registers |", "|---|---|---|"]
     for name, info in sorted(discovered.infos.items()):
         if info.origin != "built-in":
             continue
-        by_family: dict[str, list[str]] = {}
-        for component in discovered.registry.of_plugin(name):
-            by_family.setdefault(component.family, []).append(component.name)
-        sections = [s for s, (owner, _) in discovered.registry.config_sections.items() if owner == name]
-        if sections:
-            by_family["config sections"] = sections
-        cell = "; ".join(f"{fam}: {', '.join(sorted(names))}" for fam, names in sorted(by_family.items()))
+        cell = "; ".join(f"{family}: {', '.join(names)}" for family, names in discovered.registered(name).items())
         active = "always" if info.always else "`--plugins " + name + "`"
         lines.append(f"| `{name}` | {active} | {cell or '(nothing)'} |")
     return "\n".join(lines)
+
+
+def embedded_plugin_table(doc: str, where: Path) -> str:
+    """The table between the plugin-table markers of ``doc``."""
+    if PLUGIN_TABLE_START not in doc or PLUGIN_TABLE_END not in doc:
+        raise InputError(f"{where} has no plugin table markers ({PLUGIN_TABLE_START.strip()} ... {PLUGIN_TABLE_END})")
+    return doc[doc.index(PLUGIN_TABLE_START) + len(PLUGIN_TABLE_START):doc.index(PLUGIN_TABLE_END)].strip()
+
+
+def with_plugin_table(doc: str, table: str, where: Path) -> str:
+    """``doc`` with ``table`` between its plugin-table markers."""
+    embedded_plugin_table(doc, where)  # the markers must be there
+    head, rest = doc.split(PLUGIN_TABLE_START, 1)
+    return f"{head}{PLUGIN_TABLE_START}{table}\n{PLUGIN_TABLE_END}{rest.split(PLUGIN_TABLE_END, 1)[1]}"
 
 
 def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:
@@ -228,7 +247,6 @@ def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, log, _discovered) -> int:
-    from herd.core.errors import InputError
     from herd.core.rundir import MANIFEST, RunDir
 
     run_dir = RunDir(args.run_dir)

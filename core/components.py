@@ -12,23 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from herd.core.errors import PluginError
+from herd.core.families import FAMILY_SPECS, check_registration, singular
 
-FAMILIES = (
-    "sources",
-    "extractors",
-    "filters",
-    "dedupers",
-    "mixers",
-    "judges",
-    "synthesizers",
-    "environments",
-    "trainers",
-    "generators",
-    "evaluators",
-    "sandboxes",
-    "stages",
-    "commands",
-)
+# Registration order: config sections first (in plugins.py), then these.
+FAMILIES = tuple(FAMILY_SPECS)
 
 
 # The CLI's own commands, which no plugin may replace.
@@ -38,7 +25,8 @@ RESERVED_COMMANDS = frozenset({"run", "plugins", "stages", "inspect", "config", 
 @dataclass(frozen=True)
 class Component:
     """One registered thing: ``factory`` builds it, ``options`` holds family-specific
-    registration options (``suffixes`` for sources, ``kind`` for judges...)."""
+    registration options (``suffixes`` for sources, ``kind`` for judges...), checked
+    against ``families.FAMILY_SPECS`` when it is added."""
 
     family: str
     name: str
@@ -60,22 +48,23 @@ class Registry:
         family = self.components[component.family]
         if not component.name or not isinstance(component.name, str):
             raise PluginError(
-                f"plugin '{component.plugin}' registered a {component.family[:-1]} without a name"
+                f"plugin '{component.plugin}' registered a {singular(component.family)} without a name"
             )
         if not callable(component.factory):
             raise PluginError(
-                f"plugin '{component.plugin}' registered {component.family[:-1]} "
+                f"plugin '{component.plugin}' registered {singular(component.family)} "
                 f"'{component.name}' with a factory that is not callable"
             )
         if component.config is not None and not dataclasses.is_dataclass(component.config):
             raise PluginError(
-                f"plugin '{component.plugin}': config of {component.family[:-1]} "
+                f"plugin '{component.plugin}': config of {singular(component.family)} "
                 f"'{component.name}' must be a dataclass, got {component.config!r}"
             )
+        check_registration(component.plugin, component.family, component.name, component.factory, component.options)
         previous = family.get(component.name)
         if previous is not None:
             raise PluginError(
-                f"{component.family[:-1]} '{component.name}' is registered by both plugin "
+                f"{singular(component.family)} '{component.name}' is registered by both plugin "
                 f"'{previous.plugin}' and plugin '{component.plugin}'; rename one of them"
             )
         family[component.name] = component
@@ -102,7 +91,7 @@ class Registry:
         suggestion = f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
         available = ", ".join(sorted(known)) or "none"
         raise PluginError(
-            f"no {family[:-1]} named '{name}' (available: {available}){suggestion}"
+            f"no {singular(family)} named '{name}' (available: {available}){suggestion}"
         )
 
     def names(self, family: str) -> list[str]:

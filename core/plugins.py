@@ -29,6 +29,7 @@ import os
 # with a reduced set of built-ins).
 REGISTRY_PATH = Path(os.environ.get("HERD_REGISTRY") or Path(__file__).resolve().parent.parent / "registry.toml")
 ENTRY_POINT_GROUP = "herd"
+REGISTRY_KEYS = frozenset({"module", "description", "extra", "install", "requires", "always", "config_section"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,6 @@ class PluginInfo:
     name: str
     module: str
     description: str = ""
-    provides: tuple[str, ...] = ()
     extra: str | None = None
     requires: tuple[str, ...] = ()
     always: bool = False
@@ -67,11 +67,15 @@ def read_builtin_registry(path: Path = REGISTRY_PATH) -> dict[str, PluginInfo]:
     for name, entry in data.get("plugins", {}).items():
         if "module" not in entry:
             raise PluginError(f"{path}: plugin '{name}' has no 'module'")
+        unknown = sorted(set(entry) - REGISTRY_KEYS)
+        if unknown:
+            raise PluginError(f"{path}: plugin '{name}' has unknown key(s) {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(REGISTRY_KEYS))}); what a plugin registers is "
+                              "read from its registrations (`herd plugins`), not listed here")
         infos[name] = PluginInfo(
             name=name,
             module=entry["module"],
             description=entry.get("description", ""),
-            provides=tuple(entry.get("provides", ())),
             extra=entry.get("extra"),
             install=entry.get("install"),
             requires=tuple(entry.get("requires", ())),
@@ -125,6 +129,17 @@ class LoadedPlugins:
 
     def versions(self) -> dict[str, str]:
         return {name: self.infos[name].version for name in self.active}
+
+    def registered(self, plugin: str) -> dict[str, list[str]]:
+        """What ``plugin`` registered, by family (``"config sections"`` for its config
+        sections), names sorted; empty when it registered nothing or did not load."""
+        found: dict[str, list[str]] = {}
+        for component in self.registry.of_plugin(plugin):
+            found.setdefault(component.family, []).append(component.name)
+        sections = [s for s, (owner, _) in self.registry.config_sections.items() if owner == plugin]
+        if sections:
+            found["config sections"] = sections
+        return {family: sorted(names) for family, names in sorted(found.items())}
 
 
 def _import_plugin(info: PluginInfo) -> ModuleType:

@@ -25,6 +25,22 @@ def empty_registry(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def make_services(empty_registry, tmp_path):
+    """``make_services(generator=None, sandbox=None, **fields)``: the typed ``Services`` a
+    component built outside a stage gets (``Services.for_app``), on an app with no plugins,
+    so it holds only the generator and sandbox a test gives it."""
+    from herd.core.app import App
+    from herd.core.services import Services
+
+    app = App.create(registry_path=empty_registry, entry_points=False)
+
+    def make(generator=None, sandbox=None, **fields) -> Services:
+        return Services.for_app(app, workdir=tmp_path, generator=generator, sandbox=sandbox, **fields)
+
+    return make
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600):
     """Run ``python cli.py ARGS`` for real; returns the CompletedProcess."""
     full_env = {**os.environ, **(env or {})}

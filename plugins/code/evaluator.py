@@ -18,10 +18,10 @@ from pathlib import Path
 from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage
+from herd.core.services import Services
 from herd.lib.chat.format import BEGIN_OF_TEXT, END_HEADER, EOT, START_HEADER, render_text
 from herd.plugins.code.answers import STOP, completion_from_answer, request, truncate
 from herd.plugins.code.humaneval import evaluate_samples, read_problems, summarize, write_results
-from herd.plugins.code.services import open_sandbox_for, require_generator_for
 from herd.plugins.code.settings import PassAtKConfig
 
 __all__ = ["PassAtKEvaluator", "truncate", "chat_renderer"]
@@ -48,11 +48,10 @@ def chat_renderer(model_dir: Path):
 
 
 class PassAtKEvaluator:
-    """``services`` gives the model (``generator_for(model_dir)``, ``generator``, or
-    ``registry`` + ``config`` to build ``cfg.generator`` for ``model_dir``) and optionally
-    ``sandbox`` (an open ``protocols.Sandbox``); ``config``'s ``[sandbox]`` otherwise."""
+    """The model comes from ``services.generator_for(model_dir, cfg.generator)``; programs
+    run in ``services.open_sandbox()``."""
 
-    def __init__(self, cfg: PassAtKConfig | None, services):
+    def __init__(self, cfg: PassAtKConfig | None, services: Services):
         self.cfg = cfg or PassAtKConfig()
         if self.cfg.prompt_format not in FORMATS:
             raise ConfigError(f"[evaluators.code_pass_at_k] prompt_format must be one of {', '.join(FORMATS)}, "
@@ -64,7 +63,7 @@ class PassAtKEvaluator:
         problems = read_problems(cfg.problems_path())
         tasks = sorted(problems.problems.values(), key=lambda p: p.task_id)
         chat = self._chat(Path(model_dir))
-        generator = require_generator_for(self.services, model_dir, cfg.generator)
+        generator = self.services.generator_for(Path(model_dir), cfg.generator)
         if chat is not None:
             # The answer ends at the end of the assistant's turn; stop strings would cut a
             # fenced answer right after its opening line.
@@ -86,7 +85,7 @@ class PassAtKEvaluator:
                     else:
                         record = {"task_id": problem.task_id, "completion": truncate(answer)}
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        with open_sandbox_for(self.services) as sandbox:
+        with self.services.open_sandbox() as sandbox:
             results = evaluate_samples(problems, samples, sandbox, cfg.timeout_s)
         write_results(results, workdir / "code_samples.jsonl_results.jsonl")
         summary = summarize(results, [1], problems)

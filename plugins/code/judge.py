@@ -18,12 +18,14 @@ judge stays out of other capabilities' verdicts.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
 from dataclasses import dataclass
 
 from herd.core.protocols import Program, SamplingParams, Score
 from herd.core.records import SFTRow
+from herd.core.services import Services
 from herd.plugins.code import prompts
 from herd.plugins.code.answers import CODE_TESTS, code_blocks, completion_from_answer, defines
 from herd.plugins.code.settings import CodeJudgeConfig
@@ -73,15 +75,16 @@ def humaneval_program(answer: str, tests: dict) -> tuple[str, str]:
 
 
 class CodeJudge:
-    """``services`` may hold ``sandbox`` (an open ``protocols.Sandbox``), ``config`` (its
-    ``[sandbox]`` section is used to open one, kept for the judge's lifetime) and
-    ``generator`` (for the LLM rubric)."""
+    """Programs run in ``services.open_sandbox()``, opened on the first row with tests and
+    kept for the judge's lifetime; the LLM rubric asks ``services.generator``."""
 
-    def __init__(self, cfg: CodeJudgeConfig | None = None, services=None, name: str = NAME):
+    def __init__(self, cfg: CodeJudgeConfig | None, services: Services, name: str = NAME):
         self.cfg = cfg or CodeJudgeConfig()
         self.services = services
         self.name = name
-        self._sandbox = getattr(services, "sandbox", None)
+        self._sandbox = None
+        self.rater = (services.require_generator(f"judge '{name}'", "llm_rubric = true rates style with a model")
+                      if self.cfg.llm_rubric else None)
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
         return [self._scores(v) for v in self.verdicts(rows)]
@@ -113,14 +116,11 @@ class CodeJudge:
 
     def sandbox(self):
         if self._sandbox is None:
-            from herd.lib.sandbox.choose import open_sandbox
-            from herd.lib.sandbox.config import SandboxConfig
-
-            config = getattr(self.services, "config", None)
-            has = config is not None and config.has_section("sandbox")
-            self._sandbox = open_sandbox(config.section("sandbox") if has else SandboxConfig(),
-                                         registry=getattr(self.services, "registry", None))
-            weakref.finalize(self, self._sandbox.close)
+            # Verifying rows batch after batch reuses one sandbox (warm containers); it is
+            # closed when the judge is collected, unless the caller holds it open.
+            held = contextlib.ExitStack()
+            self._sandbox = held.enter_context(self.services.open_sandbox())
+            weakref.finalize(self, held.close)
         return self._sandbox
 
     # -- what to run -----------------------------------------------------------------------
@@ -151,7 +151,7 @@ class CodeJudge:
 
     # -- the LLM rubric --------------------------------------------------------------------
     def _llm_rubric(self, rows: list[SFTRow], verdicts: list[Verdict]) -> None:
-        generator = getattr(self.services, "generator", None)
+        generator = self.rater
         todo = [(row, v) for row, v in zip(rows, verdicts) if v.style is not None and v.style.score > 0]
         if generator is None or not todo:
             return

@@ -30,9 +30,9 @@ from typing import Iterator
 
 from herd.core.protocols import ExecutionResult, Program
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
+from herd.core.services import Services
 from herd.plugins.code.answers import CODE_TESTS, request
 from herd.plugins.code.humaneval import Problem, program_for, read_problems
-from herd.plugins.code.services import open_sandbox_for
 from herd.plugins.code.settings import TRAIN_PROBLEMS, TrainingProblemsConfig
 from herd.plugins.code.training_data import code_tests, sft_row
 
@@ -66,10 +66,9 @@ class _Checked:
 
 
 class TrainingProblems:
-    """``services`` may hold ``sandbox`` (an open ``protocols.Sandbox``) or ``config`` (its
-    ``[sandbox]`` section opens one); no generator is needed."""
+    """Programs run in ``services.open_sandbox()``; no generator is needed."""
 
-    def __init__(self, cfg: TrainingProblemsConfig | None, services=None):
+    def __init__(self, cfg: TrainingProblemsConfig | None, services: Services):
         self.cfg = cfg or TrainingProblemsConfig()
         self.services = services
         self.counts: dict[str, int] = {}
@@ -116,7 +115,7 @@ class TrainingProblems:
         programs += [self._program(p, body) for p, body in variants]
         if not programs:
             return []
-        with open_sandbox_for(self.services) as sandbox:
+        with self.services.open_sandbox() as sandbox:
             results = sandbox.run_many(programs)
         wrong_results = dict(zip((p.task_id for p, _ in variants), results[len(problems):]))
         return [_Checked(p, r, wrong.get(p.task_id), wrong_results.get(p.task_id))

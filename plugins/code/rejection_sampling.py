@@ -26,6 +26,7 @@ from typing import Iterator
 
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
+from herd.core.services import Services
 from herd.plugins.code import prompts
 from herd.plugins.code.humaneval import Problem, read_problems
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge, Verdict
@@ -70,10 +71,10 @@ class CodePrompt:
 
 
 class CodeRejectionSampling:
-    """``services`` needs ``generator`` (or the run's code expert, see ``generator``) and
-    may hold ``sandbox``, ``config``, ``registry`` and ``inputs`` (post-training's stage context)."""
+    """Samples ``services.generator`` (or the run's code expert, see ``sampling_generator``);
+    the judge runs the samples in ``services.open_sandbox()``."""
 
-    def __init__(self, cfg: CodeRejectionSamplingConfig | None, services, judge: CodeJudge | None = None):
+    def __init__(self, cfg: CodeRejectionSamplingConfig | None, services: Services, judge: CodeJudge | None = None):
         self.cfg = cfg or CodeRejectionSamplingConfig()
         self.services = services
         self.judge = judge
@@ -150,8 +151,7 @@ class CodeRejectionSampling:
         return prompts.SAMPLE.format(system=prompts_for(self.cfg)[item.system_name], request=item.request)
 
     def _judge_config(self) -> CodeJudgeConfig:
-        config = getattr(self.services, "config", None)
-        given = config.component("judges", "code_quality") if config is not None else None
+        given = self.services.config.component("judges", "code_quality")
         return given or CodeJudgeConfig(timeout_s=self.cfg.timeout_s)
 
     def _record(self, items: list[CodePrompt], which: str, workdir: Path) -> None:

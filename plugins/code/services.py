@@ -1,66 +1,18 @@
-"""What the code plugin's evaluator and synthesizer need from the ``services`` object the
-core hands them, with errors that say what is missing."""
+"""The code expert as a generator: how the ``code_expert`` generator loads the expert's
+model, and which generator code rejection sampling uses (the expert when the run has it,
+else the policy in the typed ``Services``)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Iterator
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import Generator, Sandbox
-from herd.core.services import generator_for_model
-
-
-def require_generator(services) -> Generator:
-    generator = getattr(services, "generator", None)
-    if generator is None or not hasattr(generator, "generate"):
-        raise ConfigError("the code synthesizer needs services.generator (a protocols.Generator): "
-                          "the model that writes problems, solutions and tests")
-    return generator
-
-
-def require_generator_for(services, model_dir: Path, backend: str = "local") -> Generator:
-    """A generator for the model in ``model_dir``, from (in order) ``services.generator_for``,
-    ``services.generator`` (post-training hands the round's model), or the registry's
-    ``backend`` generator pointed at ``model_dir`` (the evaluate stage hands its context)."""
-    factory = getattr(services, "generator_for", None)
-    if factory is not None:
-        return factory(model_dir)
-    generator = getattr(services, "generator", None)
-    if generator is not None:
-        return generator
-    registry, config = getattr(services, "registry", None), getattr(services, "config", None)
-    if registry is None or config is None:
-        raise ConfigError("the code_pass_at_k evaluator needs services.generator_for(model_dir), "
-                          "services.generator, or services.registry and services.config to build the "
-                          f"'{backend}' generator for {model_dir}")
-    return generator_for_model(services, backend, model_dir)
-
-
-@contextlib.contextmanager
-def open_sandbox_for(services) -> Iterator[Sandbox]:
-    """``services.sandbox`` when the caller holds one open (it stays open), otherwise a
-    sandbox opened from ``services.config``'s ``[sandbox]`` section and closed after."""
-    given = getattr(services, "sandbox", None)
-    if given is not None:
-        yield given
-        return
-    from herd.lib.sandbox.choose import open_sandbox
-    from herd.lib.sandbox.config import SandboxConfig
-
-    config = getattr(services, "config", None)
-    cfg = config.section("sandbox") if config is not None and config.has_section("sandbox") else SandboxConfig()
-    sandbox = open_sandbox(cfg, registry=getattr(services, "registry", None))
-    try:
-        yield sandbox
-    finally:
-        sandbox.close()
-
+from herd.core.protocols import Generator
+from herd.core.services import FINAL_MODEL, Services
 
 EXPERT_STAGE = "code_expert"
-EXPERT_MODEL = "final_model"
+EXPERT_MODEL = FINAL_MODEL
 
 
 def load_expert(cfg) -> Generator:
@@ -77,31 +29,23 @@ def load_expert(cfg) -> Generator:
     return LocalGenerator.from_config(LocalGeneratorConfig(cfg.model_path, cfg.device, cfg.dtype))
 
 
-def sampling_generator(services, name: str) -> tuple[Generator, str]:
+def sampling_generator(services: Services, name: str) -> tuple[Generator, str]:
     """The generator code sampling uses, and a label saying which one it is.
 
-    ``"auto"``: the code expert when ``services.inputs`` holds the ``code_expert`` stage's
-    output (post-training's services fall through to its stage context), else
-    ``services.generator`` (the policy). Any other name: that registered generator, pointed
-    at its ``model_stage``'s final model when it has that option, no ``model_path`` of its
-    own, and the run has the stage."""
-    inputs = getattr(services, "inputs", None) or {}
-    if name == "auto" and EXPERT_STAGE not in inputs:
-        return require_generator(services), "policy"
+    ``"auto"``: the code expert when the run has the ``code_expert`` stage's final model
+    (``services.model_dir``), else ``services.generator`` (the policy). Any other name:
+    that registered generator, pointed at its ``model_stage``'s final model when it has
+    that option, no ``model_path`` of its own, and the run has the stage."""
+    if name == "auto" and services.model_dir(EXPERT_STAGE) is None:
+        return services.require_generator("synthesizer 'code_rejection_sampling'",
+                                          "generator = \"auto\" samples the policy when the run has no code expert"), "policy"
     name = EXPERT_STAGE if name == "auto" else name
-    registry, config = getattr(services, "registry", None), getattr(services, "config", None)
-    if registry is None:
-        if name == EXPERT_STAGE:
-            from herd.plugins.code.settings import CodeExpertGeneratorConfig
-
-            model = Path(inputs[EXPERT_STAGE]) / EXPERT_MODEL
-            return load_expert(CodeExpertGeneratorConfig(model_path=str(model))), name
-        raise ConfigError(f"generator '{name}' needs services.registry to be built")
-    component = registry.get("generators", name)
-    cfg = config.component("generators", name) if config is not None else None
+    component = services.registry.get("generators", name)
+    cfg = services.config.component("generators", name)
     if cfg is None and component.config is not None:
         cfg = component.config()
     stage = component.options.get("model_stage")
-    if stage in inputs and cfg is not None and hasattr(cfg, "model_path") and not cfg.model_path:
-        cfg = dataclasses.replace(cfg, model_path=str(Path(inputs[stage]) / EXPERT_MODEL))
+    model = services.model_dir(stage) if stage else None
+    if model is not None and cfg is not None and hasattr(cfg, "model_path") and not cfg.model_path:
+        cfg = dataclasses.replace(cfg, model_path=str(model))
     return component.factory(cfg), name

@@ -27,10 +27,10 @@ from typing import Iterator
 
 from herd.core.protocols import Program, SamplingParams
 from herd.core.records import ChatMessage, SFTRow
+from herd.core.services import Services
 from herd.plugins.code import prompts
 from herd.plugins.code.answers import code_blocks
 from herd.plugins.code.seeds import Seed, seeds_from_paths
-from herd.plugins.code.services import open_sandbox_for, require_generator
 from herd.plugins.code.settings import TRAIN_PROBLEMS, ExecutionFeedbackConfig
 from herd.plugins.code.static_analysis import analyze
 
@@ -83,10 +83,10 @@ class Task:
 
 
 class ExecutionFeedbackSynthesizer:
-    """``services`` must have ``generator`` (a ``protocols.Generator``); it may have
-    ``sandbox`` (an open ``protocols.Sandbox``) or ``config`` (its ``[sandbox]`` section)."""
+    """Needs ``services.generator`` (the model that writes problems, solutions and tests);
+    programs run in ``services.open_sandbox()``."""
 
-    def __init__(self, cfg: ExecutionFeedbackConfig | None, services):
+    def __init__(self, cfg: ExecutionFeedbackConfig | None, services: Services):
         self.cfg = cfg or ExecutionFeedbackConfig()
         self.services = services
         self.counts: dict[str, int] = {}
@@ -101,11 +101,12 @@ class ExecutionFeedbackSynthesizer:
         if target is None:
             raise ValueError(f"synthesizers.code_execution_feedback.language = {cfg.language!r}: "
                              f"supported are {', '.join(TARGETS)}")
-        self.generator = require_generator(self.services)
+        self.generator = self.services.require_generator(
+            "synthesizer 'code_execution_feedback'", "it writes problems, solutions and tests")
         seeds = self._seeds(budget)
         self.counts = {"seeds": len(seeds)}
         rows: list[SFTRow] = []
-        with open_sandbox_for(self.services) as sandbox:
+        with self.services.open_sandbox() as sandbox:
             self.sandbox = sandbox
             kept = self._execution_feedback(seeds, target)
             rows += [self._row(task, "execution_feedback") for task in kept]

@@ -7,9 +7,7 @@ from pathlib import Path
 from herd.core import atomic
 from herd.core.errors import StageError
 from herd.core.pipeline import StageContext, StageResult
-from herd.core.services import Services, generator_for_model
-
-FINAL_MODEL = "final_model"
+from herd.core.services import FINAL_MODEL, Services, generator_for_model
 
 
 def final_model_dir(ctx: StageContext) -> Path:
@@ -28,7 +26,8 @@ def run_evaluate(ctx: StageContext) -> StageResult:
     model_dir = final_model_dir(ctx)
     results: dict[str, dict[str, float]] = {}
     generator = generator_for_model(ctx, cfg.generator, model_dir) if names else None
-    services = Services(ctx, generator=generator, backend=cfg.generator)
+    # generator_dir: evaluators asking for a generator of the final model get this one.
+    services = Services(ctx, generator=generator, generator_dir=model_dir, backend=cfg.generator)
     for name in names:
         workdir = ctx.workdir / name
         workdir.mkdir(exist_ok=True)

@@ -4,29 +4,30 @@ topic, quality, difficulty, semantic dedup and the SFT funnel that runs them."""
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
+from herd.core.services import Services
 from herd.lib.sft_funnel.config import SFTFunnelConfig
 from herd.plugins.judges.config import DifficultyConfig, QualityConfig, RuleCleaningConfig, TopicConfig
 
 
-def _rule_cleaning(cfg, services=None):
+def _rule_cleaning(cfg, services: Services):
     from herd.plugins.judges.rules import RuleCleaning
 
     return RuleCleaning(cfg, services)
 
 
-def _topic(cfg, services=None):
+def _topic(cfg, services: Services):
     from herd.plugins.judges.topic import TopicJudge
 
     return TopicJudge(cfg, services)
 
 
-def _quality(cfg, services=None):
+def _quality(cfg, services: Services):
     from herd.plugins.judges.quality import QualityJudge
 
     return QualityJudge(cfg, services)
 
 
-def _difficulty(cfg, services=None):
+def _difficulty(cfg, services: Services):
     from herd.plugins.judges.difficulty import DifficultyJudge
 
     return DifficultyJudge(cfg, services)

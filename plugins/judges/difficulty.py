@@ -10,7 +10,7 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import DifficultyConfig
 from herd.plugins.judges.parsing import find_json, parse_score
-from herd.core.services import require_generator
+from herd.core.services import Services, need_generator
 from herd.lib.chat.rows import user_text
 
 INSTAG_PROMPT = """List the user's intentions in the request below as short fine-grained tags
@@ -54,11 +54,11 @@ class DifficultyJudge:
     The readability measures are textstat's character-based ones: its syllable-based
     measures (Flesch) fetch NLTK's cmudict at run time, which herd never does."""
 
-    def __init__(self, cfg: DifficultyConfig | None = None, services=None, name: str = "difficulty"):
+    def __init__(self, cfg: DifficultyConfig | None = None, services: Services | None = None, name: str = "difficulty"):
         self.cfg = cfg or DifficultyConfig()
         self.name = name
         self.generator = (
-            require_generator(services, f"judge '{name}'", "use_llm is true (InsTag tags, difficulty rating)")
+            need_generator(services, f"judge '{name}'", "use_llm is true (InsTag tags, difficulty rating)")
             if self.cfg.use_llm
             else None
         )

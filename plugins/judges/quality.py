@@ -11,7 +11,7 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import QualityConfig
 from herd.plugins.judges.parsing import parse_rubric
-from herd.core.services import require_generator
+from herd.core.services import Services, need_generator
 from herd.lib.chat.rows import conversation_text
 
 RUBRIC_PROMPT = """You are grading an assistant's answer in a conversation.
@@ -38,7 +38,7 @@ class QualityJudge:
     """Signals: ``rm_top_quartile`` (1 when the row's reward score is in the batch's top
     ``top_fraction``), one signal per rubric criterion, and ``rating`` (their mean)."""
 
-    def __init__(self, cfg: QualityConfig | None = None, services=None, name: str = "quality"):
+    def __init__(self, cfg: QualityConfig | None = None, services: Services | None = None, name: str = "quality"):
         self.cfg = cfg or QualityConfig()
         self.name = name
         if self.cfg.method not in METHODS:
@@ -47,7 +47,7 @@ class QualityJudge:
             raise ConfigError(f"[judges.{name}] top_fraction must be in (0, 1], got {self.cfg.top_fraction}")
         self.generator = None
         if self.cfg.method in ("llm", "both"):
-            self.generator = require_generator(services, f"judge '{name}'", "method uses an LLM judge")
+            self.generator = need_generator(services, f"judge '{name}'", "method uses an LLM judge")
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
         scores: list[list[Score]] = [[] for _ in rows]

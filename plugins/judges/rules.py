@@ -9,6 +9,7 @@ import re
 from herd.core.errors import ConfigError
 from herd.core.protocols import Score
 from herd.core.records import SFTRow
+from herd.core.services import Services
 from herd.plugins.judges.config import RuleCleaningConfig
 from herd.lib.chat.rows import last_response
 
@@ -33,7 +34,7 @@ def _compile(patterns: list[str], key: str) -> list[re.Pattern[str]]:
 class RuleCleaning:
     """Signals: ``pass`` (0 with the rules that fired as reason), ``emojis``, ``exclamations``."""
 
-    def __init__(self, cfg: RuleCleaningConfig | None = None, services=None, name: str = "rule_cleaning"):
+    def __init__(self, cfg: RuleCleaningConfig | None = None, services: Services | None = None, name: str = "rule_cleaning"):
         self.cfg = cfg or RuleCleaningConfig()
         self.name = name
         self._openers = _compile(self.cfg.openers, "openers")

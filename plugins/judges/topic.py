@@ -21,7 +21,7 @@ from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import TopicConfig
 from herd.plugins.judges.parsing import find_json
-from herd.core.services import require_generator
+from herd.core.services import Services, need_generator
 from herd.lib.chat.rows import user_text
 
 TOPIC_PROMPT = """Classify the user's request below.
@@ -173,13 +173,13 @@ class TopicJudge:
     for the LLM judge, the class probability for the classifier); ``coarse`` with value
     None and a reason when the answer names no known topic."""
 
-    def __init__(self, cfg: TopicConfig | None = None, services=None, name: str = "topic"):
+    def __init__(self, cfg: TopicConfig | None = None, services: Services | None = None, name: str = "topic"):
         self.cfg = cfg or TopicConfig()
         self.name = name
         self.generator = None
         self.coarse_model = self.fine_model = None
         if self.cfg.method == "llm":
-            self.generator = require_generator(services, f"judge '{name}'", "method = \"llm\"")
+            self.generator = need_generator(services, f"judge '{name}'", "method = \"llm\"")
         elif self.cfg.method == "classifier":
             if not self.cfg.classifier_path:
                 raise ConfigError(f"[judges.{name}] method = \"classifier\" needs classifier_path")

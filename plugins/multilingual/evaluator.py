@@ -4,9 +4,9 @@ answers to held-out prompts that are in the prompt's language (and, where the pr
 reference answer, contain it).
 
 The model directory must be a Hugging Face causal LM (``config.json`` and weights, as
-``herd export-hf`` writes). Generations come from the generator in ``services``
-(post-training hands the round's policy), else from the ``generator`` backend pointed at
-the model directory (the ``evaluate`` stage hands its context). Prompts are rendered in the
+``herd export-hf`` writes). Generations come from ``services.generator_for(model_dir,
+cfg.generator)``: the stage's generator when it was loaded from that directory, else the
+``generator`` backend pointed at it. Prompts are rendered in the
 Llama 3 chat format when the model's tokenizer has its header tokens, so a post-trained
 model is asked the way it was trained.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from herd.core.errors import ConfigError, InputError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage
-from herd.core.services import can_build_generator, generator_for
+from herd.core.services import Services
 from herd.lib.chat.format import END_HEADER, EOT, START_HEADER, render_text
 from herd.plugins.multilingual.config import MultilingualEvalConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier
@@ -93,14 +93,13 @@ def load_causal_lm(model_dir: Path, device: str):
 
 
 class MultilingualEvaluator:
-    def __init__(self, cfg: MultilingualEvalConfig | None = None, services=None):
+    def __init__(self, cfg: MultilingualEvalConfig | None = None, services: Services | None = None):
         self.cfg = cfg or MultilingualEvalConfig()
         if self.cfg.chat_format not in ("auto", "llama3", "none"):
             raise ConfigError(f"[evaluators.multilingual] chat_format must be auto, llama3 or none, got {self.cfg.chat_format!r}")
-        if self.cfg.task_score and not can_build_generator(services):
-            raise ConfigError("evaluator 'multilingual' needs a generation backend (task_score generates answers): "
-                              "services has no generator and no registry/config to build one; "
-                              "or set [evaluators.multilingual] task_score = false")
+        if self.cfg.task_score and services is None:
+            raise ConfigError("evaluator 'multilingual' needs a generation backend (task_score generates answers) "
+                              "but was given no services to build one; or set [evaluators.multilingual] task_score = false")
         self.services = services
         self.verifier = LanguageMatch(identifier=LanguageIdentifier(self.cfg.lid))
 
@@ -115,7 +114,7 @@ class MultilingualEvaluator:
             metrics[f"multilingual.{language}.bits_per_byte"] = bpb
         details = []
         if self.cfg.task_score:
-            generator = generator_for(self.services, Path(model_dir), self.cfg.generator, "evaluator 'multilingual'")
+            generator = self.services.generator_for(Path(model_dir), self.cfg.generator)
             task, details = self._task_scores(generator, tokenizer)
             metrics.update(task)
         workdir = Path(workdir)

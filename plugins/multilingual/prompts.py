@@ -15,7 +15,7 @@ from typing import Iterator
 from herd.core.errors import InputError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, SFTRow
-from herd.core.services import find_generator, require_generator
+from herd.core.services import Services, need_generator
 from herd.plugins.multilingual.config import MultilingualPromptsConfig, RoundTripConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch
@@ -78,9 +78,10 @@ def prompt_row(prompt: Prompt, response: str | None = None) -> SFTRow:
 
 
 class MultilingualPrompts:
-    def __init__(self, cfg: MultilingualPromptsConfig | None = None, services=None):
+    def __init__(self, cfg: MultilingualPromptsConfig | None = None, services: Services | None = None):
         self.cfg = cfg or MultilingualPromptsConfig()
-        self.generator = find_generator(services)
+        # Without a model the prompts are yielded unanswered (prompt-only rows).
+        self.generator = services.generator if services is not None else None
         self.verifier = LanguageMatch(identifier=LanguageIdentifier(self.cfg.lid))
 
     def synthesize(self, budget: int, workdir: Path) -> Iterator[SFTRow]:
@@ -135,13 +136,13 @@ class RoundTripTranslation:
     the synthesizer yields no rows and says so in ``workdir/round_trip_translation.json``,
     so that a run with the multilingual plugin active does not need a source to exist."""
 
-    def __init__(self, cfg: RoundTripConfig | None = None, services=None):
+    def __init__(self, cfg: RoundTripConfig | None = None, services: Services | None = None):
         self.cfg = cfg or RoundTripConfig()
         self.generator = None
         if self.cfg.source_path:
             if not Path(self.cfg.source_path).is_file():
                 raise InputError(f"[synthesizers.round_trip_translation] source_path {self.cfg.source_path} is not a file")
-            self.generator = require_generator(services, "synthesizer 'round_trip_translation'", "it translates")
+            self.generator = need_generator(services, "synthesizer 'round_trip_translation'", "it translates")
         self.identifier = LanguageIdentifier(self.cfg.lid)
 
     def synthesize(self, budget: int, workdir: Path) -> Iterator[SFTRow]:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 
 from herd.core.protocols import Score
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
+from herd.core.services import Services
 
 WORDS = (
     "apple", "river", "stone", "cloud", "green", "tiger", "piano", "lemon", "candle", "forest",
@@ -114,7 +115,7 @@ class GeneralTasksConfig:
 class GeneralTasks:
     """Yields SFT and preference rows for ``budget`` task instances (one of each per instance)."""
 
-    def __init__(self, cfg: GeneralTasksConfig | None, services=None):
+    def __init__(self, cfg: GeneralTasksConfig | None, services: Services | None = None):  # needs no model
         self.cfg = cfg or GeneralTasksConfig()
         unknown = [t for t in self.cfg.tasks if t not in TASKS]
         if unknown:
@@ -140,7 +141,7 @@ class ExactAnswer:
 
     name = "exact_answer"
 
-    def __init__(self, cfg=None, services=None):
+    def __init__(self, cfg: None = None, services: Services | None = None):  # no settings, no model
         pass
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:

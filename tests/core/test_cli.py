@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import run_cli  # noqa: E402
+
+from herd.core.plugins import load_plugins, read_builtin_registry  # noqa: E402
 
 
 def last_line(text: str) -> str:
@@ -72,27 +75,25 @@ def test_stages_and_plugins_listing(tmp_path):
     assert [n for n in names if n in recipe] == recipe  # plugins may add stages between them
     plugins = run_cli("plugins", "--json")
     assert plugins.returncode == 0
-    assert all("status" in row for row in json.loads(plugins.stdout))
+    rows = {row["name"]: row for row in json.loads(plugins.stdout)}
+    assert all("status" in row for row in rows.values())
+    # What each plugin registered, read from the registry, not from a hand-written list.
+    loaded = load_plugins(list(read_builtin_registry()), entry_points=False, tolerant=True)
+    for name in loaded.active:
+        assert rows[name]["registers"] == loaded.registered(name), name
+    assert rows["code"]["registers"]["judges"] == ["code_quality"]
+    assert rows["sandbox"]["registers"]["sandboxes"] == ["bwrap", "docker", "unisolated"]
 
 
-def test_third_party_plugin_package_installed_for_real(tmp_path):
-    """Build and pip-install the fixture package into a target dir; herd finds it through
-    the `herd` entry-point group."""
-    import subprocess
-
-    target = tmp_path / "site"
-    package = Path(__file__).resolve().parent.parent / "fixtures" / "herd_plugin_hello"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(package)],
-        capture_output=True, text=True, cwd=tmp_path,
-    )
-    assert build.returncode == 0, build.stderr
-    env = {"PYTHONPATH": str(target)}
+def test_third_party_plugin_package_installed_for_real(hello_site, tmp_path):
+    """The fixture package, pip-installed into its own folder; herd finds it through the
+    `herd` entry-point group, validates its filter and environment, and lists them."""
+    # Added to the PYTHONPATH in force, which may point at the herd checkout under test.
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (str(hello_site), os.environ.get("PYTHONPATH", "")) if p)}
     listing = run_cli("plugins", "--json", env=env)
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
     assert rows["hello"]["origin"].startswith("entry point (herd-plugin-hello 0.3.0)")
-    assert "filters: no_hello" in rows["hello"]["provides"]
+    assert rows["hello"]["registers"] == {"environments": ["greet_back"], "filters": ["no_hello"]}
     pytest.importorskip("herd.plugins.curation")
     corpus = tmp_path / "in.jsonl"
     corpus.write_text('{"id": "a", "text": "hello hello"}\n{"id": "b", "text": "A real sentence about herding llamas in the Andes, long enough to keep."}\n')

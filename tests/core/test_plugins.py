@@ -120,3 +120,24 @@ def test_builtin_registry_entries_all_load():
     names = list(read_builtin_registry())
     loaded = load_plugins(names, entry_points=False)
     assert set(loaded.active) == set(names)
+
+
+def test_an_installed_third_party_plugin_registers_an_environment(hello_site, empty_registry, tmp_path, monkeypatch):
+    """herd-plugin-hello, pip-installed: its environment passes validation and is built
+    with typed services like a built-in one."""
+    from herd.core.app import App
+    from herd.core.protocols import Environment
+    from herd.core.records import ChatMessage, SFTRow
+    from herd.core.services import Services
+
+    monkeypatch.syspath_prepend(str(hello_site))
+    app = App.create(registry_path=empty_registry)
+    component = app.registry.get("environments", "greet_back")
+    assert component.plugin == "hello" and component.options == {"capability": "greeting"}
+    environment = app.registry.get("environments", "greet_back").factory(
+        app.config.component("environments", "greet_back"), Services.for_app(app, workdir=tmp_path))
+    assert isinstance(environment, Environment)
+    assert environment.applies(SFTRow("g", [ChatMessage("user", "hi")], capability="greeting"))
+    assert environment.respond([ChatMessage("user", "hi"), ChatMessage("assistant", "Hello!")]) == [
+        ChatMessage("ipython", "hello")]
+    assert environment.respond([ChatMessage("assistant", "bye")]) is None

@@ -5,6 +5,7 @@ import logging
 from herd.core.config import load_config
 from herd.core.pipeline import StageContext
 from herd.core.plugins import load_plugins
+from herd.core.services import Services
 from herd.lib.sft_funnel.config import SFTFunnelConfig
 from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
 from herd.plugins.judges.topic import featurize
@@ -39,10 +40,10 @@ def hashed_embed(texts):
     return featurize(texts, 1024)
 
 
-def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path):
+def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path, make_services):
     from herd.plugins.judges import _difficulty, _quality, _rule_cleaning, _topic
 
-    services = {"generator": scripted(judge_script)}
+    services = make_services(scripted(judge_script))
     cfg = SFTFunnelConfig()
     judges = [(n, f(None, services)) for n, f in
               [("rule_cleaning", _rule_cleaning), ("quality", _quality), ("difficulty", _difficulty), ("topic", _topic)]]
@@ -68,11 +69,11 @@ def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path):
     assert c["dropped.semantic_dedup.near_duplicate"] == 1
 
 
-def test_funnel_drops_unparsed_when_configured(row, scripted):
+def test_funnel_drops_unparsed_when_configured(row, scripted, make_services):
     from herd.plugins.judges import _quality
 
     cfg = SFTFunnelConfig(drop_unparsed=True, semantic_dedup=False)
-    result = run_funnel(make_rows(row), [("quality", _quality(None, {"generator": scripted(judge_script)}))], cfg)
+    result = run_funnel(make_rows(row), [("quality", _quality(None, make_services(scripted(judge_script))))], cfg)
     reasons = {d.row.id: d.reason for d in result.dropped}
     assert reasons == {"wrong": "quality.rating.below_min", "unparsed": "quality.rating.unparsed"}
     assert result.counts["kept"] + result.counts["dropped"] == result.counts["input"]
@@ -90,7 +91,7 @@ def test_plugin_registers_and_builds_from_config(tmp_path, row, scripted):
     ])
     ctx = StageContext("posttrain", config, tmp_path, {}, loaded.registry, loaded.active,
                        logging.getLogger("test"), False, tmp_path, "quick")
-    judges, cfg, embed = build_funnel(ctx, {"generator": scripted(judge_script)})
+    judges, cfg, embed = build_funnel(ctx, Services(ctx, generator=scripted(judge_script)))
     assert [n for n, _ in judges] == ["rule_cleaning", "quality"] and embed is None
     result = run_funnel([row("a", "Hi", "Hello!"), row("b", "Hi", "Hello.")], judges, cfg, embed)
     assert [r.id for r in result.kept] == ["b"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 import pytest
 
@@ -63,10 +62,10 @@ class ChatModel(TextChatMixin):
         return out
 
 
-def test_chat_answers_of_every_shape_are_evaluated(tmp_path, code_sandbox):
-    model = ChatModel()
-    evaluator = PassAtKEvaluator(PassAtKConfig(timeout_s=5), SimpleNamespace(generator=model, sandbox=code_sandbox))
-    metrics = evaluator.evaluate(_model_dir(tmp_path / "model"), tmp_path / "eval")
+def test_chat_answers_of_every_shape_are_evaluated(tmp_path, code_sandbox, make_services):
+    model, model_dir = ChatModel(), _model_dir(tmp_path / "model")
+    evaluator = PassAtKEvaluator(PassAtKConfig(timeout_s=5), make_services(model, code_sandbox, generator_dir=model_dir))
+    metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
     assert metrics["code.passed"] == 9  # add, times and minus with 3, 7 and 8
     assert metrics["code.pass@1"] == pytest.approx(9 / 26)
     # Every prompt is one user turn holding the problem's prompt, exactly as the SFT rows ask.
@@ -81,11 +80,11 @@ def test_chat_answers_of_every_shape_are_evaluated(tmp_path, code_sandbox):
     assert record["prompt_format"] == "chat" and record["tasks"] == 26
 
 
-def test_completion_format_asks_with_the_raw_prompt(tmp_path, code_sandbox):
-    model = ChatModel()
+def test_completion_format_asks_with_the_raw_prompt(tmp_path, code_sandbox, make_services):
+    model, model_dir = ChatModel(), _model_dir(tmp_path / "model")
     evaluator = PassAtKEvaluator(PassAtKConfig(prompt_format="completion", timeout_s=5),
-                                 SimpleNamespace(generator=model, sandbox=code_sandbox))
-    metrics = evaluator.evaluate(_model_dir(tmp_path / "model"), tmp_path / "eval")
+                                 make_services(model, code_sandbox, generator_dir=model_dir))
+    metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
     assert all(p.startswith("def ") for p in model.prompts) and "\ndef " in model.params[0].stop
     assert metrics["code.passed"] == 0  # this model only answers chat turns
     assert json.loads((tmp_path / "eval" / "code_eval.json").read_text())["prompt_format"] == "completion"
@@ -98,12 +97,12 @@ def test_auto_uses_chat_only_when_the_tokenizer_has_the_chat_tokens(tmp_path):
     assert USER_TURN.match(render([ChatMessage("user", "hi")])).group(1) == "hi"
 
 
-def test_chat_without_chat_tokens_or_an_unknown_format_is_a_config_error(tmp_path):
-    evaluator = PassAtKEvaluator(PassAtKConfig(prompt_format="chat"), SimpleNamespace(generator=ChatModel()))
+def test_chat_without_chat_tokens_or_an_unknown_format_is_a_config_error(tmp_path, make_services):
+    evaluator = PassAtKEvaluator(PassAtKConfig(prompt_format="chat"), make_services(ChatModel()))
     with pytest.raises(ConfigError, match="chat tokens"):
         evaluator.evaluate(_model_dir(tmp_path / "plain", chat=False), tmp_path / "eval")
     with pytest.raises(ConfigError, match="prompt_format"):
-        PassAtKEvaluator(PassAtKConfig(prompt_format="chatml"), SimpleNamespace())
+        PassAtKEvaluator(PassAtKConfig(prompt_format="chatml"), make_services())
 
 
 PROMPT = 'def add_3(x):\n    """Return x plus 3."""\n'

@@ -129,6 +129,7 @@ def test_stage_trains_continued_then_repository_stage_and_writes_an_hf_model(exp
 @pytest.mark.slow
 def test_expert_is_the_generator_posttrain_and_rejection_sampling_pick(expert, run_dir):
     from herd.core.protocols import SamplingParams
+    from herd.core.services import Services
     from herd.plugins.code.services import sampling_generator
     from herd.plugins.posttrain.loop import expert_generator
 
@@ -139,11 +140,11 @@ def test_expert_is_the_generator_posttrain_and_rejection_sampling_pick(expert, r
     assert generator.model is not None
     out = generator.generate(["def alpha(x):"], SamplingParams(temperature=0.0, max_tokens=4, n=1))
     assert len(out) == 1 and len(out[0]) == 1
-    services = SimpleNamespace(inputs={"code_expert": work}, registry=app.registry, config=app.config)
+    services = Services.for_app(app, workdir=run_dir, inputs={"code_expert": work})
     picked, which = sampling_generator(services, "auto")
     assert which == "code_expert" and picked.generate(["x"], SamplingParams(max_tokens=2)) is not None
     policy = SimpleNamespace(generate=lambda prompts, params: [])
-    assert sampling_generator(SimpleNamespace(generator=policy), "auto") == (policy, "policy")
+    assert sampling_generator(Services.for_app(app, workdir=run_dir, generator=policy), "auto") == (policy, "policy")
 
 
 def test_generator_without_a_model_and_bad_config_are_clear_errors(run_dir, tmp_path):

@@ -3,9 +3,10 @@ answer's own tests, style from the rubric, and no opinion on rows that are not c
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import pytest
 
 from herd.core.app import App
+from herd.core.errors import ConfigError
 from herd.core.records import ChatMessage, SFTRow
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge
 from herd.plugins.code.settings import CodeJudgeConfig
@@ -25,8 +26,8 @@ def scores(judge, rows):
     return [{s.signal: (s.value, s.reason) for s in found} for found in judge.score(rows)]
 
 
-def test_correctness_from_humaneval_tests_whole_function_or_completion(code_sandbox):
-    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), SimpleNamespace(sandbox=code_sandbox))
+def test_correctness_from_humaneval_tests_whole_function_or_completion(code_sandbox, make_services):
+    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=code_sandbox))
     whole = '```python\ndef add(a, b):\n    """Sum of a and b."""\n    return a + b\n```'
     wrong = "```python\ndef add(a, b):\n    return a - b\n```"
     completion = "    return a + b\n"
@@ -40,8 +41,8 @@ def test_correctness_from_humaneval_tests_whole_function_or_completion(code_sand
     assert found[2]["style"][0] == 1.0  # a completion is reviewed with its prompt's docstring
 
 
-def test_answers_own_tests_run_when_the_row_has_none(code_sandbox):
-    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), SimpleNamespace(sandbox=code_sandbox))
+def test_answers_own_tests_run_when_the_row_has_none(code_sandbox, make_services):
+    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=code_sandbox))
     passing = "```python\ndef inc(x):\n    return x + 1\n```\n```python\nassert inc(1) == 2\n```"
     failing = "```python\ndef inc(x):\n    return x\n```\n```python\nassert inc(1) == 2\n```"
     lua = "```lua\nfunction inc(x)\n  return x + 1\nend\n```\n```lua\nassert(inc(1) == 2)\n```"
@@ -53,22 +54,27 @@ def test_answers_own_tests_run_when_the_row_has_none(code_sandbox):
         assert found[2]["correct"][0] == 1.0
 
 
-def test_rows_without_code_get_no_opinion():
-    judge = CodeJudge(CodeJudgeConfig(), SimpleNamespace())  # no sandbox is opened for them
+def test_rows_without_code_get_no_opinion(make_services):
+    judge = CodeJudge(CodeJudgeConfig(), make_services())  # no sandbox is opened for them
     found = scores(judge, [row("Paris is the capital of France.", capability="general")])
     assert found == [{"correct": (None, "not code"), "style": (None, "not code")}]
     assert judge._sandbox is None
 
 
-def test_llm_rubric_is_averaged_with_the_static_rubric(code_sandbox):
+def test_llm_rubric_is_averaged_with_the_static_rubric(code_sandbox, make_services):
     class Rater(TextChatMixin):
         def generate(self, prompts, params):
             return [["2 - the names are unclear"] for _ in prompts]
 
-    judge = CodeJudge(CodeJudgeConfig(llm_rubric=True), SimpleNamespace(sandbox=code_sandbox, generator=Rater()))
+    judge = CodeJudge(CodeJudgeConfig(llm_rubric=True), make_services(Rater(), code_sandbox))
     found = scores(judge, [row("```python\ndef add(a, b):\n    return a + b\n```", TESTS)])
     static = 6 / 7  # undocumented
     assert abs(found[0]["style"][0] - round((static + 0.25) / 2, 4)) < 1e-4
+
+
+def test_llm_rubric_without_a_model_is_a_config_error_naming_the_judge(make_services):
+    with pytest.raises(ConfigError, match=r"judge 'code_quality' needs a generation backend \(llm_rubric = true"):
+        CodeJudge(CodeJudgeConfig(llm_rubric=True), make_services())
 
 
 def test_registered_as_a_verifier_with_its_config_section():

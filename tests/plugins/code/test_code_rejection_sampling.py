@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from types import SimpleNamespace
 
 from herd.core.records import PreferenceRow, SFTRow
 from herd.plugins.code import prompts
@@ -44,18 +43,18 @@ RULES = [
 ]
 
 
-def run(tmp_path, sandbox, model, **overrides):
+def run(tmp_path, sandbox, model, make_services, **overrides):
     problems = tmp_path / "problems.jsonl"
     problems.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS))
     settings = {"samples_per_prompt": 3, "max_revisions": 2, "timeout_s": 5, **overrides}
     cfg = CodeRejectionSamplingConfig(problems=str(problems), **settings)
-    synth = CodeRejectionSampling(cfg, SimpleNamespace(generator=model, sandbox=sandbox))
+    synth = CodeRejectionSampling(cfg, make_services(model, sandbox))
     return synth, list(synth.synthesize(10, tmp_path / "out"))
 
 
-def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_path, code_sandbox, scripted_model):
+def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_path, code_sandbox, scripted_model, make_services):
     model = scripted_model(RULES)
-    synth, out = run(tmp_path, code_sandbox, model)
+    synth, out = run(tmp_path, code_sandbox, model, make_services)
     rows = {r.id.split("-")[-1]: r for r in out if isinstance(r, SFTRow)}
     assert set(rows) == {"t/double", "t/neg"}
     # double: of a wrong, an undocumented and a documented correct sample, the documented one.
@@ -78,9 +77,9 @@ def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_pa
     assert "AssertionError" in dropped[0]["review"]
 
 
-def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, code_sandbox, scripted_model):
+def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, code_sandbox, scripted_model, make_services):
     model = scripted_model(RULES)
-    _, out = run(tmp_path, code_sandbox, model)
+    _, out = run(tmp_path, code_sandbox, model, make_services)
     firsts = [p for p in model.prompts if "did not pass review" not in p]
     used = [next(name for name, text in prompts.SYSTEM_PROMPTS.items() if text in p) for p in firsts]
     assert sorted(used) == sorted(prompts.SYSTEM_PROMPTS)
@@ -90,10 +89,10 @@ def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, c
     assert double.margin == 3 and "return x\n" in double.responses[1][0].content and "2 * x" in double.responses[0][0].content
 
 
-def test_min_style_turns_correct_but_unreadable_answers_into_revisions(tmp_path, code_sandbox, scripted_model):
+def test_min_style_turns_correct_but_unreadable_answers_into_revisions(tmp_path, code_sandbox, scripted_model, make_services):
     rules = [(["did not pass review", "def double"], [DOUBLE_OK]), (["def double"], [DOUBLE_UNDOCUMENTED]),
              (["def neg"], [NEG_FIXED]), (["def hard"], [HARD_WRONG])]
-    synth, _ = run(tmp_path, code_sandbox, scripted_model(rules), min_style=1.0, max_revisions=1)
+    synth, _ = run(tmp_path, code_sandbox, scripted_model(rules), make_services, min_style=1.0, max_revisions=1)
     assert (synth.counts["first_pass"], synth.counts["revised"], synth.counts["unsolved"]) == (1, 1, 1)
 
 

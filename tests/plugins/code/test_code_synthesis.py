@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -67,19 +66,19 @@ RULES = [
 ]
 
 
-def synthesize(tmp_path: Path, sandbox, scripted_model, translate_to: list[str], budget: int = 10):
+def synthesize(tmp_path: Path, sandbox, scripted_model, translate_to: list[str], budget: int = 10, *, make_services):
     seeds = tmp_path / "seeds.py"
     seeds.write_text(SEEDS)
     model = scripted_model([(needles, [reply]) for needles, reply in RULES])
     assert isinstance(model, Generator)
     cfg = ExecutionFeedbackConfig(seed_paths=[str(seeds)], max_revisions=1, translate_to=translate_to, timeout_s=5)
-    synth = ExecutionFeedbackSynthesizer(cfg, SimpleNamespace(generator=model, sandbox=sandbox))
+    synth = ExecutionFeedbackSynthesizer(cfg, make_services(model, sandbox))
     rows = list(synth.synthesize(budget, tmp_path / "out"))
     return synth, rows, model
 
 
-def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sandbox, scripted_model):
-    synth, rows, model = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"])
+def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sandbox, scripted_model, make_services):
+    synth, rows, model = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
     counts = json.loads((tmp_path / "out" / "code_execution_feedback.json").read_text())
     assert counts["seeds"] == 3
     assert (counts["execution_feedback.correct_first"], counts["execution_feedback.repaired"],
@@ -98,16 +97,16 @@ def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sand
     assert "line 1, column" in halve["reason"] and "seeds.py:10" in halve["where"]
 
 
-def test_translation_keeps_only_passing_translations(tmp_path, code_sandbox, scripted_model):
-    _, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"])
+def test_translation_keeps_only_passing_translations(tmp_path, code_sandbox, scripted_model, make_services):
+    _, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
     translations = [r for r in rows if r.category == "translation"]
     # add's Perl passes; shout's lowercases (tests fail) and its revision has no code.
     assert [(r.language, r.metadata["seed"].split("/")[-1]) for r in translations] == [("perl", "seeds.py:2")]
     assert "sub add" in translations[0].messages[1].content
 
 
-def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, code_sandbox, scripted_model):
-    synth, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=[])
+def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, code_sandbox, scripted_model, make_services):
+    synth, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=[], make_services=make_services)
     explained = [r for r in rows if r.category == "back_translation"]
     assert len(explained) == 1 and "sum of a and b" in explained[0].messages[1].content
     assert synth.counts["back_translation.faithful"] == 1
@@ -115,12 +114,12 @@ def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, code_sandbox,
 
 
 @pytest.mark.docker
-def test_translation_to_lua_runs_in_the_docker_image(tmp_path, scripted_model):
+def test_translation_to_lua_runs_in_the_docker_image(tmp_path, scripted_model, make_services):
     cfg = SandboxConfig(timeout_s=5, pool_size=2)
     if available_backend(cfg) != "docker":
         pytest.skip("needs the Docker daemon and the herd-sandbox image (Lua is only in the image)")
     with open_sandbox(cfg, "docker") as box:
-        _, rows, _ = synthesize(tmp_path, box, scripted_model, translate_to=["lua"])
+        _, rows, _ = synthesize(tmp_path, box, scripted_model, translate_to=["lua"], make_services=make_services)
     lua = [r for r in rows if r.language == "lua"]
     assert sorted(r.metadata["seed"].split("/")[-1] for r in lua) == ["seeds.py:2", "seeds.py:6"]
 
@@ -134,7 +133,7 @@ def test_static_check_explains_what_is_missing():
     assert not undefined.passed and "undefined name 'g'" in undefined.feedback
 
 
-def test_missing_generator_is_a_config_error(tmp_path):
-    synth = ExecutionFeedbackSynthesizer(ExecutionFeedbackConfig(), SimpleNamespace())
-    with pytest.raises(ConfigError, match="services.generator"):
+def test_missing_generator_is_a_config_error(tmp_path, make_services):
+    synth = ExecutionFeedbackSynthesizer(ExecutionFeedbackConfig(), make_services())
+    with pytest.raises(ConfigError, match="synthesizer 'code_execution_feedback' needs a generation backend"):
         list(synth.synthesize(1, tmp_path))

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
 
 from herd.core.app import App
-from herd.core.errors import ConfigError
+from herd.core.errors import PluginError
 from herd.core.hookspecs import hookimpl
-from herd.core.plugins import load_plugins
 from herd.core.protocols import SamplingParams
+from herd.core.services import Services
 from herd.plugins.code.evaluator import truncate
 from herd.plugins.code.settings import PassAtKConfig
 from herd.lib.sandbox.choose import available_backend
@@ -42,18 +41,13 @@ def test_pass_at_1_counts_only_what_the_model_solves(tmp_path):
     if available_backend(SandboxConfig()) is None:
         pytest.skip("no isolated sandbox here (no Docker image, no working bubblewrap)")
     model = AddOnlyModel()
-    requested = []
-
-    def generator_for(model_dir):
-        requested.append(model_dir)
-        return model
-
-    registry = load_plugins(["code"], entry_points=False).registry
-    component = registry.get("evaluators", "code_pass_at_k")
+    app = App.create(plugins=["code"], entry_points=False)
+    component = app.registry.get("evaluators", "code_pass_at_k")
     assert component.options["capability"] == "code"
-    evaluator = component.factory(PassAtKConfig(timeout_s=5), SimpleNamespace(generator_for=generator_for))
+    # The model in hand is the one loaded from tmp_path/model: the evaluator gets it back.
+    services = Services.for_app(app, workdir=tmp_path, generator=model, generator_dir=tmp_path / "model")
+    evaluator = component.factory(PassAtKConfig(timeout_s=5), services)
     metrics = evaluator.evaluate(tmp_path / "model", tmp_path / "eval")
-    assert requested == [tmp_path / "model"]
     assert metrics["code.tasks"] == 26
     assert metrics["code.passed"] == 3  # add_3, add_7, add_8
     assert metrics["code.pass@1"] == pytest.approx(3 / 26)
@@ -70,11 +64,11 @@ def test_truncate_stops_at_the_next_top_level_statement():
     assert truncate("    return 1") == "    return 1"
 
 
-def test_evaluator_without_a_generator_is_a_config_error(tmp_path):
+def test_evaluator_without_a_generator_backend_names_it(tmp_path, make_services):
     from herd.plugins.code.evaluator import PassAtKEvaluator
 
-    with pytest.raises(ConfigError, match="generator_for"):
-        PassAtKEvaluator(PassAtKConfig(), SimpleNamespace()).evaluate(tmp_path, tmp_path)
+    with pytest.raises(PluginError, match="no generator named 'local'"):
+        PassAtKEvaluator(PassAtKConfig(), make_services()).evaluate(tmp_path, tmp_path)
 
 
 @dataclass
@@ -98,14 +92,13 @@ class ScriptedModelPlugin:
 
 
 def test_evaluate_stage_path_builds_the_generator_for_the_model_dir(tmp_path):
-    """The evaluate stage hands its context (registry + config), not a generator."""
+    """Services without a model in hand: the evaluator builds its backend for the model dir."""
     if available_backend(SandboxConfig()) is None:
         pytest.skip("no isolated sandbox here (no Docker image, no working bubblewrap)")
     plugin = ScriptedModelPlugin()
     app = App.create(plugins=["code"], extra_plugins={"scripted_model": plugin}, entry_points=False)
-    context = SimpleNamespace(registry=app.registry, config=app.config)
     evaluator = app.registry.get("evaluators", "code_pass_at_k").factory(
-        PassAtKConfig(generator="scripted", timeout_s=5), context)
+        PassAtKConfig(generator="scripted", timeout_s=5), Services.for_app(app, workdir=tmp_path))
     metrics = evaluator.evaluate(tmp_path / "final_model", tmp_path / "eval")
     assert plugin.loaded == [str(tmp_path / "final_model")]
     assert metrics["code.passed"] == 3

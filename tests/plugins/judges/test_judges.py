@@ -42,7 +42,7 @@ def test_rule_cleaning_bad_pattern_names_the_key():
         RuleCleaning(RuleCleaningConfig(openers=["(unclosed"]))
 
 
-def test_quality_llm_rubric_uses_code_criteria_and_records_unparsed(row, scripted):
+def test_quality_llm_rubric_uses_code_criteria_and_records_unparsed(row, scripted, make_services):
     def script(prompt):
         if "bug_identification" in prompt:
             return '{"bug_identification": 5, "user_intent": 4, "accuracy": 3}'
@@ -50,7 +50,7 @@ def test_quality_llm_rubric_uses_code_criteria_and_records_unparsed(row, scripte
             return "accuracy: 5\ninstruction_following: 5\ntone: 4"
         return "It is a fine answer."
 
-    judge = QualityJudge(QualityConfig(method="llm"), {"generator": scripted(script)})
+    judge = QualityJudge(QualityConfig(method="llm"), make_services(scripted(script)))
     rows = [
         row("fr", "Capital of France?", "Paris."),
         row("code", "Fix my loop", "Use range(len(x)).", capability="code"),
@@ -77,13 +77,13 @@ def test_llm_judges_need_a_generator():
         QualityJudge(QualityConfig(method="llm"), None)
 
 
-def test_difficulty_counts_tags_rates_and_reads(row, scripted):
+def test_difficulty_counts_tags_rates_and_reads(row, scripted, make_services):
     def script(prompt):
         if "InsTag" in prompt:
             return '["geometry", "proof", "step-by-step explanation"]' if "triangle" in prompt else "unsure"
         return '{"score": 3}' if "triangle" in prompt else "Difficulty: 5"
 
-    judge = DifficultyJudge(DifficultyConfig(), {"generator": scripted(script)})
+    judge = DifficultyJudge(DifficultyConfig(), make_services(scripted(script)))
     rows = [row("hard", "Prove that the angles of a triangle sum to 180 degrees.", "..."),
             row("easy", "Say hi.", "Hi!")]
     hard, easy = (by_signal(s) for s in judge.score(rows))
@@ -93,7 +93,7 @@ def test_difficulty_counts_tags_rates_and_reads(row, scripted):
     assert "outside the scale" in easy["rating"].reason
 
 
-def test_topic_llm_then_trained_classifier(row, scripted, tmp_path):
+def test_topic_llm_then_trained_classifier(row, scripted, tmp_path, make_services):
     def script(prompt):
         request = prompt.split("Request:")[-1]
         if "triangle" in request or "angle" in request:
@@ -108,7 +108,7 @@ def test_topic_llm_then_trained_classifier(row, scripted, tmp_path):
         + [f"Write a short poem about the sea and the number {i}" for i in range(12)]
     )
     rows = [row(str(i), p, "...") for i, p in enumerate(prompts)]
-    llm = TopicJudge(TopicConfig(method="llm"), {"generator": scripted(script)})
+    llm = TopicJudge(TopicConfig(method="llm"), make_services(scripted(script)))
     for r, scores in zip(rows, llm.score(rows)):
         store_scores(r, scores)
     assert rows[0].scores["topic.coarse.math_reasoning"] == 1.0

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from herd.core.errors import ConfigError, InputError
+from herd.core.services import Services
 from herd.plugins.multilingual.config import MultilingualEvalConfig
 from herd.plugins.multilingual.evaluator import HELDOUT, MultilingualEvaluator, chat_prompt
 from herd.plugins.multilingual.prompts import read_prompts
@@ -44,10 +45,10 @@ def script(prompt, i):
     return ANSWERS[asked.language]
 
 
-def test_perplexity_and_language_match_per_language(tiny_model, scripted, tmp_path):
+def test_perplexity_and_language_match_per_language(tiny_model, scripted, tmp_path, make_services):
     gen = scripted(script)
     cfg = MultilingualEvalConfig(languages=["fr", "de", "zh"], context=32, max_tokens=16)
-    metrics = MultilingualEvaluator(cfg, {"generator": gen}).evaluate(tiny_model, tmp_path)
+    metrics = MultilingualEvaluator(cfg, make_services(gen, generator_dir=tiny_model)).evaluate(tiny_model, tmp_path)
     for lang in ("fr", "de", "zh"):
         ppl = metrics[f"multilingual.{lang}.perplexity"]
         assert math.isfinite(ppl) and ppl > 1.0
@@ -107,7 +108,7 @@ def test_evaluate_stage_path_builds_the_generator_from_the_registry(tiny_model, 
         "evaluators.multilingual.max_tokens=4", "evaluators.multilingual.context=32"])
     ctx = StageContext("evaluate", config, tmp_path, {}, loaded.registry, loaded.active,
                        logging.getLogger("test"), False, tmp_path, "quick")
-    metrics = ctx.build("evaluators", "multilingual", ctx).evaluate(tiny_model, tmp_path / "eval")
+    metrics = ctx.build("evaluators", "multilingual", Services(ctx)).evaluate(tiny_model, tmp_path / "eval")
     # A random tiny model answers in no language: a measured 0, not an error.
     assert metrics["multilingual.fr.language_match"] == 0.0
     assert math.isfinite(metrics["multilingual.zh.perplexity"])

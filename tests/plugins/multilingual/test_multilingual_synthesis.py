@@ -35,9 +35,9 @@ def script(prompt, i):
     return "Ceci est une réponse en français, sans rapport avec la question posée."
 
 
-def test_rejection_sampling_keeps_the_first_sample_in_the_right_language(scripted, tmp_path):
+def test_rejection_sampling_keeps_the_first_sample_in_the_right_language(scripted, tmp_path, make_services):
     cfg = MultilingualPromptsConfig(languages=["fr"], samples_per_prompt=2, builtin_native=False)
-    synth = MultilingualPrompts(cfg, {"generator": scripted(script)})
+    synth = MultilingualPrompts(cfg, make_services(scripted(script)))
     rows = list(synth.synthesize(budget=3, workdir=tmp_path))
     by_prompt = {r.metadata["prompt_id"]: r for r in rows}
     assert by_prompt["fr-01"].messages[-1].content.startswith("17 fois 3")
@@ -128,14 +128,14 @@ def test_translation_kept_only_when_round_trip_passes(scripted, identifier):
     assert untranslated.row is None and untranslated.reason.startswith("wrong_language")
 
 
-def test_round_trip_synthesizer(scripted, tmp_path):
+def test_round_trip_synthesizer(scripted, tmp_path, make_services):
     source = tmp_path / "en.jsonl"
     source.write_text("\n".join(json.dumps({"id": rid, "messages": [
         {"role": "user", "content": q}, {"role": "assistant", "content": a}]}) for rid, q, a in [
         ("a", "What is the capital of France?", "The capital of France is Paris."),
         ("b", "Name a colour.", "The capital of France is Paris.")]) + "\n")
     synth = RoundTripTranslation(RoundTripConfig(source_path=str(source), languages=["fr"]),
-                                 {"generator": scripted(translator)})
+                                 make_services(scripted(translator)))
     rows = list(synth.synthesize(10, tmp_path))
     assert [r.id for r in rows] == ["a.fr"]
     assert "round_trip_failed" in (tmp_path / "translation_rejected.jsonl").read_text()
@@ -145,11 +145,11 @@ def test_round_trip_synthesizer(scripted, tmp_path):
     assert summary["kept"] == 1 and summary["rejected"] == 1
 
 
-def test_round_trip_without_source_yields_nothing_and_says_why(tmp_path):
+def test_round_trip_without_source_yields_nothing_and_says_why(tmp_path, make_services):
     """Every synthesizer of an active plugin is built by post-training: translation must
     not need a source to exist."""
     synth = RoundTripTranslation(RoundTripConfig(), None)
     assert list(synth.synthesize(10, tmp_path)) == []
     assert "no source_path" in json.loads((tmp_path / "round_trip_translation.json").read_text())["note"]
     with pytest.raises(InputError, match="not a file"):
-        RoundTripTranslation(RoundTripConfig(source_path=str(tmp_path / "missing.jsonl")), {"generator": None})
+        RoundTripTranslation(RoundTripConfig(source_path=str(tmp_path / "missing.jsonl")), make_services())
