@@ -58,6 +58,8 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     run.add_argument("--run-dir", type=Path, help="run directory (default runs/<run.name>)")
     run.add_argument("--stages", default="", help=f"comma-separated subset of: {','.join(STAGES)} and stages plugins add (see `stages`)")
     run.add_argument("--resume", action="store_true", help="continue interrupted stages")
+    run.add_argument("--check", action="store_true",
+                     help="validate every stage's parallel layout against its training backend and exit")
 
     plugins = sub.add_parser("plugins", help="list built-in and installed plugins")
     _common(plugins)
@@ -150,6 +152,15 @@ def _run_plugin_command(args: argparse.Namespace, log) -> int:
 
 def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
     app = _app(args, log)
+    from herd.lib.training.layout_check import check_layouts
+
+    layouts = check_layouts(app.registry, app.config, _plugin_list(args.stages) or None)
+    if layouts.problems:
+        print("herd: error: parallel layouts the backends refuse:\n  " + "\n  ".join(layouts.problems), file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"layouts consistent (profile {app.config.profile}):\n{layouts.summary()}")
+        return 0
     run_dir = app.run_dir(args.run_dir)
     add_file_log(log, run_dir.log_path)
     log.info("herd %s: run '%s' (profile %s) in %s with plugins %s", __version__,

@@ -68,16 +68,16 @@ def preference_rows(count: int, seed: int) -> list[PreferenceRow]:
 
 
 def herd_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
-    from herd.plugins.posttrain.batching import collate_shared_pairs
+    from herd.lib.posttraining.batching import collate_shared_pairs
     from herd.lib.chat.format import ChatFormat
-    from herd.plugins.posttrain.dpo import (
+    from herd.lib.posttraining.dpo import (
         DPOSettings,
         encode_pairs,
         preference_pairs,
         shared_dpo_step,
         shared_reference_logps,
     )
-    from herd.plugins.posttrain.models import load_policy, load_tokenizer
+    from herd.lib.posttraining.models import load_policy, load_tokenizer
 
     tok = load_tokenizer(model_dir)
     chat = ChatFormat.from_tokenizer(tok)
@@ -146,7 +146,7 @@ def trl_dpo_times(model_dir: Path, rows, batch: int, steps: int) -> list[float]:
 def herd_generation(model_dir: Path, prompts: list[str], n: int, max_tokens: int) -> tuple[int, float]:
     """herd's ``local`` backend path: every prompt's ``n`` samples in one decode batch."""
     from herd.lib.llama.generate import generate_batch
-    from herd.plugins.posttrain.models import load_policy, load_tokenizer
+    from herd.lib.posttraining.models import load_policy, load_tokenizer
 
     tok = load_tokenizer(model_dir)
     model = load_policy(model_dir).eval()
@@ -200,14 +200,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the results as markdown here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from herd.plugins.posttrain.models import quiet_transformers
+    from herd.lib.posttraining.models import quiet_transformers
 
     quiet_transformers()
     model_dir = Path(tempfile.mkdtemp()) / "model"
     build_model(model_dir, args.dim, args.layers, args.vocab, seed=0)
     rows = preference_rows(args.batch * args.steps, seed=0)
     from herd.lib.chat.format import ChatFormat
-    from herd.plugins.posttrain.models import load_tokenizer
+    from herd.lib.posttraining.models import load_tokenizer
 
     tokenizer = load_tokenizer(model_dir)
     args.vocab_actual = tokenizer.vocab_size

@@ -163,9 +163,134 @@ class TrainResult:
     metrics: dict[str, float]
 
 
+POST_TRAIN_KINDS = ("sft", "dpo", "reward_model")
+DTYPES = ("float32", "bfloat16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class PostTrainSettings:
+    """How one post-training job trains (RECIPE.md section 5). ``batch_size`` counts packed
+    sequences (SFT), preference pairs (DPO) or preference rows (reward model) per optimizer
+    step, over all data-parallel ranks together. ``beta``, ``nll_coef`` and ``mask_special``
+    are DPO's; ``similarity`` and ``heldout_fraction`` the reward model's (pairs at least
+    that similar are dropped; that share of rows, by a stable hash of their id, is held out
+    to measure pairwise accuracy)."""
+
+    lr: float = 1e-5
+    epochs: int = 1
+    batch_size: int = 4
+    max_len: int = 512
+    seed: int = 0
+    beta: float = 0.1
+    nll_coef: float = 0.2
+    mask_special: bool = True
+    similarity: float = 0.9
+    heldout_fraction: float = 0.0
+
+
+@dataclass
+class PostTrainJob:
+    """One reward-model, SFT or DPO training run, backend-neutral.
+
+    ``model_dir``: the starting policy, a Hugging Face-format Llama directory with its
+    tokenizer files (DPO's frozen reference too, unless ``reference_dir`` names another).
+    ``data``: a JSONL file of rows as ``herd.lib.posttraining.rows`` writes them (SFT rows
+    for ``sft``; preference rows, responses best first, for ``dpo`` and ``reward_model``).
+    ``output_dir`` receives the trained model (HF format, tokenizer files included; a
+    ``LlamaForSequenceClassification`` for the reward model) and, from a torchrun launch,
+    ``result.json``."""
+
+    kind: str
+    model_dir: Path
+    data: Path
+    output_dir: Path
+    settings: PostTrainSettings = field(default_factory=PostTrainSettings)
+    parallel: ParallelSizes = field(default_factory=ParallelSizes)
+    dtype: str = "float32"
+    device: str = "auto"
+    reference_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        for key, value, allowed in (("kind", self.kind, POST_TRAIN_KINDS), ("dtype", self.dtype, DTYPES),
+                                    ("device", self.device, DEVICES)):
+            if value not in allowed:
+                raise ValueError(f"PostTrainJob {key}={value!r}; one of {', '.join(allowed)}")
+
+
+@dataclass
+class PostTrainResult:
+    """What a post-training job reports. ``losses``: the loss of every optimizer step.
+    SFT adds ``rows``, ``packed_sequences`` and ``target_tokens``; DPO ``pairs`` and per step
+    ``nll``, ``margins`` (mean beta-scaled reward margin) and ``accuracy``; the reward model
+    ``pairs``, ``accuracy`` and ``margin`` on its training pairs after training, the held-out
+    pairwise accuracy before (untrained head) and after training, and the rows or pairs it
+    ``dropped`` by reason."""
+
+    kind: str
+    model_dir: Path
+    losses: list[float] = field(default_factory=list)
+    rows: int = 0
+    packed_sequences: int = 0
+    target_tokens: int = 0
+    pairs: int = 0
+    nll: list[float] = field(default_factory=list)
+    margins: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    train_accuracy: float | None = None
+    train_margin: float | None = None
+    heldout_pairs: int = 0
+    heldout_accuracy: float | None = None
+    heldout_accuracy_untrained: float | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The dimensions a parallel layout must divide (a Llama's)."""
+
+    n_layers: int
+    n_heads: int
+    n_kv_heads: int
+    ffn_dim: int
+    vocab_size: int
+    tie_embeddings: bool = False
+
+
+@dataclass
+class TrainingLayout:
+    """One stage's request to a training backend: what ``herd run --check`` validates
+    before any stage runs. ``purpose`` is ``"pretrain"`` or ``"posttrain"``; ``model`` is
+    ``None`` when the shape is known only at run time (a model another stage writes)."""
+
+    stage: str
+    section: str
+    trainer: str
+    parallel: ParallelSizes
+    purpose: str = "pretrain"
+    model: ModelShape | None = None
+    device: str = "auto"
+
+
+@runtime_checkable
+class LayoutSection(Protocol):
+    """A config section that asks a trainer for a parallel layout (``[pretrain]``,
+    ``[posttrain]``): the layout check finds them among a stage's config sections."""
+
+    def training_layout(self, stage: str, section: str) -> TrainingLayout: ...
+
+
 @runtime_checkable
 class Trainer(Protocol):
     def train(self, job: TrainJob) -> TrainResult: ...
+
+    def post_train(self, job: PostTrainJob) -> PostTrainResult:
+        """Run one reward-model, SFT or DPO job. Under torchrun every rank calls it; the
+        model and the result are complete on rank 0."""
+
+    def check(self, layout: TrainingLayout) -> list[str]:
+        """The problems that make this backend refuse ``layout`` (empty: it runs), each
+        naming the config key at fault and a fix."""
 
 
 @dataclass

@@ -17,18 +17,18 @@ import torch
 import torch.distributed as dist
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import ParallelSizes
+from herd.core.protocols import ModelShape, ParallelSizes
 
 
-def init_distributed(parallel: ParallelSizes, device_type: str):
+def init_distributed(parallel: ParallelSizes, device_type: str, section: str = "pretrain"):
     """Start the process group (under ``torchrun``) and build the ``(dp, tp)`` device mesh;
-    returns ``None`` for a single process."""
+    returns ``None`` for a single process. ``section`` names the config that set the sizes."""
     if parallel.pp > 1 or parallel.cp > 1:
-        raise ConfigError(f"[pretrain] pp={parallel.pp} cp={parallel.cp}: the torch backend implements only "
+        raise ConfigError(f"[{section}] pp={parallel.pp} cp={parallel.cp}: the torch backend implements only "
                           "tp and dp; use a backend with pipeline/context parallel (nemo) for these")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world != parallel.world_size:
-        raise ConfigError(f"[pretrain] tp*dp = {parallel.world_size} but {world} processes were started; "
+        raise ConfigError(f"[{section}] tp*dp = {parallel.world_size} but {world} processes were started; "
                           "launch with torchrun --nproc_per_node equal to tp*dp")
     if world == 1:
         return None
@@ -47,6 +47,25 @@ def parallelize_llama(model: torch.nn.Module, mesh, parallel: ParallelSizes) -> 
     if parallel.dp > 1:
         apply_fsdp(model, mesh["dp"])
     return model
+
+
+def tp_problems(model: ModelShape, tp: int, section: str = "pretrain") -> list[str]:
+    """Why ``apply_tp`` cannot split ``model`` over ``tp`` ranks (empty: it can)."""
+    if tp <= 1:
+        return []
+    dims = {"n_heads": model.n_heads, "n_kv_heads": model.n_kv_heads, "ffn_dim": model.ffn_dim,
+            "vocab_size": model.vocab_size}
+    bad = {k: v for k, v in dims.items() if v % tp}
+    if not bad:
+        return []
+    return [f"[{section}] tp={tp} must divide {', '.join(f'{k} ({v})' for k, v in bad.items())}; "
+            f"pick a tp that divides every one of {dims}"]
+
+
+def model_shape(cfg) -> ModelShape:
+    """The ``ModelShape`` of a ``LlamaConfig``."""
+    return ModelShape(n_layers=cfg.n_layers, n_heads=cfg.n_heads, n_kv_heads=cfg.n_kv_heads, ffn_dim=cfg.ffn_dim,
+                      vocab_size=cfg.vocab_size, tie_embeddings=cfg.tie_embeddings)
 
 
 def apply_tp(model: torch.nn.Module, tp_mesh, tp: int) -> None:

@@ -13,31 +13,43 @@ import torch
 import torch.distributed as dist
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import ParallelSizes, TrainJob
+from herd.core.protocols import ParallelSizes, TrainingLayout, TrainJob
 from herd.lib.llama.model import LlamaConfig
 from herd.plugins.nemo.config import RECOMPUTE, NemoTrainerConfig
 
 PP_SCHEDULES = ("1f1b", "gpipe")
 
 
+def layout_problems(layout: TrainingLayout) -> list[str]:
+    """The pretraining layouts this backend refuses whatever the schedule, each naming the
+    config key and the fix (``herd run --check`` and ``validate_layout`` share them)."""
+    p, key, model = layout.parallel, f"[{layout.section}]", layout.model
+    problems = [f"{key} {k}={getattr(p, k)}: parallel sizes must be at least 1" for k in ("tp", "cp", "pp", "dp")
+                if getattr(p, k) < 1]
+    if model is not None:
+        if p.tp > 1 and (model.n_kv_heads % p.tp or model.n_heads % p.tp or model.ffn_dim % p.tp):
+            problems.append(f"{key} tp={p.tp} must divide n_heads ({model.n_heads}), n_kv_heads "
+                            f"({model.n_kv_heads}) and ffn_dim ({model.ffn_dim})")
+        if p.pp > model.n_layers:
+            problems.append(f"{key} pp={p.pp} exceeds the model's {model.n_layers} layers (one layer per stage at least)")
+        if p.pp > 1 and model.tie_embeddings:
+            problems.append(f"{key} pp > 1 needs untied input and output embeddings (the model ties them); "
+                            "use tp/dp for this model")
+    if p.cp > 1 and layout.device == "cpu":
+        problems.append(f"{key} cp={p.cp} needs CUDA: context parallelism shards attention with ring SDPA (flash / "
+                        "memory-efficient kernels), which has no CPU implementation; set cp=1")
+    return problems
+
+
 def validate_layout(job: TrainJob, model: LlamaConfig, cfg: NemoTrainerConfig, device: str) -> None:
     """Refuse layouts the backend cannot run, naming the config key and the fix."""
+    from herd.lib.training.parallelize import model_shape
+
     p = job.parallel
-    for key in ("tp", "cp", "pp", "dp"):
-        if getattr(p, key) < 1:
-            raise ConfigError(f"[pretrain] {key}={getattr(p, key)}: parallel sizes must be at least 1")
-    if p.tp > 1 and (model.n_kv_heads % p.tp or model.n_heads % p.tp or model.ffn_dim % p.tp):
-        raise ConfigError(f"[pretrain] tp={p.tp} must divide n_heads ({model.n_heads}), n_kv_heads "
-                          f"({model.n_kv_heads}) and ffn_dim ({model.ffn_dim})")
-    if p.pp > model.n_layers:
-        raise ConfigError(f"[pretrain] pp={p.pp} exceeds the model's {model.n_layers} layers (one layer per stage at least)")
-    if p.pp > 1 and model.tie_embeddings:
-        raise ConfigError("[pretrain] pp > 1 needs untied input and output embeddings (the model ties them); "
-                          "use tp/dp for this model")
+    problems = layout_problems(TrainingLayout("pretrain", "pretrain", "nemo", p, "pretrain", model_shape(model), device))
+    if problems:
+        raise ConfigError(problems[0])
     if p.cp > 1:
-        if device != "cuda":
-            raise ConfigError(f"[pretrain] cp={p.cp} needs CUDA: context parallelism shards attention with ring "
-                              "SDPA (flash / memory-efficient kernels), which has no CPU implementation; set cp=1")
         for stage in job.stages:
             for seq in [stage.seq_len] + [r[2] for r in stage.batch_ramp]:
                 if seq % (2 * p.cp):

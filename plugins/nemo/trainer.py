@@ -34,7 +34,7 @@ import torch
 import torch.distributed as dist
 
 from herd.core.errors import ConfigError, StageError
-from herd.core.protocols import TrainJob, TrainResult, TrainStage
+from herd.core.protocols import PostTrainJob, PostTrainResult, TrainingLayout, TrainJob, TrainResult, TrainStage
 from herd.lib.llama.hf_io import model_from_state
 from herd.plugins.nemo import hf_model
 from herd.plugins.nemo.config import NemoTrainerConfig
@@ -67,6 +67,24 @@ class NemoTrainer:
 
         share_job(job, self.cfg, layout)
         return _Run(self.cfg, job, device, layout, start).execute()
+
+    def post_train(self, job: PostTrainJob) -> PostTrainResult:
+        """A reward-model, SFT or DPO job on NeMo AutoModel's sharding (``posttrain.py``)."""
+        from herd.lib.posttraining.job import run_post_train
+        from herd.plugins.nemo.posttrain import NemoPostTrain, posttrain_problems
+
+        problems = posttrain_problems(TrainingLayout("posttrain", "posttrain", "nemo", job.parallel, "posttrain"))
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return run_post_train(job, NemoPostTrain(job, self.cfg))
+
+    def check(self, layout: TrainingLayout) -> list[str]:
+        from herd.plugins.nemo.distributed import layout_problems
+        from herd.plugins.nemo.posttrain import posttrain_problems
+
+        if layout.purpose == "posttrain":
+            return posttrain_problems(layout)
+        return layout_problems(layout)
 
 
 def run_torchrun(job: TrainJob, cfg: NemoTrainerConfig) -> TrainResult:

@@ -8,7 +8,10 @@ recipe's numbers (6 rounds, K = 10-30 samples, LR 1e-5, beta 0.1, NLL 0.2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
+
+from herd.core.protocols import ModelShape, ParallelSizes, TrainingLayout
 
 
 @dataclass
@@ -71,6 +74,21 @@ class PosttrainConfig:
     evaluators: list[str] = field(default_factory=list)  # empty: every registered evaluator
     run_evaluators: bool = True
 
+    # Training backend of the reward-model, SFT and DPO jobs (the `trainers` hook; see
+    # herd.lib.posttraining.launch.run_post_train_job): its dtype ("float32" | "bfloat16"),
+    # device ("auto" | "cpu" | "cuda") and tensor x data parallel sizes (torchrun above 1 rank).
+    trainer: str = "torch"
+    dtype: str = "float32"
+    device: str = "auto"
+    tp: int = 1
+    dp: int = 1
+
+    def training_layout(self, stage: str, section: str) -> TrainingLayout:
+        """What ``herd run --check`` validates against ``trainer`` (the model's shape is
+        known before the run only for a given ``base_model``)."""
+        return TrainingLayout(stage, section, self.trainer, ParallelSizes(tp=self.tp, dp=self.dp), "posttrain",
+                              _base_model_shape(self.base_model), self.device)
+
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {
             "rounds": 1,
@@ -110,5 +128,18 @@ class PosttrainConfig:
             "dpo_seeds": [0, 1, 2],
             "dpo_prompts": 20000,
             "eval_prompts": 1000,
+            "trainer": "nemo",
+            "dtype": "bfloat16",
+            "tp": 8,
+            "dp": 16,
         },
     }
+
+
+def _base_model_shape(base_model: str) -> ModelShape | None:
+    if not base_model or not (Path(base_model) / "config.json").is_file():
+        return None
+    from herd.lib.posttraining.job import policy_config
+    from herd.lib.training.parallelize import model_shape
+
+    return model_shape(policy_config(Path(base_model)))

@@ -47,15 +47,15 @@ from herd.plugins.posttrain.data import (
     sft_to_dict,
     write_jsonl,
 )
-from herd.plugins.posttrain.dpo import DPOSettings, train_dpo
-from herd.plugins.posttrain.models import (
+from herd.lib.posttraining.dpo import DPOSettings, train_dpo
+from herd.lib.posttraining.models import (
     average_state_dicts,
     load_policy,
     load_tokenizer,
     quiet_transformers,
     save_policy,
 )
-from herd.plugins.posttrain.reward import (
+from herd.lib.posttraining.reward import (
     RewardScorer,
     near_identical,
     pairwise_accuracy,
@@ -64,7 +64,7 @@ from herd.plugins.posttrain.reward import (
     split_heldout,
     train_reward_model,
 )
-from herd.plugins.posttrain.sft import train_sft
+from herd.lib.posttraining.sft import train_sft
 
 FINAL_MODEL = "final_model"
 EVAL_SEED = 987_654  # built-in evaluation instances: a seed no synthesizer uses

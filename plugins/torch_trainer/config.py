@@ -3,14 +3,16 @@ parallel sizes) and ``[trainers.torch]`` (this backend's own knobs).
 
 Defaults are the ``default`` profile (a few minutes on a laptop CPU); ``quick`` is the
 test profile (well under a minute on 2 cores); ``full`` is RECIPE.md section 4's numbers
-for the 405B model on thousands of GPUs (the torch backend runs it only with tp/dp; the
-recipe's layout needs a pp/cp backend).
+for the 405B model on thousands of GPUs, on the nemo backend (the recipe's layout needs
+pipeline parallel, which the torch backend does not run).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar
+
+from herd.core.protocols import ParallelSizes, TrainingLayout
 
 
 @dataclass
@@ -98,6 +100,19 @@ class PretrainConfig:
             "long_context_lengths": [16384, 32768, 49152, 65536, 98304, 131072],
             "long_context_tokens": 130_000_000_000, "long_context_max_tokens": 200_000_000_000,
             "long_context_batch_tokens": 16 * 2**20, "niah_trials": 100, "eval_every": 200,
-            "anneal_tokens": 40_000_000, "tp": 8, "pp": 16, "dp": 128,
+            # RECIPE.md section 3's 4D layout needs pipeline parallel: the nemo backend runs it.
+            "anneal_tokens": 40_000_000, "trainer": "nemo", "tp": 8, "pp": 16, "dp": 128,
         },
     }
+
+    def training_layout(self, stage: str, section: str) -> TrainingLayout:
+        """What ``herd run --check`` validates against ``trainer``."""
+        from herd.lib.llama.model import config_for
+        from herd.lib.training.parallelize import model_shape
+
+        try:
+            shape = model_shape(config_for(self.model_size, **{**self.model_overrides, "vocab_size": self.vocab_size}))
+        except (KeyError, TypeError, ValueError):
+            shape = None  # an unknown size fails at the stage's start with its own message
+        return TrainingLayout(stage, section, self.trainer, ParallelSizes(tp=self.tp, cp=self.cp, pp=self.pp, dp=self.dp),
+                              "pretrain", shape)

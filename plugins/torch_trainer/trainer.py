@@ -21,7 +21,8 @@ import torch
 import torch.distributed as dist
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import ParallelSizes, TrainJob, TrainResult, TrainStage
+from herd.core.protocols import (ParallelSizes, PostTrainJob, PostTrainResult, TrainingLayout, TrainJob, TrainResult,
+                                 TrainStage)
 from herd.lib.llama.hf_io import load_model
 from herd.lib.llama.model import Llama, config_for
 from herd.plugins.torch_trainer.config import TorchTrainerConfig
@@ -40,6 +41,21 @@ class TorchTrainer:
             torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
         mesh = init_distributed(job.parallel, device)
         return _Run(self.cfg, job, device, mesh).execute()
+
+    def post_train(self, job: PostTrainJob) -> PostTrainResult:
+        """A reward-model, SFT or DPO job (``plugins/torch_trainer/posttrain.py``)."""
+        from herd.lib.posttraining.job import run_post_train
+        from herd.plugins.torch_trainer.posttrain import TorchPostTrain, layout_problems
+
+        problems = layout_problems(TrainingLayout("posttrain", "posttrain", "torch", job.parallel, "posttrain"))
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return run_post_train(job, TorchPostTrain(job, self.cfg.deterministic))
+
+    def check(self, layout: TrainingLayout) -> list[str]:
+        from herd.plugins.torch_trainer.posttrain import layout_problems
+
+        return layout_problems(layout)
 
 
 class _Run(StageLoop):

@@ -29,3 +29,42 @@ def token_data(tmp_path_factory) -> Path:
     write_token_shards(texts[280:], tok, d / "val")
     write_token_shards(texts[:60] + niah_documents(30, 30, 60, tok, 1), tok, d / "long")
     return d
+
+
+# ----- post-training jobs (both backends' post_train) -------------------------------------
+
+POSTTRAIN_CORPUS = [
+    "What is 2 plus 3? The answer is 5. Repeat after me: blue sky. blue sky. ",
+    "The quick brown fox jumps over the lazy dog. Say hello. hello! ",
+]
+
+
+@pytest.fixture(scope="session")
+def posttrain_data(tmp_path_factory):
+    """``(model_dir, sft.jsonl, preferences.jsonl)``: a tiny HF-format Llama with herd's
+    tokenizer (as pretraining leaves it) and job data written by ``rows.write_rows``."""
+    import torch
+
+    from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
+    from herd.lib.llama.hf_io import save_hf
+    from herd.lib.llama.model import Llama, LlamaConfig
+    from herd.lib.llama.tokenizer import Tokenizer
+    from herd.lib.posttraining.rows import write_rows
+
+    d = tmp_path_factory.mktemp("posttrain")
+    tok = Tokenizer.train(POSTTRAIN_CORPUS * 20, vocab_size=320)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(dim=32, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=64, vocab_size=tok.vocab_size,
+                      max_seq_len=256)
+    model_dir = d / "model"
+    tok.save_hf(model_dir)
+    save_hf(Llama(cfg), model_dir, special={"bos": tok.special.bos, "eos": tok.special.eot})
+    rng = random.Random(0)
+    sft, prefs = [], []
+    for i in range(12):
+        a, b = rng.randint(1, 9), rng.randint(1, 9)
+        sft.append(SFTRow(f"s{i}", [ChatMessage("user", f"What is {a} plus {b}?"),
+                                    ChatMessage("assistant", f"The answer is {a + b}.")]))
+        prefs.append(PreferenceRow(f"p{i}", [ChatMessage("user", f"Say {WORDS[i]}")],
+                                   [text_response(f"{WORDS[i]} {WORDS[i]}!"), text_response(f"no {i} thanks")]))
+    return model_dir, write_rows(d / "sft.jsonl", sft), write_rows(d / "prefs.jsonl", prefs)

@@ -10,9 +10,9 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, text_response
 from herd.plugins.posttrain.config import PosttrainConfig
 from herd.plugins.posttrain.loop import Judged, Ledger, Prompt, online_pairs, rejection_sample, sample_and_judge
-from herd.plugins.posttrain.models import average_state_dicts
+from herd.lib.posttraining.models import average_state_dicts
 from herd.plugins.posttrain.openai_backend import Failure
-from herd.plugins.posttrain.reward import reward_pairs, split_heldout
+from herd.lib.posttraining.reward import reward_pairs, split_heldout
 from herd.plugins.posttrain.tasks import ExactAnswer
 from herd.lib.chat.text_backend import TextChatMixin
 

@@ -1,6 +1,6 @@
 """Loading, running, saving and averaging the models post-training works on.
 
-The policy is herd's ``Llama`` (llama plugin), loaded from a Hugging Face-format model
+The policy is herd's ``Llama`` (``herd.lib.llama``), loaded from a Hugging Face-format model
 directory (``config.json`` + safetensors + ``tokenizer.json``: what pretraining leaves in
 ``final_model/``) and saved in the same format, so every round's model is readable by
 herd's ``local`` generator, by ``herd serve`` and by ``transformers``.
@@ -114,6 +114,19 @@ def masked_hidden_states(model, input_ids, position_ids, allowed) -> tuple[torch
             x = layer(x, cos, sin, allowed, None, 0)
         return model.norm(x), model.lm_head
     dtype = next(model.parameters()).dtype
-    additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+    additive = torch.zeros(allowed.shape, dtype=dtype, device=input_ids.device).masked_fill_(
+        ~allowed.to(input_ids.device), torch.finfo(dtype).min)
     out = model.model(input_ids=input_ids, attention_mask=additive, position_ids=position_ids, use_cache=False)
     return out.last_hidden_state, model.lm_head
+
+
+def masked_logits(model, input_ids, position_ids, allowed) -> torch.Tensor:
+    """Logits of a Hugging Face causal LM under an arbitrary attention pattern (``allowed``:
+    bool ``[B, 1, L, L]``), through the model's own forward (so a wrapper's hooks run)."""
+    if is_herd_llama(model):
+        raise ValueError("masked_logits runs a Hugging Face model's forward; herd's Llama takes "
+                         "masked_hidden_states")
+    dtype = next(model.parameters()).dtype
+    additive = torch.zeros(allowed.shape, dtype=dtype, device=input_ids.device)
+    additive.masked_fill_(~allowed.to(input_ids.device), torch.finfo(dtype).min)
+    return model(input_ids=input_ids, attention_mask=additive, position_ids=position_ids, use_cache=False).logits

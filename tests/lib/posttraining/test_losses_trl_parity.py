@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from herd.core.records import ChatMessage, PreferenceRow, text_response
-from herd.plugins.posttrain.batching import collate_pairs, multi_response, pack, stack_packed
-from herd.plugins.posttrain.dpo import DPOSettings, dpo_step, encode_pairs, preference_pairs
-from herd.plugins.posttrain.models import lm_logits
-from herd.plugins.posttrain.losses import bradley_terry_loss, reference_logps, sft_loss, token_logps
-from herd.plugins.posttrain.reward import score_separately, score_together
+from herd.lib.posttraining.batching import collate_pairs, multi_response, pack, stack_packed
+from herd.lib.posttraining.dpo import DPOSettings, dpo_step, encode_pairs, preference_pairs
+from herd.lib.posttraining.models import lm_logits
+from herd.lib.posttraining.losses import bradley_terry_loss, reference_logps, sft_loss, token_logps
+from herd.lib.posttraining.reward import score_separately, score_together
 
 trl = pytest.importorskip("trl")
 
@@ -190,7 +190,7 @@ def test_bradley_terry_covers_every_ordered_pair():
 @pytest.mark.parametrize("kind", ["transformers", "herd"])
 def test_packed_sft_loss_equals_separate_sequences(tokenizer, chat, llama, kind, tmp_path):
     from herd.core.records import ChatMessage as M
-    from herd.plugins.posttrain.models import packed_logits
+    from herd.lib.posttraining.models import packed_logits
 
     model = llama(len(tokenizer), seed=5).eval()
     if kind == "herd":
@@ -220,8 +220,8 @@ def test_packed_sft_loss_equals_separate_sequences(tokenizer, chat, llama, kind,
 def test_shared_prompt_layout_equals_padded_pairs(tokenizer, chat, llama, tmp_path, kind, mask_special):
     """Training computes each prompt once (``prompt | chosen | rejected`` in one row); its
     loss and gradients equal the ``[chosen; rejected]`` layout TRL uses."""
-    from herd.plugins.posttrain.batching import collate_shared_pairs
-    from herd.plugins.posttrain.dpo import shared_dpo_step, shared_reference_logps
+    from herd.lib.posttraining.batching import collate_shared_pairs
+    from herd.lib.posttraining.dpo import shared_dpo_step, shared_reference_logps
 
     policy, ref = _policy_and_ref(tokenizer, llama)
     if kind == "herd":

@@ -2,7 +2,7 @@
 DPO with the recipe's two changes, and the reward model's Bradley-Terry loss.
 
 Conventions follow TRL so that the maths can be compared term by term (see
-``tests/plugins/posttrain/test_losses_trl_parity.py``):
+``tests/lib/posttraining/test_losses_trl_parity.py``):
 
 * a sequence's log-probability is the *sum* of its response tokens' log-probabilities;
 * a DPO batch holds the chosen sequences first and the rejected ones second;
@@ -39,11 +39,16 @@ def token_logps(logits: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
 def sft_loss(logits: torch.Tensor, input_ids: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over the tokens with ``loss_mask`` (assistant tokens only).
     ``loss_mask[b, t]`` says whether token ``t`` is a target."""
-    mask = loss_mask[:, 1:].to(torch.float32)
-    count = mask.sum()
+    count = loss_mask[:, 1:].sum()
     if count == 0:
         raise ValueError("SFT batch has no assistant tokens to train on")
-    return -(token_logps(logits, input_ids) * mask).sum() / count
+    return sft_loss_sum(logits, input_ids, loss_mask) / count
+
+
+def sft_loss_sum(logits: torch.Tensor, input_ids: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy over the target tokens (a data-parallel rank's share of a
+    batch; divided by the batch's global target count it is ``sft_loss``)."""
+    return -(token_logps(logits, input_ids) * loss_mask[:, 1:].to(torch.float32)).sum()
 
 
 # ----- DPO --------------------------------------------------------------------------------

@@ -24,10 +24,11 @@ from typing import Sequence
 import torch
 
 from herd.core.records import ChatMessage, PreferenceRow
-from herd.plugins.posttrain.batching import multi_response
+from herd.lib.posttraining.batching import MultiResponse, multi_response
 from herd.lib.chat.format import ChatFormat, Encoded
 from herd.lib.chat.rows import turns_text
-from herd.plugins.posttrain.losses import bradley_terry_loss, ranked_pairs
+from herd.lib.posttraining.losses import bradley_terry_loss, ranked_pairs
+from herd.lib.posttraining.parallel import SINGLE, DataParallel, clip_and_step
 
 
 def reward_model_from_causal(causal_dir: Path, seed: int = 0):
@@ -60,13 +61,18 @@ def score_together(
     model, prompt: Encoded, responses: Sequence[Encoded], rng: random.Random | None = None
 ) -> torch.Tensor:
     """Scores of all responses from one forward pass (the recipe's trick), in input order."""
-    layout = multi_response(prompt, list(responses), rng)
+    return score_layout(model, multi_response(prompt, list(responses), rng))
+
+
+def score_layout(model, layout: MultiResponse) -> torch.Tensor:
+    """The scores of a ``multi_response`` layout's responses, in the caller's order."""
+    param = next(model.parameters())
     hidden = model.model(
-        input_ids=layout.input_ids,
-        attention_mask=layout.attention_mask.to(next(model.parameters()).dtype),
-        position_ids=layout.position_ids,
+        input_ids=layout.input_ids.to(param.device),
+        attention_mask=layout.attention_mask.to(device=param.device, dtype=param.dtype),
+        position_ids=layout.position_ids.to(param.device),
     ).last_hidden_state
-    ends = torch.tensor(layout.score_index)
+    ends = torch.tensor(layout.score_index, device=param.device)
     return _head(model)(hidden[0, ends]).squeeze(-1)
 
 
@@ -154,11 +160,16 @@ def train_reward_model(
     batch_rows: int,
     max_len: int,
     seed: int,
+    dp: DataParallel = SINGLE,
 ) -> RewardStats:
-    """Bradley-Terry training, one sequence per prompt with all its responses."""
+    """Bradley-Terry training, one sequence per prompt with all its responses, ``batch_rows``
+    rows per step over all ``dp`` ranks (the loss is the mean over the batch's pairs).
+    Every rank lays out every row of a batch, so the response shuffles draw from ``rng``
+    in the single-process order, and scores only its own rows."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     encoded = [_encode_row(chat, row, max_len) for row in data.rows]
     stats = RewardStats(pairs=sum(len(p) for p in data.pairs))
     model.train()
@@ -167,24 +178,40 @@ def train_reward_model(
         rng.shuffle(order)
         for start in range(0, len(order), batch_rows):
             chunk = order[start : start + batch_rows]
-            scores = [score_together(model, *encoded[i], rng=rng) for i in chunk]
-            loss = bradley_terry_loss(scores, [data.pairs[i] for i in chunk])
+            layouts = [(i, multi_response(encoded[i][0], encoded[i][1], rng)) for i in chunk]
+            n_pairs = sum(len(data.pairs[i]) for i in chunk)
+            mine, weight = dp.share(layouts)
+            with dp.autocast():
+                scores = [score_layout(model, layout).float() for _, layout in mine]
+            total = bradley_terry_loss(scores, [data.pairs[i] for i, _ in mine]) * len(
+                [p for i, _ in mine for p in data.pairs[i]]) * weight
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            stats.loss.append(float(loss.detach()))
+            (total * (dp.loss_scale / n_pairs)).backward()
+            clip_and_step(params, optimizer, dp)
+            stats.loss.append(float(dp.all_sum(total.detach())) / n_pairs)
     model.eval()
-    correct, margins = 0, []
-    with torch.no_grad():
-        for (prompt, responses), pairs in zip(encoded, data.pairs):
-            s = score_together(model, prompt, responses)
-            for i, j in pairs:
-                correct += int(s[i] > s[j])
-                margins.append(float(s[i] - s[j]))
-    stats.accuracy = correct / max(1, len(margins))
-    stats.margin = sum(margins) / max(1, len(margins))
+    correct, margin_sum = _pair_totals(model, encoded, data.pairs, dp)
+    stats.accuracy = correct / max(1, stats.pairs)
+    stats.margin = margin_sum / max(1, stats.pairs)
     return stats
+
+
+@torch.no_grad()
+def _pair_totals(model, encoded, pairs, dp: DataParallel) -> tuple[float, float]:
+    """Correctly ordered pairs and the summed score margin over every row (rows shared
+    among the ranks)."""
+    totals = torch.zeros(2, dtype=torch.float64)
+    for k, ((prompt, responses), row_pairs) in enumerate(zip(encoded, pairs)):
+        if k % dp.size != dp.rank:
+            continue
+        with dp.autocast():
+            s = score_together(model, prompt, responses).float().cpu()
+        for i, j in row_pairs:
+            totals[0] += float(s[i] > s[j])
+            totals[1] += float(s[i] - s[j])
+    if dp.size > 1:
+        totals = dp.all_sum(totals.to(next(model.parameters()).device)).cpu()
+    return float(totals[0]), float(totals[1])
 
 
 def _encode_row(chat: ChatFormat, row: PreferenceRow, max_len: int) -> tuple[Encoded, list[Encoded]]:

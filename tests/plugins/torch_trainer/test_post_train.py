@@ -1,0 +1,75 @@
+"""The torch backend's post-training jobs: SFT and DPO with dp=2 (and tp=2) under torchrun
+(gloo on CPU) follow the single-process losses; a reward-model job trains and reports."""
+
+import json
+
+import pytest
+
+from herd.core.protocols import ParallelSizes, PostTrainJob, PostTrainSettings
+from herd.lib.posttraining.launch import run_post_train_job
+
+# The ranks sum the same terms in a different order (and tensor parallel splits matmuls),
+# so fp32 losses agree to rounding, far below what one optimizer step changes.
+TOLERANCE = 1e-4
+SETTINGS = {"sft": PostTrainSettings(lr=3e-3, epochs=2, batch_size=3, max_len=48, seed=1),
+            "dpo": PostTrainSettings(lr=1e-3, epochs=2, batch_size=5, max_len=64, seed=1)}
+
+
+def job(posttrain_data, out, kind, parallel=None):
+    model_dir, sft, prefs = posttrain_data
+    return PostTrainJob(kind=kind, model_dir=model_dir, data=sft if kind == "sft" else prefs, output_dir=out,
+                        settings=SETTINGS.get(kind, PostTrainSettings()), parallel=parallel or ParallelSizes(),
+                        device="cpu")
+
+
+@pytest.fixture(scope="module")
+def single(posttrain_data, tmp_path_factory):
+    return {kind: run_post_train_job("torch", None, job(posttrain_data, tmp_path_factory.mktemp(kind) / "out", kind))
+            for kind in ("sft", "dpo")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sft", "dpo"])
+@pytest.mark.parametrize("layout", [{"dp": 2}, {"tp": 2}], ids=["dp2", "tp2"])
+def test_parallel_post_training_matches_one_process(posttrain_data, single, tmp_path, kind, layout):
+    result = run_post_train_job("torch", None, job(posttrain_data, tmp_path / "out", kind, ParallelSizes(**layout)))
+    base = single[kind]
+    assert len(result.losses) == len(base.losses) >= 4
+    assert result.losses == pytest.approx(base.losses, abs=TOLERANCE)
+    assert result.losses[-1] < result.losses[0]
+    if kind == "dpo":
+        assert result.margins == pytest.approx(base.margins, abs=TOLERANCE)
+        assert result.pairs == base.pairs == 12
+    assert json.loads((tmp_path / "out" / "result.json").read_text())["losses"] == result.losses
+    assert (tmp_path / "out" / "model.safetensors").is_file() and (tmp_path / "out" / "tokenizer.json").is_file()
+
+
+@pytest.mark.slow
+def test_single_process_job_writes_a_loadable_model(single):
+    from herd.lib.posttraining.models import load_policy
+
+    result = single["sft"]
+    assert result.rows == 12 and result.packed_sequences >= 4 and result.target_tokens > 0
+    model = load_policy(result.model_dir)
+    assert model.cfg.n_layers == 2
+
+
+@pytest.mark.slow
+def test_reward_model_job_trains_and_reports_heldout_accuracy(posttrain_data, tmp_path):
+    from transformers import LlamaForSequenceClassification
+
+    settings = PostTrainSettings(lr=3e-3, epochs=3, batch_size=4, max_len=64, seed=0, heldout_fraction=0.25)
+    rm = PostTrainJob("reward_model", posttrain_data[0], posttrain_data[2], tmp_path / "rm", settings=settings,
+                      parallel=ParallelSizes(dp=2), device="cpu")
+    result = run_post_train_job("torch", None, rm)
+    assert result.pairs + result.heldout_pairs == 12 and result.heldout_pairs > 0
+    assert result.losses[-1] < result.losses[0]
+    assert result.train_accuracy == 1.0 and result.heldout_accuracy is not None
+    assert LlamaForSequenceClassification.from_pretrained(str(tmp_path / "rm")).config.num_labels == 1
+
+
+def test_torch_refuses_pipeline_parallel_post_training(posttrain_data, tmp_path):
+    from herd.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"pp=2: the torch trainer runs only tp and dp.*nemo"):
+        run_post_train_job("torch", None, job(posttrain_data, tmp_path / "o", "sft", ParallelSizes(pp=2)))
