@@ -1,97 +1,10 @@
-"""Fixtures: a real byte-level tokenizer with the Llama 3 special tokens and tiny random
-Llama models (Hugging Face classes), so that tests need no downloads."""
+"""Post-training tests run their tiny models on one thread (the tokenizer and model
+fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-
-from herd.lib.chat.format import SPECIAL_TOKENS
-
-
-def make_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    vocab = {ch: i for i, ch in enumerate(sorted(alphabet))}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(list(SPECIAL_TOKENS))
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<|begin_of_text|>",
-        eos_token="<|eot_id|>",
-        pad_token="<|end_of_text|>",
-    )
-
-
-def make_llama(vocab_size: int, seed: int = 0, cls_name: str = "LlamaForCausalLM", hidden: int = 32, layers: int = 2):
-    import transformers
-
-    torch.manual_seed(seed)
-    config = transformers.LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        rope_theta=500000.0,
-        pad_token_id=vocab_size - 1,
-        tie_word_embeddings=False,
-        num_labels=1,
-        attn_implementation="eager",
-    )
-    return getattr(transformers, cls_name)(config).float()
-
-
-@pytest.fixture(scope="session")
-def tokenizer():
-    return make_tokenizer()
-
-
-@pytest.fixture(scope="session")
-def chat(tokenizer):
-    from herd.lib.chat.format import ChatFormat
-
-    return ChatFormat.from_tokenizer(tokenizer)
-
-
-@pytest.fixture(scope="session")
-def llama():
-    """``llama(vocab_size, seed=0, cls_name="LlamaForCausalLM")`` -> a tiny random model."""
-    return make_llama
-
-
-CORPUS = [
-    "What is 2 plus 3? The answer is 5. Repeat after me: blue sky. blue sky. ",
-    "The quick brown fox jumps over the lazy dog. Say hello. hello! ",
-]
-
-
-def make_model_dir(path, seed: int = 0, dim: int = 32, layers: int = 2):
-    """A Hugging Face-format Llama directory as the pretrain stage leaves it: herd's
-    tokenizer (tokenizer.json + configs) and a tiny random model (config.json + safetensors)."""
-    from herd.lib.llama.hf_io import save_hf
-    from herd.lib.llama.model import Llama, LlamaConfig
-    from herd.lib.llama.tokenizer import Tokenizer
-
-    tok = Tokenizer.train(CORPUS * 20, vocab_size=320)
-    torch.manual_seed(seed)
-    cfg = LlamaConfig(dim=dim, n_layers=layers, n_heads=4, n_kv_heads=2, ffn_dim=dim * 2,
-                      vocab_size=tok.vocab_size, max_seq_len=512)
-    model = Llama(cfg)
-    tok.save_hf(path)
-    save_hf(model, path, special={"bos": tok.special.bos, "eos": tok.special.eot})
-    return path
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory):
-    return make_model_dir(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -65,4 +65,6 @@ def test_quick_pretrain_stage_runs_all_stages_and_exports_hf(registry, tmp_path)
     with torch.no_grad():
         torch.testing.assert_close(hf(tokens).logits, ours(tokens), atol=1e-4, rtol=0)
     tok = transformers.AutoTokenizer.from_pretrained(out / "final_model")
-    assert tok.decode(tok("the llama herd")["input_ids"]) == "the llama herd"
+    ids = tok("the llama herd")["input_ids"]
+    assert ids[0] == tok.bos_token_id, "the exported tokenizer adds <|begin_of_text|> as Llama 3's does"
+    assert tok.decode(ids, skip_special_tokens=True) == "the llama herd"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from herd.core.records import ChatMessage, ToolCall
 from herd.lib.chat.format import ChatFormat
 from herd.lib.chat.openai_wire import to_wire
-from herd.plugins.posttrain.models import load_policy, load_tokenizer, save_policy
+from herd.lib.posttraining.models import load_policy, load_tokenizer, save_policy
 
 
 def test_saved_policy_tokenizer_applies_the_training_chat_format(model_dir, tmp_path):
