@@ -27,7 +27,7 @@ def _exact_answer(cfg, services=None):
 
 
 def _run_posttrain(ctx):
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     return run_posttrain(ctx)
 
