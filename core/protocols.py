@@ -183,7 +183,8 @@ class ChatReply:
     """One model turn: the assistant ``message`` (its ``tool_calls`` parsed where the
     backend's format says so, else left to the caller) and why it ended: ``"end_of_turn"``
     (``<|eot_id|>``), ``"end_of_message"`` (``<|eom_id|>``: the model waits for a tool's
-    result) or ``"length"`` (``max_tokens`` reached)."""
+    result), ``"length"`` (``max_tokens`` reached) or ``"stop"`` (one of
+    ``SamplingParams.stop`` cut it)."""
 
     message: ChatMessage
     finish: str = "end_of_turn"
@@ -197,6 +198,15 @@ class Generator(Protocol):
         A prompt the backend cannot answer (longer than the model's context, or refused by
         a server) gets an empty list instead of raising, so one bad prompt never sinks a
         batch; callers count such prompts as dropped with a reason."""
+
+    def chat(self, conversations: list[list[ChatMessage]], params: SamplingParams) -> list[list[ChatReply]]:
+        """Return ``params.n`` assistant turns for each conversation, in order, rendered
+        with the one Llama 3.1 chat format (``herd.lib.chat``) or the server's own template.
+
+        Each turn is a typed ``ChatReply`` (tool calls parsed where the format says so) with
+        its finish reason. A conversation the backend cannot answer gets an empty list, as
+        in ``generate``. A backend that only completes text inherits
+        ``herd.lib.chat.text_backend.TextChatMixin`` to get this method."""
 
 
 @runtime_checkable

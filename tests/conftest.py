@@ -12,6 +12,7 @@ import pytest
 
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, SFTRow
+from herd.lib.chat.text_backend import TextChatMixin
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,7 +37,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 # ----- judges and the SFT funnel: a scripted generator and SFT rows -------------------
 
 
-class ScriptedGenerator:
+class ScriptedGenerator(TextChatMixin):
     """A deterministic generation backend for tests: ``script(prompt) -> completion``.
     Records every prompt it was asked."""
 

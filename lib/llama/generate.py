@@ -1,8 +1,10 @@
 """Sampling from herd's ``Llama`` with a KV cache, and the ``local`` and ``hf`` generation
 backends (``protocols.Generator``).
 
-Prompts are text; special-token strings in them are honoured, so a prompt formatted with
-``Tokenizer.format_chat(..., add_generation_prompt=True)`` gets a chat answer.
+``generate`` takes text prompts (special-token strings in them are honoured, so a prompt
+rendered by ``herd.lib.chat.format.render_text`` gets a chat answer); ``chat`` takes typed
+conversations, encodes them with ``ChatFormat`` on token ids and reads each turn back with
+its tool call and finish reason (``<|eot_id|>``, ``<|eom_id|>`` or ``max_tokens``).
 
 ``generate_batch`` decodes many prompts at once: the prompts are left-padded to a common
 length and each is prefilled once; its cache rows are then repeated for its ``n`` samples,
@@ -22,13 +24,16 @@ and fills the same cache; a tensor-parallel model keeps the module path for ever
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from herd.core.errors import ConfigError
-from herd.core.protocols import SamplingParams
+from herd.core.errors import ConfigError, InputError
+from herd.core.protocols import ChatReply, SamplingParams
+from herd.core.records import ChatMessage
+from herd.lib.chat.format import ChatFormat
 from herd.lib.llama.config import HFGeneratorConfig, LocalGeneratorConfig
 from herd.lib.llama.model import KVCache, Llama, _plain
 from herd.lib.llama.tokenizer import BEGIN_OF_TEXT, Tokenizer
@@ -123,16 +128,19 @@ def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor
     return weight * (h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
 
 
-def _cut(row: list[int], stop_ids: tuple[int, ...]) -> list[int]:
-    cut = next((i for i, t in enumerate(row) if t in stop_ids), len(row))
-    return row[:cut]
+def _cut(row: list[int], stop_ids: tuple[int, ...], keep_stop: bool = False) -> list[int]:
+    cut = next((i for i, t in enumerate(row) if t in stop_ids), None)
+    if cut is None:
+        return row
+    return row[: cut + 1] if keep_stop else row[:cut]
 
 
 @torch.inference_mode()
 def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float = 1.0,
                    top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None,
-                   max_batch_rows: int = 64) -> list[list[list[int]]]:
-    """``n`` continuations (token ids, cut before the first stop id) of every prompt.
+                   max_batch_rows: int = 64, keep_stop: bool = False) -> list[list[list[int]]]:
+    """``n`` continuations (token ids, cut before the first stop id, or after it with
+    ``keep_stop`` so that the caller sees which stop ended a row) of every prompt.
 
     A prompt leaves room for ``max_seq_len - len(prompt)`` new tokens at most; a prompt with
     no room raises ``ValueError`` naming it. Prompts are decoded in batches of up to
@@ -154,7 +162,7 @@ def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: i
         rows = _decode_group(model, view, [prompts[i] for i in group], n, max_tokens, temperature, top_p, stop_ids,
                              generator, device)
         for j, i in enumerate(group):
-            results[i] = [_cut(r, stop_ids) for r in rows[j * n : (j + 1) * n]]
+            results[i] = [_cut(r, stop_ids, keep_stop) for r in rows[j * n : (j + 1) * n]]
     return results
 
 
@@ -224,11 +232,20 @@ def cut_at_stop(text: str, stop: list[str]) -> str:
     return text[: min(ends)] if ends else text
 
 
+def stop_reply(reply: ChatReply, stop: list[str]) -> ChatReply:
+    """``reply`` with its content cut at the first of ``stop`` (finish ``"stop"``)."""
+    cut = cut_at_stop(reply.message.content, stop)
+    if cut == reply.message.content:
+        return reply
+    return ChatReply(dataclasses.replace(reply.message, content=cut, tool_calls=[]), "stop")
+
+
 class LocalGenerator:
     def __init__(self, model: Llama, tokenizer: Tokenizer, max_batch_rows: int = 64):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_batch_rows = max_batch_rows
+        self.chat_format = ChatFormat.from_tokenizer(tokenizer)
 
     @classmethod
     def from_config(cls, cfg: LocalGeneratorConfig | None) -> "LocalGenerator":
@@ -242,15 +259,28 @@ class LocalGenerator:
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
         tok = self.tokenizer
-        stop_ids = (tok.special.eot, tok.special.eos, tok.special.eom)
         encoded = [tok.encode(p, bos=not p.startswith(BEGIN_OF_TEXT), allow_special=True) for p in prompts]
+        rows = self._sample(encoded, params, keep_stop=False)
+        return [[cut_at_stop(tok.decode(r), params.stop) for r in samples] for samples in rows]
+
+    def chat(self, conversations: list[list[ChatMessage]], params: SamplingParams) -> list[list[ChatReply]]:
+        """Turns sampled on the ids of ``ChatFormat.encode_prompt``; each stops at its first
+        ``<|eot_id|>`` (finish ``"end_of_turn"``), ``<|eom_id|>`` (``"end_of_message"``,
+        its built-in tool call parsed) or at ``max_tokens`` (``"length"``)."""
+        encoded = [self.chat_format.encode_prompt(c).ids for c in conversations]
+        rows = self._sample(encoded, params, keep_stop=True)
+        return [[stop_reply(self.chat_format.read_reply(r), params.stop) for r in samples] for samples in rows]
+
+    def _sample(self, encoded: list[list[int]], params: SamplingParams, keep_stop: bool) -> list[list[list[int]]]:
+        special = self.tokenizer.special
+        stop_ids = (special.eot, special.eos, special.eom)
         # A prompt with no room left in the context gets no completions (protocols.Generator).
         ok = [i for i, ids in enumerate(encoded) if len(ids) < self.model.cfg.max_seq_len]
         rows = generate_batch(self.model, [encoded[i] for i in ok], params.n, params.max_tokens, params.temperature,
-                              params.top_p, stop_ids, params.seed, self.max_batch_rows)
-        results: list[list[str]] = [[] for _ in prompts]
+                              params.top_p, stop_ids, params.seed, self.max_batch_rows, keep_stop=keep_stop)
+        results: list[list[list[int]]] = [[] for _ in encoded]
         for i, samples in zip(ok, rows):
-            results[i] = [cut_at_stop(tok.decode(r), params.stop) for r in samples]
+            results[i] = samples
         return results
 
 
@@ -262,29 +292,57 @@ class HFGenerator:
             raise ConfigError("[generators.hf] model_path is empty; set it to a local transformers model directory")
         if not Path(cfg.model_path).is_dir():
             raise ConfigError(f"[generators.hf] model_path {cfg.model_path}: not a directory (nothing is downloaded)")
+        self.model_path = cfg.model_path
         self.tokenizer = AutoTokenizer.from_pretrained(cfg.model_path)
         self.model = AutoModelForCausalLM.from_pretrained(cfg.model_path, dtype=getattr(torch, cfg.dtype))
         self.model.to(cfg.device).eval()
         self.device = cfg.device
         self.max_batch_rows = cfg.max_batch_rows
+        self._chat_format: ChatFormat | None = None
 
-    @torch.no_grad()
+    @property
+    def chat_format(self) -> ChatFormat:
+        if self._chat_format is None:
+            try:
+                self._chat_format = ChatFormat.from_tokenizer(self.tokenizer)
+            except InputError as err:
+                raise ConfigError(f"[generators.hf] {self.model_path}: chat needs the Llama 3 chat tokens ({err})") from None
+        return self._chat_format
+
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
         """All prompts left-padded into batches of ``max_batch_rows`` rows (``n`` per prompt),
         as ``generate`` is used for throughput; greedy decoding computes one row per prompt."""
+        tok = self.tokenizer
+        eos = [t for t in {tok.eos_token_id, tok.convert_tokens_to_ids("<|end_of_text|>")}
+               if isinstance(t, int) and t >= 0]
+        encoded = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        rows = self._sample(encoded, params, eos)
+        return [[cut_at_stop(t, params.stop) for t in tok.batch_decode(samples, skip_special_tokens=True)]
+                if samples else [] for samples in rows]
+
+    def chat(self, conversations: list[list[ChatMessage]], params: SamplingParams) -> list[list[ChatReply]]:
+        """As ``LocalGenerator.chat``: the ids of ``ChatFormat.encode_prompt``, each turn read
+        back up to its ``<|eot_id|>``/``<|eom_id|>``/``<|end_of_text|>``."""
+        fmt = self.chat_format
+        stops = tuple(sorted(fmt.stop_ids))
+        rows = self._sample([fmt.encode_prompt(c).ids for c in conversations], params, list(stops))
+        return [[stop_reply(fmt.read_reply(_cut(r, stops, keep_stop=True)), params.stop) for r in samples]
+                for samples in rows]
+
+    @torch.no_grad()
+    def _sample(self, encoded: list[list[int]], params: SamplingParams, eos: list[int]) -> list[list[list[int]]]:
+        """New ids (up to ``max_tokens``, padding after a stop) of ``params.n`` samples per
+        prompt; ``[]`` for a prompt longer than the model's context."""
         if params.seed is not None:
             torch.manual_seed(params.seed)
         tok = self.tokenizer
         tok.padding_side = "left"
-        eos = [t for t in {tok.eos_token_id, tok.convert_tokens_to_ids("<|end_of_text|>")}
-               if isinstance(t, int) and t >= 0]
         pad = tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0)
         sample = params.temperature > 0
         rows_per_prompt = params.n if sample else 1
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        encoded = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
         ok = [i for i, ids in enumerate(encoded) if limit is None or len(ids) < limit]
-        results: list[list[str]] = [[] for _ in prompts]
+        results: list[list[list[int]]] = [[] for _ in encoded]
         per_batch = max(1, self.max_batch_rows // rows_per_prompt)
         for lo in range(0, len(ok), per_batch):
             group = ok[lo : lo + per_batch]
@@ -295,8 +353,8 @@ class HFGenerator:
                 temperature=params.temperature if sample else None, top_p=params.top_p if sample else None,
                 top_k=0 if sample else None, eos_token_id=eos or None, pad_token_id=pad,
             )
-            texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            new_ids = out[:, enc["input_ids"].shape[1]:].tolist()
             for j, i in enumerate(group):
-                mine = texts[j * rows_per_prompt : (j + 1) * rows_per_prompt]
-                results[i] = [cut_at_stop(t, params.stop) for t in mine] * (params.n if not sample else 1)
+                mine = new_ids[j * rows_per_prompt : (j + 1) * rows_per_prompt]
+                results[i] = mine * (params.n if not sample else 1)
         return results

@@ -98,8 +98,10 @@ def to_hf_state_dict(model: Llama) -> dict[str, torch.Tensor]:
 
 def save_hf(model: Llama, out_dir: Path, tokenizer_dir: Path | None = None,
             special: dict[str, int] | None = None, dtype: torch.dtype = torch.float32) -> Path:
-    """Write ``out_dir/{model.safetensors, config.json, generation_config.json}`` (and the
-    tokenizer files from ``tokenizer_dir`` when given)."""
+    """Write ``out_dir/{model.safetensors, config.json, generation_config.json}`` and, from
+    ``tokenizer_dir`` when given, the tokenizer files with Llama 3.1's chat template
+    (``Tokenizer.save_hf``): generation then stops at ``<|eot_id|>``, ``<|eom_id|>`` and
+    ``<|end_of_text|>``, as Llama 3.1's ``generation_config.json`` does."""
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
@@ -108,12 +110,14 @@ def save_hf(model: Llama, out_dir: Path, tokenizer_dir: Path | None = None,
     save_file(tensors, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     dtype_name = str(dtype).removeprefix("torch.")
     (out_dir / "config.json").write_text(json.dumps(hf_config(model.cfg, dtype_name, special), indent=2) + "\n")
-    gen = {"bos_token_id": (special or {}).get("bos"), "eos_token_id": (special or {}).get("eos")}
-    (out_dir / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
+    gen: dict[str, Any] = {"bos_token_id": (special or {}).get("bos"), "eos_token_id": (special or {}).get("eos")}
     if tokenizer_dir is not None:
         from herd.lib.llama.tokenizer import Tokenizer
 
-        Tokenizer.load(tokenizer_dir).save_hf(out_dir)
+        tok = Tokenizer.load(tokenizer_dir)
+        tok.save_hf(out_dir)
+        gen["eos_token_id"] = [tok.special.eot, tok.special.eom, tok.special.eos]
+    (out_dir / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
     return out_dir
 
 

@@ -3,7 +3,9 @@
 ``Tokenizer.train`` learns a vocabulary on a corpus with Hugging Face ``tokenizers``;
 ``Tokenizer.load`` reads a herd/Hugging Face ``tokenizer.json`` (file or directory) or a
 tiktoken-style rank file (Llama 3's ``tokenizer.model``: ``base64(token) rank`` lines).
-The chat special tokens are Llama 3's (RECIPE.md section 5, chat format).
+The chat special tokens are Llama 3's (RECIPE.md section 5, chat format); conversations are
+rendered by ``herd.lib.chat.format`` only, and ``save_hf`` ships that format as the
+tokenizer's chat template.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from herd.core.errors import InputError
+from herd.lib.chat.format import BEGIN_OF_TEXT, END_HEADER, END_OF_TEXT, EOM, EOT, PYTHON_TAG, START_HEADER
 
 # Llama 3's split pattern (tiktoken cl100k-style, digits in groups of up to three).
 SPLIT_PATTERN = (
@@ -22,13 +25,6 @@ SPLIT_PATTERN = (
     r"|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 
-BEGIN_OF_TEXT = "<|begin_of_text|>"
-END_OF_TEXT = "<|end_of_text|>"
-START_HEADER = "<|start_header_id|>"
-END_HEADER = "<|end_header_id|>"
-EOT = "<|eot_id|>"
-EOM = "<|eom_id|>"
-PYTHON_TAG = "<|python_tag|>"
 PAD = "<|finetune_right_pad_id|>"
 SPECIAL_TOKENS = (BEGIN_OF_TEXT, END_OF_TEXT, START_HEADER, END_HEADER, EOT, EOM, PYTHON_TAG, PAD)
 
@@ -115,16 +111,34 @@ class Tokenizer:
         return directory / "tokenizer.json"
 
     def save_hf(self, directory: Path | str) -> None:
-        """``tokenizer.json`` plus the config files ``transformers.AutoTokenizer`` reads."""
+        """``tokenizer.json`` plus the config files ``transformers.AutoTokenizer`` reads, with
+        Llama 3.1's chat template and BOS handling: ``tokenizer(text)`` starts with
+        ``<|begin_of_text|>`` (a post-processor, as Meta's ``tokenizer.json`` has), and
+        ``apply_chat_template`` renders what ``herd.lib.chat.format`` encodes (the template
+        writes the BOS itself; transformers tokenizes it without adding another)."""
+        from tokenizers import Tokenizer as HFTokenizer, processors
+
+        from herd.lib.chat.template import CHAT_TEMPLATE
+
         directory = Path(directory)
-        self.save(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        exported = HFTokenizer.from_str(self.inner.to_str())  # a copy: herd never adds BOS implicitly
+        bos = self.special.bos
+        exported.post_processor = processors.TemplateProcessing(
+            single=f"{BEGIN_OF_TEXT} $A", pair=f"{BEGIN_OF_TEXT} $A {BEGIN_OF_TEXT} $B:1",
+            special_tokens=[(BEGIN_OF_TEXT, bos)],
+        )
+        exported.save(str(directory / "tokenizer.json"))
         config = {
             "tokenizer_class": "PreTrainedTokenizerFast",
             "bos_token": BEGIN_OF_TEXT,
             "eos_token": EOT,
             "pad_token": PAD,
+            "add_bos_token": True,
+            "add_eos_token": False,
             "model_max_length": 1 << 30,
             "clean_up_tokenization_spaces": False,
+            "chat_template": CHAT_TEMPLATE,
         }
         (directory / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
         specials = {"bos_token": BEGIN_OF_TEXT, "eos_token": EOT, "pad_token": PAD}
@@ -167,20 +181,6 @@ class Tokenizer:
 
     def token(self, token_id: int) -> str:
         return self.inner.id_to_token(token_id)
-
-    def format_chat(self, messages: Sequence, add_generation_prompt: bool = False) -> str:
-        """Llama 3 chat format: ``<|start_header_id|>role<|end_header_id|>\\n\\ncontent<|eot_id|>``
-        per message after ``<|begin_of_text|>``; ``messages`` are ``ChatMessage`` or dicts."""
-        parts = [BEGIN_OF_TEXT]
-        for m in messages:
-            role, content = (m["role"], m["content"]) if isinstance(m, dict) else (m.role, m.content)
-            parts.append(f"{START_HEADER}{role}{END_HEADER}\n\n{content}{EOT}")
-        if add_generation_prompt:
-            parts.append(f"{START_HEADER}assistant{END_HEADER}\n\n")
-        return "".join(parts)
-
-    def encode_chat(self, messages: Sequence, add_generation_prompt: bool = False) -> list[int]:
-        return self.encode(self.format_chat(messages, add_generation_prompt), allow_special=True)
 
 
 def _split_keep(text: str, tokens: Sequence[str]) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage
+from herd.lib.chat.format import BEGIN_OF_TEXT, END_HEADER, EOT, START_HEADER, render_text
 from herd.plugins.code.answers import STOP, completion_from_answer, request, truncate
 from herd.plugins.code.humaneval import evaluate_samples, read_problems, summarize, write_results
 from herd.plugins.code.services import open_sandbox_for, require_generator_for
@@ -25,16 +26,14 @@ from herd.plugins.code.settings import PassAtKConfig
 
 __all__ = ["PassAtKEvaluator", "truncate", "chat_renderer"]
 FORMATS = ("auto", "chat", "completion")
-CHAT_TOKENS = ("<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>")
+CHAT_TOKENS = (BEGIN_OF_TEXT, START_HEADER, END_HEADER, EOT)
 
 
 def chat_renderer(model_dir: Path):
-    """``messages -> prompt text`` in the Llama 3 chat format of the model's tokenizer
-    (``tokenizer.json`` in ``model_dir``), or None when there is none or it lacks the chat
-    header tokens (such a model is asked in completion form)."""
+    """``messages -> prompt text`` in the one Llama 3.1 chat format (``herd.lib.chat``), or
+    None when the model directory has no ``tokenizer.json`` or it lacks the chat header
+    tokens (such a model is asked in completion form)."""
     from tokenizers import Tokenizer as RawTokenizer
-
-    from herd.lib.llama.tokenizer import Tokenizer
 
     path = Path(model_dir) / "tokenizer.json"
     if not path.is_file():
@@ -45,8 +44,7 @@ def chat_renderer(model_dir: Path):
         return None
     if any(raw.token_to_id(token) is None for token in CHAT_TOKENS):
         return None
-    tokenizer = Tokenizer(raw, source=str(path))
-    return lambda messages: tokenizer.format_chat(messages, add_generation_prompt=True)
+    return render_text
 
 
 class PassAtKEvaluator:

@@ -19,27 +19,29 @@ from pathlib import Path
 
 from herd.core.errors import ConfigError, InputError
 from herd.core.protocols import SamplingParams
+from herd.core.records import ChatMessage
 from herd.core.services import can_build_generator, generator_for
+from herd.lib.chat.format import END_HEADER, EOT, START_HEADER, render_text
 from herd.plugins.multilingual.config import MultilingualEvalConfig
 from herd.plugins.multilingual.langid import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch
 from herd.plugins.multilingual.prompts import contains_reference, prompt_row, read_prompts
 
 HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
-LLAMA3_HEADERS = ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>")
+LLAMA3_HEADERS = (START_HEADER, END_HEADER, EOT)
 
 
 def chat_prompt(prompt: str, tokenizer, chat_format: str) -> str:
-    """``prompt`` as one user turn in the Llama 3 chat format (``"auto"``: when the
-    tokenizer knows the header tokens; ``"llama3"``: always; ``"none"``: the bare text)."""
+    """``prompt`` as one user turn in the one Llama 3.1 chat format (``herd.lib.chat``):
+    ``"auto"``: when the tokenizer knows the header tokens; ``"llama3"``: always;
+    ``"none"``: the bare text."""
     if chat_format == "none":
         return prompt
     if chat_format == "auto":
         vocab = tokenizer.get_vocab()
         if not all(token in vocab for token in LLAMA3_HEADERS):
             return prompt
-    return (f"<|start_header_id|>user<|end_header_id|>\n\n{prompt}<|eot_id|>"
-            "<|start_header_id|>assistant<|end_header_id|>\n\n")
+    return render_text([ChatMessage("user", prompt)], add_generation_prompt=True)
 
 
 def heldout_text(directory: Path, language: str) -> str:

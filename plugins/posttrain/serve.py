@@ -3,7 +3,9 @@ Hugging Face Llama checkpoint, so that any OpenAI client (and herd's ``openai`` 
 can generate from it.
 
 Endpoints: ``POST /v1/completions`` (text prompts), ``POST /v1/chat/completions``
-(messages, rendered in the Llama 3 chat format) and ``GET /v1/models``. Requests are
+(messages, tool calls included, answered by the generator's ``chat`` in the Llama 3.1 chat
+format; a turn that calls a tool comes back with ``tool_calls`` and finish reason
+``"tool_calls"``) and ``GET /v1/models``. Requests are
 served by a thread each; generation itself is serialised by a lock, since one model on
 one device runs one batch at a time.
 """
@@ -19,9 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from herd.core.protocols import SamplingParams
+from herd.core.protocols import ChatReply, SamplingParams
 from herd.core.records import ChatMessage
 from herd.lib.chat.format import ChatFormat
+from herd.lib.chat.openai_wire import from_wire, to_wire
 
 
 class BadRequest(Exception):
@@ -52,6 +55,10 @@ class ModelService:
     def complete(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
         with self.lock:
             return self.generator.generate(prompts, params)
+
+    def reply(self, conversation: list[ChatMessage], params: SamplingParams) -> list[ChatReply]:
+        with self.lock:
+            return self.generator.chat([conversation], params)[0]
 
 
 def _params(body: dict[str, Any]) -> SamplingParams:
@@ -93,24 +100,27 @@ def completions(service: ModelService, body: dict[str, Any]) -> dict[str, Any]:
     return _envelope("text_completion", service, choices, prompts, [c["text"] for c in choices])
 
 
+# ChatReply.finish -> OpenAI's finish_reason (a turn that calls a tool says "tool_calls").
+FINISH_REASONS = {"end_of_turn": "stop", "end_of_message": "tool_calls", "length": "length", "stop": "stop"}
+
+
 def chat_completions(service: ModelService, body: dict[str, Any]) -> dict[str, Any]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list")
     try:
-        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        chat = [from_wire(m, i) for i, m in enumerate(messages)]
         prompt = service.chat.prompt_text(chat)
-    except (KeyError, TypeError) as exc:
-        raise BadRequest(f"each message needs 'role' and 'content' ({exc})") from None
-    except Exception as exc:  # an unknown role: InputError from the chat format
+    except Exception as exc:  # a malformed message or an unknown role: InputError naming the message
         raise BadRequest(str(exc)) from None
     params = _params(body)
-    texts = service.complete([prompt], params)[0]
-    choices = [
-        {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": _finish(service, t, params)}
-        for i, t in enumerate(texts)
-    ]
-    return _envelope("chat.completion", service, choices, [prompt], texts)
+    replies = service.reply(chat, params)
+    choices = []
+    for i, reply in enumerate(replies):
+        message = to_wire([reply.message])[0]
+        finish = "tool_calls" if reply.message.tool_calls else FINISH_REASONS[reply.finish]
+        choices.append({"index": i, "message": message, "finish_reason": finish})
+    return _envelope("chat.completion", service, choices, [prompt], [r.message.content for r in replies])
 
 
 def _envelope(kind: str, service: ModelService, choices, prompts: list[str], texts: list[str]) -> dict[str, Any]:

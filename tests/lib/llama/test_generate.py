@@ -2,6 +2,8 @@ import pytest
 import torch
 
 from herd.core.protocols import Generator, SamplingParams
+from herd.core.records import ChatMessage
+from herd.lib.chat.format import render_text
 from herd.lib.llama.config import HFGeneratorConfig, LocalGeneratorConfig
 from herd.lib.llama.generate import HFGenerator, LocalGenerator, generate_ids, sample_next
 from herd.lib.llama.hf_io import export_hf, save_model
@@ -63,7 +65,7 @@ def test_hf_backend_on_exported_model_agrees_greedily(model, tok, tmp_path):
     pytest.importorskip("transformers")
     save_model(model, tmp_path / "ckpt", tokenizer=tok)
     export_hf(tmp_path / "ckpt", tmp_path / "hf")
-    prompt = tok.format_chat([{"role": "user", "content": "hello"}], add_generation_prompt=True)
+    prompt = render_text([ChatMessage("user", "hello")])
     params = SamplingParams(temperature=0, max_tokens=8)
     ours = LocalGenerator(model, tok).generate([prompt], params)
     theirs = HFGenerator(HFGeneratorConfig(model_path=str(tmp_path / "hf"))).generate([prompt], params)
@@ -122,8 +124,7 @@ def test_hf_batched_prompts_agree_greedily_and_too_long_prompts_get_nothing(mode
     pytest.importorskip("transformers")
     save_model(model, tmp_path / "ckpt", tokenizer=tok)
     export_hf(tmp_path / "ckpt", tmp_path / "hf")
-    prompts = [tok.format_chat([{"role": "user", "content": c}], add_generation_prompt=True)
-               for c in ("hello", "numbers 12 34 and the herd", "hi")]
+    prompts = [render_text([ChatMessage("user", c)]) for c in ("hello", "numbers 12 34 and the herd", "hi")]
     params = SamplingParams(temperature=0, max_tokens=8, n=2)
     ours = LocalGenerator(model, tok).generate(prompts + ["the llama " * 40], params)
     theirs = HFGenerator(HFGeneratorConfig(model_path=str(tmp_path / "hf"))).generate(prompts, params)

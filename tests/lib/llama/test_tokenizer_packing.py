@@ -37,10 +37,16 @@ def test_special_strings_in_documents_stay_text(tok):
     ids = tok.encode(f"a {EOT} b")
     assert tok.special.eot not in ids
     assert tok.decode(ids) == f"a {EOT} b"
-    chat = tok.encode_chat([{"role": "user", "content": "hi"}], add_generation_prompt=True)
+    # Chat is rendered by herd.lib.chat alone; its text form reads back as the same tokens.
+    from herd.core.records import ChatMessage
+    from herd.lib.chat.format import ChatFormat, render_text
+
+    messages = [ChatMessage("user", "hi")]
+    chat = ChatFormat.from_tokenizer(tok).encode_prompt(messages).ids
     assert chat[0] == tok.special.bos and tok.special.eot in chat
     assert tok.decode(chat[-3:]).endswith('<|end_header_id|>\n\n')
     assert chat.count(tok.special.start_header) == 2
+    assert tok.encode(render_text(messages), allow_special=True) == chat
 
 
 def test_tiktoken_rank_file_loads(tmp_path):

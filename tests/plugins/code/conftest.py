@@ -8,6 +8,7 @@ import pytest
 from herd.core.protocols import SamplingParams
 from herd.lib.sandbox.choose import available_backend, open_sandbox
 from herd.lib.sandbox.config import SandboxConfig
+from herd.lib.chat.text_backend import TextChatMixin
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def code_sandbox():
     box.close()
 
 
-class ScriptedModel:
+class ScriptedModel(TextChatMixin):
     """Deterministic stand-in for an LLM: the replies of the first rule whose substrings
     all occur in the prompt, one per requested sample (cycled)."""
 

@@ -15,6 +15,7 @@ from herd.core.records import ChatMessage
 from herd.plugins.code.answers import completion_from_answer, request
 from herd.plugins.code.evaluator import PassAtKEvaluator, chat_renderer
 from herd.plugins.code.settings import PassAtKConfig
+from herd.lib.chat.text_backend import TextChatMixin
 
 CHAT_TOKENS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
 USER_TURN = re.compile(r"^<\|begin_of_text\|><\|start_header_id\|>user<\|end_header_id\|>\n\n(.*)<\|eot_id\|>"
@@ -33,7 +34,7 @@ def _model_dir(path, chat: bool = True):
     return path
 
 
-class ChatModel:
+class ChatModel(TextChatMixin):
     """Answers add_N with a bare body, times_N with the whole function in a fenced block,
     minus_N with an unindented body; anything else wrongly. Records the prompts."""
 

@@ -9,6 +9,7 @@ from herd.core.app import App
 from herd.core.records import ChatMessage, SFTRow
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge
 from herd.plugins.code.settings import CodeJudgeConfig
+from herd.lib.chat.text_backend import TextChatMixin
 
 TESTS = {"prompt": 'def add(a, b):\n    """Return a + b."""\n', "entry_point": "add",
          "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n"}
@@ -60,7 +61,7 @@ def test_rows_without_code_get_no_opinion():
 
 
 def test_llm_rubric_is_averaged_with_the_static_rubric(code_sandbox):
-    class Rater:
+    class Rater(TextChatMixin):
         def generate(self, prompts, params):
             return [["2 - the names are unclear"] for _ in prompts]
 

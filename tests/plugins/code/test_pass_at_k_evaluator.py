@@ -19,9 +19,10 @@ from herd.plugins.code.evaluator import truncate
 from herd.plugins.code.settings import PassAtKConfig
 from herd.lib.sandbox.choose import available_backend
 from herd.lib.sandbox.config import SandboxConfig
+from herd.lib.chat.text_backend import TextChatMixin
 
 
-class AddOnlyModel:
+class AddOnlyModel(TextChatMixin):
     """Completes ``def add_N(x)`` correctly (then rambles on); anything else wrongly."""
 
     def __init__(self):

@@ -7,6 +7,7 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import Document, Drop
 from herd.plugins.curation_steps.configs import QualityClassifierConfig
 from herd.plugins.curation_steps.quality import QualityClassifier, judge_labels, train_quality_classifier
+from herd.lib.chat.text_backend import TextChatMixin
 
 SPAM = [
     "BUY NOW cheap pills best price click here free shipping limited offer!!!",
@@ -37,7 +38,7 @@ def test_train_and_score(tmp_path, paragraphs):
 
 
 def test_labels_jsonl_and_judge(tmp_path, paragraphs):
-    class SpamSpotter:
+    class SpamSpotter(TextChatMixin):
         """A generation backend standing in for a judge model."""
 
         def generate(self, prompts, params: SamplingParams):

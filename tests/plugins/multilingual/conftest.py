@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 
 from herd.core.protocols import SamplingParams
+from herd.lib.chat.text_backend import TextChatMixin
 
 
-class ScriptedGenerator:
+class ScriptedGenerator(TextChatMixin):
     """A deterministic generation backend for tests. ``script(prompt, i)`` returns the
     i-th completion of a prompt; every call is recorded."""
 

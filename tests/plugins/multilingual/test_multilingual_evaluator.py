@@ -83,7 +83,7 @@ def test_chat_format_wraps_prompts_for_llama3_tokenizers():
 
     llama = Vocab(["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "a"])
     wrapped = chat_prompt("Bonjour ?", llama, "auto")
-    assert wrapped.startswith("<|start_header_id|>user<|end_header_id|>\n\nBonjour ?<|eot_id|>")
+    assert wrapped.startswith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nBonjour ?<|eot_id|>")
     assert wrapped.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
     assert chat_prompt("Bonjour ?", Vocab(["a"]), "auto") == "Bonjour ?"
     assert chat_prompt("Bonjour ?", llama, "none") == "Bonjour ?"

@@ -11,8 +11,8 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from herd.core.protocols import SamplingParams
-from herd.core.records import ChatMessage
+from herd.core.protocols import Generator, SamplingParams
+from herd.core.records import ChatMessage, ToolCall
 from herd.plugins.posttrain.openai_backend import OpenAIGenerator, OpenAIGeneratorConfig
 from herd.plugins.posttrain.serve import ModelService, make_server
 
@@ -48,9 +48,8 @@ def test_server_speaks_openai_completions_and_chat(server):
     assert chat["choices"][0]["message"]["role"] == "assistant"
     assert chat["usage"]["prompt_tokens"] > 0
     # Greedy decoding through HTTP equals calling the model directly.
-    prompt = service.chat.prompt_text([ChatMessage("user", "hi")])
-    direct = service.generator.generate([prompt], SamplingParams(temperature=0, max_tokens=4))
-    assert chat["choices"][0]["message"]["content"] == direct[0][0]
+    direct = service.generator.chat([[ChatMessage("user", "hi")]], SamplingParams(temperature=0, max_tokens=4))
+    assert chat["choices"][0]["message"]["content"] == direct[0][0].message.content
 
 
 def test_server_rejects_bad_requests(server):
@@ -171,3 +170,78 @@ def test_cli_serve_subprocess_answers_the_openai_backend(model_dir, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# ----- Generator.chat over HTTP: typed messages and tool calls in OpenAI's format ------------
+
+TOOL_DIALOG = [
+    ChatMessage("system", "Environment: ipython\nTools: brave_search"),
+    ChatMessage("user", "weather?"),
+    ChatMessage("assistant", "", tool_calls=[ToolCall("brave_search", {"query": "weather"}, id="c1")]),
+    ChatMessage("ipython", "sunny"),
+]
+
+
+def test_openai_backend_chat_against_herd_serve_equals_the_model_and_caches(server, tmp_path):
+    httpd, service, _ = server
+    cfg = OpenAIGeneratorConfig(base_url=_url(httpd), cache_dir=str(tmp_path / "cache"))
+    gen = OpenAIGenerator(cfg)
+    assert isinstance(gen, Generator)
+    conversations = [TOOL_DIALOG, [ChatMessage("user", "hi")]]
+    params = SamplingParams(temperature=0, max_tokens=5, n=2)
+    out = gen.chat(conversations, params)
+    # The tool call went over the wire and was rendered as the model itself renders it.
+    direct = service.generator.chat(conversations, params)
+    assert out == direct and gen.last_failures == []
+    again = OpenAIGenerator(cfg)
+    assert again.chat(conversations, params) == out
+    assert again.stats["requests"] == 0 and again.stats["cache_hits"] == 2
+
+
+class _ToolServer(BaseHTTPRequestHandler):
+    """A chat endpoint that records each request and answers with tool calls."""
+
+    requests: list = []
+
+    def log_message(self, *a):
+        return
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _ToolServer.requests.append((self.path, body))
+        search = {"id": "s9", "type": "function", "function": {"name": "brave_search", "arguments": '{"query": "tides"}'}}
+        custom = {"id": "t9", "type": "function", "function": {"name": "get_time", "arguments": '{"city": "Oslo"}'}}
+        choices = [
+            {"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [search]},
+             "finish_reason": "tool_calls"},
+            {"index": 1, "message": {"role": "assistant", "content": None, "tool_calls": [custom]},
+             "finish_reason": "tool_calls"},
+            {"index": 2, "message": {"role": "assistant", "content": "Cut"}, "finish_reason": "length"},
+        ]
+        payload = json.dumps({"choices": choices[: body["n"]]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def test_openai_backend_chat_maps_tool_calls_both_ways():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ToolServer)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        gen = OpenAIGenerator(OpenAIGeneratorConfig(base_url=_url(httpd), cache_dir=""))
+        [replies] = gen.chat([TOOL_DIALOG], SamplingParams(max_tokens=8, n=3))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    path, body = _ToolServer.requests[-1]
+    assert path == "/v1/chat/completions"
+    assert body["messages"][2] == {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "brave_search", "arguments": '{"query": "weather"}'}}]}
+    assert body["messages"][3] == {"role": "tool", "content": "sunny", "tool_call_id": "c1"}
+    assert replies[0].message.tool_calls == [ToolCall("brave_search", {"query": "tides"}, id="s9")]
+    assert replies[0].finish == "end_of_message"  # a built-in tool: Llama 3.1 ends with <|eom_id|>
+    assert replies[1].message.tool_calls == [ToolCall("get_time", {"city": "Oslo"}, id="t9")]
+    assert replies[1].finish == "end_of_turn"  # a custom JSON call ends with <|eot_id|>
+    assert replies[2].message == ChatMessage("assistant", "Cut") and replies[2].finish == "length"
