@@ -130,7 +130,7 @@ def test_stage_trains_continued_then_repository_stage_and_writes_an_hf_model(exp
 def test_expert_is_the_generator_posttrain_and_rejection_sampling_pick(expert, run_dir):
     from herd.core.protocols import SamplingParams
     from herd.plugins.code.services import sampling_generator
-    from herd.plugins.posttrain.loop import expert_generator
+    from herd.plugins.posttrain.generators import expert_generator
 
     app, _, work = expert
     ctx = context(app, run_dir, run_dir / "posttrain")
