@@ -38,6 +38,7 @@ NAMES = Option(_is_names, "a tuple of names, e.g. (\"pretrain\",)")
 TEXT = Option(lambda v: isinstance(v, str) and bool(v), "a non-empty string")
 FLAG = Option(lambda v: isinstance(v, bool), "True or False")
 FUNCTION = Option(callable, "a callable")
+POSITIVE = Option(lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer (tokens)")
 
 
 def one_of(choices: tuple[str, ...]) -> Option:
@@ -64,7 +65,7 @@ FAMILY_SPECS: dict[str, FamilySpec] = {
     "dedupers": FamilySpec(CONFIG),
     "mixers": FamilySpec(CONFIG),
     "judges": FamilySpec(CONFIG_AND_SERVICES, {"kind": one_of(JUDGE_KINDS)}),
-    "synthesizers": FamilySpec(CONFIG_AND_SERVICES, {"capability": TEXT, "default": FLAG}),
+    "synthesizers": FamilySpec(CONFIG_AND_SERVICES, {"capability": TEXT, "default": FLAG, "max_len": POSITIVE}),
     "environments": FamilySpec(CONFIG_AND_SERVICES, {"capability": TEXT}),
     "trainers": FamilySpec(CONFIG),
     "generators": FamilySpec(CONFIG, {"model_stage": TEXT}),
@@ -74,6 +75,7 @@ FAMILY_SPECS: dict[str, FamilySpec] = {
         "reads": NAMES,
         "optional_reads": NAMES,
         "config_sections": NAMES,
+        "provides": NAMES,  # what the stage makes ("expert_model"); read as "provides:<what>"
     }),
     # Commands register (name, add_arguments, run, *, help): the factory is add_arguments.
     "commands": FamilySpec(("parser",), {"run": FUNCTION, "help": Option(lambda v: isinstance(v, str), "a string")}),

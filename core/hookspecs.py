@@ -104,9 +104,16 @@ def herd_register_environments(register):
     """Register rollout environments (``protocols.Environment``): what answers a model's
     turn in post-training rollouts (sandboxed code, tool calls, step checks).
     ``factory(config, services) -> protocols.Environment``. Option ``capability``: the
-    capability whose prompts it serves. Rejection sampling and online DPO continue a
-    rollout while an environment that applies answers the model, up to
-    ``[posttrain] rollout_max_steps`` model turns."""
+    capability whose prompts it serves (for listings; ``applies(prompt)`` decides).
+
+    Post-training builds every registered environment (or those ``[posttrain]
+    environments`` names) once per round with the round's services. A rollout samples a
+    model turn, calls ``respond(conversation)`` on the environments whose
+    ``applies(prompt)`` is true, in name order, and appends the first answer that is not
+    ``None``; it ends when no environment answers the model's turn, or after
+    ``[posttrain] rollout_max_steps`` model turns (``Trajectory.finish == "step_cap"``).
+    Rejection sampling keeps the best whole trajectory and online DPO pairs trajectories;
+    only the model's turns are trained on."""
 
 
 @hookspec
@@ -141,14 +148,21 @@ def herd_register_stages(register):
     (``herd.core.pipeline.STAGES``) or new ones, which run right after the last stage they
     read (``herd.core.pipeline.stage_order``).
 
-    ``register(name, run, *, description="", reads=(), optional_reads=(),
+    ``register(name, run, *, description="", reads=(), optional_reads=(), provides=(),
     config_sections=())``: ``run`` is
     ``Callable[[herd.core.pipeline.StageContext], herd.core.pipeline.StageResult]``;
     ``reads`` names the earlier stages whose artifacts it needs (the stage is skipped when
     one has not completed); ``optional_reads`` those it uses when present (``"*"``: every
-    earlier stage, as the report reads whatever ran); both feed its cache key. ``config_sections`` the
-    config sections whose values decide its output (they make its cache key). One stage
-    has one implementation: two plugins implementing it is an error naming both.
+    earlier stage, as the report reads whatever ran); both feed its cache key and decide
+    where a plugin's stage runs. ``provides`` declares what the stage's output is, in
+    words other stages read by (``("expert_model",)``: a ``final_model/`` a capability's
+    expert generator samples from); an entry ``"provides:<what>"`` in ``reads`` or
+    ``optional_reads`` stands for every registered stage that provides ``<what>`` (none
+    when no active plugin does), so a consumer never names another plugin's stage: the
+    posttrain stage reads ``"provides:expert_model"``, and each such stage's folder is in
+    its ``ctx.inputs`` under the stage's name. ``config_sections`` the config sections
+    whose values decide its output (they make its cache key). One stage has one
+    implementation: two plugins implementing it is an error naming both.
     """
 
 

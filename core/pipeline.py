@@ -30,6 +30,10 @@ from herd.core.rundir import ATTEMPT, MANIFEST, RunDir
 STAGES = ("curate", "mix", "pretrain", "posttrain", "evaluate", "report")
 # In ``optional_reads``: every stage that runs before this one (the report reads them all).
 ALL_EARLIER = "*"
+# In ``reads``/``optional_reads``: ``"provides:<what>"`` names every registered stage whose
+# registration declares ``provides=("<what>", ...)`` (posttrain reads whichever stages
+# provide ``expert_model``), so a consumer never names another plugin's stage.
+PROVIDES = "provides:"
 
 # Packages whose versions decide results; recorded in every manifest.
 TRACKED_PACKAGES = ("herd", "torch", "numpy", "pluggy", "transformers", "tokenizers", "datasets", "ray")
@@ -82,9 +86,23 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _dependencies(component: Component) -> list[str]:
-    names = list(component.options.get("reads", ())) + list(component.options.get("optional_reads", ()))
-    return [n for n in names if n != ALL_EARLIER]
+def providers(stages: dict[str, Component], what: str) -> list[str]:
+    """The stages whose registration declares ``provides`` containing ``what``, by name."""
+    return sorted(name for name, c in stages.items() if what in c.options.get("provides", ()))
+
+
+def resolve_reads(names: tuple[str, ...] | list[str], stages: dict[str, Component]) -> list[str]:
+    """Stage names with every ``"provides:<what>"`` replaced by the stages that provide it."""
+    out: list[str] = []
+    for name in names:
+        out += providers(stages, name[len(PROVIDES):]) if name.startswith(PROVIDES) else [name]
+    return list(dict.fromkeys(out))
+
+
+def _dependencies(component: Component, stages: dict[str, Component]) -> list[str]:
+    names = resolve_reads(component.options.get("reads", ()), stages)
+    names += resolve_reads(component.options.get("optional_reads", ()), stages)
+    return [n for n in names if n != ALL_EARLIER and n != component.name]
 
 
 def stage_order(stages: dict[str, Component]) -> list[str]:
@@ -95,20 +113,21 @@ def stage_order(stages: dict[str, Component]) -> list[str]:
     order = list(STAGES)
     pending = sorted(n for n in stages if n not in STAGES)
     while pending:
-        placed = [n for n in pending if all(d in order for d in _dependencies(stages[n]))]
+        placed = [n for n in pending if all(d in order for d in _dependencies(stages[n], stages))]
         if not placed:
             name = pending[0]
-            missing = [d for d in _dependencies(stages[name]) if d not in order and d not in pending]
+            missing = [d for d in _dependencies(stages[name], stages) if d not in order and d not in pending]
             why = f"it reads unknown stage(s) {', '.join(missing)}" if missing else "its reads form a cycle"
             raise StageError(f"stage '{name}' (plugin '{stages[name].plugin}') cannot be placed: {why}")
         for name in placed:
-            deps = _dependencies(stages[name])
+            deps = _dependencies(stages[name], stages)
             position = max((order.index(d) for d in deps), default=-1) + 1
             order.insert(position, name)
             pending.remove(name)
     for position, name in enumerate(order):
         if name in stages:
-            late = [d for d in stages[name].options.get("reads", ()) if d in order and order.index(d) > position]
+            late = [d for d in resolve_reads(stages[name].options.get("reads", ()), stages)
+                    if d in order and order.index(d) > position]
             if late:
                 raise StageError(f"stage '{name}' reads {', '.join(late)}, which runs after it")
     return order
@@ -153,7 +172,8 @@ class Pipeline:
             reason = "no active plugin implements it"
             self.log.warning("stage %-9s SKIPPED: %s", stage, reason)
             return StageOutcome(stage, "skipped", reason)
-        reads = tuple(impl.options.get("reads", ()))
+        stages = self.registry.components["stages"]
+        reads = tuple(resolve_reads(impl.options.get("reads", ()), stages))
         inputs: dict[str, Path] = {}
         input_hashes: dict[str, str] = {}
         for needed in reads:
@@ -166,7 +186,7 @@ class Pipeline:
                 return StageOutcome(stage, "skipped", reason)
             inputs[needed] = self.run_dir.stage_dir(needed)
             input_hashes[needed] = manifest["output_hash"]
-        optional_reads = list(impl.options.get("optional_reads", ()))
+        optional_reads = resolve_reads(impl.options.get("optional_reads", ()), stages)
         if ALL_EARLIER in optional_reads:
             optional_reads += [s for s in self.order[: self.order.index(stage)] if s not in reads]
         for optional in dict.fromkeys(o for o in optional_reads if o != ALL_EARLIER):

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from herd.core.components import Registry
 from herd.core.errors import ConfigError, PluginError, StageError
 from herd.core.protocols import PostTrainJob, PostTrainResult, Trainer, TrainingLayout
 from herd.lib.posttraining.job_io import job_to_dict, result_from_dict
@@ -25,10 +26,12 @@ from herd.lib.posttraining.job_io import job_to_dict, result_from_dict
 RESULT = "result.json"
 
 
-def run_post_train_job(trainer_name: str, trainer_config: Any, job: PostTrainJob) -> PostTrainResult:
+def run_post_train_job(trainer_name: str, trainer_config: Any, job: PostTrainJob,
+                       registry: Registry | None = None) -> PostTrainResult:
     """Train ``job`` with the trainer registered as ``trainer_name`` (``[posttrain] trainer``)
-    and its config (``[trainers.<name>]``, ``None`` for the defaults)."""
-    trainer = build_trainer(trainer_name, trainer_config)
+    and its config (``[trainers.<name>]``, ``None`` for the defaults). ``registry``: the
+    running stage's (default: the always-active plugins' and installed ones')."""
+    trainer = build_trainer(trainer_name, trainer_config, registry=registry)
     problems = trainer.check(job_layout(trainer_name, job))
     if problems:
         raise ConfigError(f"post-training {job.kind} job on trainer '{trainer_name}': " + "; ".join(problems))
@@ -46,12 +49,15 @@ def job_layout(trainer_name: str, job: PostTrainJob) -> TrainingLayout:
                           purpose="posttrain", model=model_shape(policy_config(job.model_dir)), device=job.device)
 
 
-def build_trainer(name: str, config: Any = None, config_fields: dict[str, Any] | None = None):
+def build_trainer(name: str, config: Any = None, config_fields: dict[str, Any] | None = None,
+                  registry: Registry | None = None):
     """The trainer ``name`` from the active plugins' registrations, built with ``config``
     (or its config class filled with ``config_fields``)."""
-    from herd.core.plugins import load_plugins
+    if registry is None:
+        from herd.core.plugins import load_plugins
 
-    component = load_plugins().registry.get("trainers", name)
+        registry = load_plugins().registry
+    component = registry.get("trainers", name)
     if config is None and component.config is not None:
         config = component.config(**(config_fields or {}))
     trainer = component.factory(config)

@@ -69,7 +69,8 @@ def herd_register_config_sections(register):
 
 @hookimpl
 def herd_register_stages(register):
-    register("code_expert", _run_code_expert, reads=("pretrain", "mix"), config_sections=("code_expert", "trainers"),
+    register("code_expert", _run_code_expert, reads=("pretrain", "mix"), provides=("expert_model",),
+             config_sections=("code_expert", "trainers"),
              description="code expert: continued pretraining on >= 85% code, then repository-level long context")
 
 

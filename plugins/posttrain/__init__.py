@@ -27,7 +27,7 @@ def _exact_answer(cfg, services=None):
 
 
 def _run_posttrain(ctx):
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     return run_posttrain(ctx)
 
@@ -75,8 +75,9 @@ def herd_register_judges(register):
 
 @hookimpl
 def herd_register_stages(register):
-    # pretrain is optional: [posttrain] base_model may name a user's checkpoint instead.
-    register("posttrain", _run_posttrain, optional_reads=("pretrain", "code_expert"),
+    # pretrain is optional: [posttrain] base_model may name a user's checkpoint instead. Expert
+    # generators registered with model_stage= find their stage's model among the expert_model providers.
+    register("posttrain", _run_posttrain, optional_reads=("pretrain", "provides:expert_model"),
              config_sections=("posttrain", "sft_funnel", "synthesizers", "judges", "generators", "evaluators"),
              description="N rounds of reward model, rejection sampling, SFT, DPO and weight averaging")
 

@@ -21,7 +21,10 @@ class PosttrainConfig:
     # CPU threads for torch during the stage (0: leave torch's default). Tiny models run
     # fastest on one thread, above all on a shared machine where spinning threads collide.
     torch_threads: int = 1
-    max_len: int = 256  # tokens per training sequence; prompts this long are rejected
+    # Tokens per row (a row longer than its limit is dropped into the ledger with its reason);
+    # a capability may allow longer rows, up to the model's context (see lengths.py).
+    max_len: int = 256
+    max_len_by_capability: dict[str, int] = field(default_factory=dict)
     # A local Hugging Face Llama checkpoint to post-train instead of the pretrain stage's
     # final model ("" = the pretrain stage's); run with `--stages posttrain,evaluate,report`.
     base_model: str = ""
@@ -43,6 +46,10 @@ class PosttrainConfig:
     system_prompts: dict[str, str] = field(default_factory=dict)  # capability -> system prompt
     expert_generators: dict[str, str] = field(default_factory=dict)  # capability -> generator name
     verifiers: list[str] = field(default_factory=list)  # judges of kind "verifier"; empty: all
+    # Model turns per rollout: after each, the environments that apply may answer (a tool's
+    # result) and the model goes on; a rollout still answered at this cap ends "step_cap".
+    rollout_max_steps: int = 4
+    environments: list[str] = field(default_factory=list)  # rollout environments; empty: every registered one
 
     # Reward model (Bradley-Terry, all rounds' preference data).
     rm_lr: float = 1e-3
@@ -114,6 +121,7 @@ class PosttrainConfig:
             "samples_per_prompt": 20,
             "rs_prompts": 50000,
             "max_new_tokens": 2048,
+            "rollout_max_steps": 8,
             "temperature": 0.9,
             "rm_lr": 1e-5,
             "rm_epochs": 1,

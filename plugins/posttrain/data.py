@@ -32,6 +32,7 @@ from typing import Any, Iterator
 from herd.core.errors import InputError
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow, ToolCall, text_response
 from herd.lib.chat.rows import turns_text
+from herd.plugins.posttrain.lengths import LengthPolicy, Limit
 
 # The recipe's 4-level scale (RECIPE.md section 5): index = margin value.
 MARGIN_LEVELS = ("marginally better", "slightly better", "better", "significantly better")
@@ -340,29 +341,36 @@ def load_preferences(path: Path) -> Loaded:
 # ----- length checks (need the tokenizer) -------------------------------------------------
 
 
-def check_lengths(loaded: Loaded, chat: Any, max_len: int, source: str = "rows") -> Loaded:
-    """Reject rows whose prompt alone fills the context (``max_len`` tokens): they would
-    leave no room for a response. Longer full sequences are truncated by the trainer."""
+def check_lengths(loaded: Loaded, chat: Any, max_len: int | LengthPolicy, source: str = "rows") -> Loaded:
+    """Reject rows that do not fit their length limit (``max_len`` for every row, or a
+    ``lengths.LengthPolicy`` per row), each with a reason: ``prompt_too_long`` when the
+    prompt alone fills it (no room for a response), ``too_long`` when the whole row (SFT:
+    the dialog; preference: the prompt and its longest response) is longer. Trainers never
+    truncate a kept row, so this is the only place rows are lost for length."""
     kept = Loaded(rejected=list(loaded.rejected))
     numbers = loaded.numbers or list(range(1, len(loaded.rows) + 1))
     for number, row in zip(numbers, loaded.rows):
-        if isinstance(row, PreferenceRow):
-            prompt_len = len(chat.encode_prompt(row.prompt))
+        limit = Limit(max_len, "max_len") if isinstance(max_len, int) else max_len.limit(row)
+        prompt_len, full_len = row_lengths(chat, row)
+        if prompt_len >= limit.tokens:
+            reason = f"prompt_too_long: row {row.id}: prompt is {prompt_len} tokens, the context is {limit.tokens} ({limit.origin})"
+        elif full_len > limit.tokens:
+            reason = f"too_long: row {row.id}: {full_len} tokens, its limit is {limit.tokens} ({limit.origin})"
         else:
-            last_assistant = max(i for i, m in enumerate(row.messages) if m.role == "assistant")
-            prompt_len = len(chat.encode_prompt(row.messages[:last_assistant]))
-        if prompt_len >= max_len:
-            kept.rejected.append(
-                Rejection(
-                    source,
-                    number,
-                    f"row {row.id}: prompt is {prompt_len} tokens, the context is {max_len}",
-                )
-            )
+            kept.rows.append(row)
+            kept.numbers.append(number)
             continue
-        kept.rows.append(row)
-        kept.numbers.append(number)
+        kept.rejected.append(Rejection(source, number, reason))
     return kept
+
+
+def row_lengths(chat: Any, row: SFTRow | PreferenceRow) -> tuple[int, int]:
+    """(prompt tokens, whole-row tokens) as the trainers encode the row."""
+    if isinstance(row, PreferenceRow):
+        prompt_len = len(chat.encode_prompt(row.prompt))
+        return prompt_len, prompt_len + max(len(chat.encode_turns(row.prompt, r)) for r in row.responses)
+    last_assistant = max(i for i, m in enumerate(row.messages) if m.role == "assistant")
+    return len(chat.encode_prompt(row.messages[:last_assistant])), len(chat.encode_dialog(row.messages))
 
 
 # ----- writing ----------------------------------------------------------------------------

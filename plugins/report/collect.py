@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from herd.core.posttrain_summary import RoundRow, read_rounds
+
 
 @dataclass
 class StageSummary:
@@ -32,7 +34,7 @@ class ReportData:
     mix_achieved: dict[str, float] = field(default_factory=dict)
     loss_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # per pretraining stage
     niah: list[dict[str, Any]] = field(default_factory=list)
-    rounds: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[RoundRow] = field(default_factory=list)  # posttrain's rounds.json (round 0 first)
     evaluation: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -55,7 +57,7 @@ def collect(inputs: dict[str, Path]) -> ReportData:
         data.loss_curves = loss_curves(inputs["pretrain"])
         data.niah = niah_checks(inputs["pretrain"])
     if "posttrain" in inputs and (inputs["posttrain"] / "rounds.json").exists():
-        data.rounds = _json(inputs["posttrain"] / "rounds.json")
+        data.rounds = read_rounds(inputs["posttrain"] / "rounds.json")
     if "evaluate" in inputs and (inputs["evaluate"] / "metrics.json").exists():
         data.evaluation = _json(inputs["evaluate"] / "metrics.json").get("results", {})
     return data

@@ -88,10 +88,10 @@ def niah(data: ReportData) -> bytes | None:
 
 def rounds(data: ReportData) -> bytes | None:
     series: dict[str, list[tuple[int, float]]] = {}
-    for i, row in enumerate(data.rounds):
-        for key, value in (row.get("metrics") or {}).items():
-            if isinstance(value, (int, float)) and is_headline(key):
-                series.setdefault(key, []).append((int(row.get("round", i)), float(value)))
+    for row in data.rounds:
+        for key, value in row.metrics.items():
+            if is_headline(key):
+                series.setdefault(key, []).append((row.round, value))
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -105,8 +105,7 @@ def rounds(data: ReportData) -> bytes | None:
 
 
 def sft_mix(data: ReportData) -> bytes | None:
-    mixes = [(int(r.get("round", i)), r.get("sft_mix") or {}) for i, r in enumerate(data.rounds)]
-    mixes = [(n, m) for n, m in mixes if m]
+    mixes = [(r.round, r.sft_mix) for r in data.rounds if r.sft_mix]
     if not mixes:
         return None
     capabilities = sorted({c for _, m in mixes for c in m})

@@ -66,15 +66,11 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
     if data.rounds:
         # One row per metric, one column per round (0 = before post-training): the
         # verifiable scores the rounds are judged by first, then everything measured.
-        keys = sorted({k for row in data.rounds for k in (row.get("metrics") or {})},
-                      key=lambda k: (not is_headline(k), k))
-        rounds = [str(row.get("round", i)) for i, row in enumerate(data.rounds)]
-        out.append(("Post-training rounds", ["metric"] + [f"round {r}" for r in rounds],
-                    [[k] + [_fmt((row.get("metrics") or {}).get(k)) for row in data.rounds] for k in keys],
-                    "rounds"))
+        keys = sorted({k for row in data.rounds for k in row.metrics}, key=lambda k: (not is_headline(k), k))
+        out.append(("Post-training rounds", ["metric"] + [f"round {row.round}" for row in data.rounds],
+                    [[k] + [_fmt(row.metrics.get(k)) for row in data.rounds] for k in keys], "rounds"))
         out.append(("SFT data mix", ["round", "rows by capability"],
-                    [[str(row.get("round", i)), _kv(row.get("sft_mix", {}))] for i, row in enumerate(data.rounds)],
-                    "sft_mix"))
+                    [[str(row.round), _kv(row.sft_mix)] for row in data.rounds], "sft_mix"))
     if data.evaluation:
         out.append(("Evaluation of the final model", ["evaluator", "metric", "value"],
                     [[e, m, _fmt(v)] for e, metrics in data.evaluation.items() for m, v in metrics.items()], None))

@@ -14,6 +14,8 @@ import pytest
 
 from herd.core.app import App
 from herd.core.errors import StageError
+from herd.core.hookspecs import hookimpl
+from herd.core.pipeline import StageResult
 from herd.core.rundir import RunDir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
@@ -144,3 +146,63 @@ def test_a_stage_reading_an_unknown_stage_is_an_error_naming_it():
 
     with pytest.raises(StageError, match="stage 'orphan'.*unknown stage\\(s\\) nowhere"):
         stage_order({"orphan": _stage("orphan", reads=("nowhere",))})
+
+
+class Expert:
+    """A third-party plugin whose stage declares that it provides an expert model."""
+
+    @hookimpl
+    def herd_register_stages(self, register):
+        def run(ctx):
+            (ctx.workdir / "final_model").mkdir()
+            (ctx.workdir / "final_model" / "config.json").write_text("{}")
+            return StageResult(counts={"experts": 1})
+
+        register("maths_expert", run, reads=("curate",), provides=("expert_model",))
+
+
+class Consumer:
+    """A recipe stage that reads whichever stages provide an expert model, by declaration."""
+
+    def __init__(self):
+        self.inputs = None
+
+    @hookimpl
+    def herd_register_stages(self, register):
+        def run(ctx):
+            self.inputs = dict(ctx.inputs)
+            return StageResult()
+
+        register("posttrain", run, optional_reads=("provides:expert_model",))
+
+
+def test_a_stage_reads_what_other_stages_provide_by_declaration(empty_registry, tmp_path):
+    from herd.core.pipeline import stage_order
+
+    consumer = Consumer()
+    app = make_app(empty_registry, Counting(), Expert(), consumer)
+    order = stage_order(app.registry.components["stages"])
+    assert order.index("curate") < order.index("maths_expert") < order.index("posttrain")
+    run_dir = RunDir(tmp_path / "run").create()
+    status = {o.stage: o.status for o in app.run_pipeline(run_dir)}
+    assert status["maths_expert"] == "ran" and status["posttrain"] == "ran"
+    assert consumer.inputs == {"maths_expert": tmp_path / "run" / "maths_expert"}
+    assert (consumer.inputs["maths_expert"] / "final_model" / "config.json").is_file()
+    manifest = json.loads((tmp_path / "run" / "posttrain" / "manifest.json").read_text())
+    assert list(manifest["inputs"]) == ["maths_expert"]  # the provider's output is in the cache key
+
+
+def test_reading_what_no_stage_provides_reads_nothing(empty_registry, tmp_path):
+    consumer = Consumer()
+    app = make_app(empty_registry, Counting(), consumer)
+    status = {o.stage: o.status for o in app.run_pipeline(RunDir(tmp_path / "run").create())}
+    assert status["posttrain"] == "ran" and consumer.inputs == {}
+
+
+def test_the_code_expert_provides_the_expert_model_posttrain_reads():
+    from herd.core.pipeline import resolve_reads
+
+    app = App.create(plugins=["code"], profile="quick")
+    stages = app.registry.components["stages"]
+    assert stages["code_expert"].options["provides"] == ("expert_model",)
+    assert resolve_reads(stages["posttrain"].options["optional_reads"], stages) == ["pretrain", "code_expert"]

@@ -131,7 +131,7 @@ def test_expert_is_the_generator_posttrain_and_rejection_sampling_pick(expert, r
     from herd.core.protocols import SamplingParams
     from herd.core.services import Services
     from herd.plugins.code.services import sampling_generator
-    from herd.plugins.posttrain.loop import expert_generator
+    from herd.plugins.posttrain.generators import expert_generator
 
     app, _, work = expert
     ctx = context(app, run_dir, run_dir / "posttrain")

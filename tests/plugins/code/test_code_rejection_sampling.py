@@ -105,7 +105,9 @@ def test_through_posttrains_hooks(tmp_path, scripted_model):
     from herd.core.app import App
     from herd.core.pipeline import StageContext
     from herd.core.records import ChatMessage
-    from herd.plugins.posttrain.loop import Services, Verifiers, synthesize
+    from herd.core.services import Services
+    from herd.plugins.posttrain.judging import Verifiers
+    from herd.plugins.posttrain.round_data import synthesize
 
     problems = tmp_path / "problems.jsonl"
     problems.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS))

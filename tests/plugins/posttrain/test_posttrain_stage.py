@@ -1,5 +1,5 @@
 """The posttrain stage end to end (quick profile) on a tiny model, through the plugin
-system: registry.toml entries of the llama and posttrain plugins, the stage context."""
+system: registry.toml entries of the llama, torch (trainer) and posttrain plugins, the stage context."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from herd.core.app import App
 from herd.core.pipeline import StageContext
+from herd.core.posttrain_summary import read_round_summary, read_rounds
 
 
 def _registry_file(tmp_path: Path) -> Path:
@@ -22,7 +23,7 @@ def _registry_file(tmp_path: Path) -> Path:
 
     data = tomllib.loads(Path(REGISTRY_PATH).read_text())["plugins"]
     lines = []
-    for name in ("llama", "posttrain"):
+    for name in ("llama", "torch", "posttrain"):  # torch: the trainer of its RM, SFT and DPO jobs
         lines.append(f"[plugins.{name}]")
         for key, value in data[name].items():
             lines.append(f"{key} = {json.dumps(value)}")
@@ -45,7 +46,7 @@ def _context(tmp_path: Path, pretrain: Path, overrides=(), resuming=False, workd
 
 @pytest.fixture(scope="module")
 def stage_run(tmp_path_factory, model_dir):
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     tmp = tmp_path_factory.mktemp("stage")
     pretrain = tmp / "pretrain"
@@ -62,23 +63,24 @@ def test_quick_round_writes_every_artifact(stage_run):
                  "round_1/reward_model/config.json", "round_1/data/sft_mix.jsonl", "round_1/data/drops.jsonl",
                  "final_model/model.safetensors", "final_model/tokenizer.json", "summary.json"):
         assert (work / path).is_file(), path
-    summary = json.loads((work / "round_1/summary.json").read_text())
-    counts = summary["counts"]
-    assert counts["synthetic_sft"] == 96 and counts["sft_rows"] == counts["synthetic_sft"] + counts["rejection_sampled"]
-    assert summary["sft_mix"]["by_capability"]["general"] == counts["sft_rows"]
-    assert set(summary["sft_mix"]["by_category"]) >= {"general/add", "general/copy"}
-    assert summary["reward_model"]["accuracy"][0] > 0.5  # learned right over wrong answers
-    assert summary["sft"]["loss_last"][0] < summary["sft"]["loss_first"][0]
+    summary = read_round_summary(work / "round_1/summary.json")
+    counts = summary.counts
+    assert counts.synthetic_sft == 96 and counts.sft_rows == counts.synthetic_sft + counts.rejection_sampled
+    assert summary.sft_mix.by_capability["general"] == counts.sft_rows
+    assert set(summary.sft_mix.by_category) >= {"general/add", "general/copy"}
+    assert summary.reward_model.accuracy[0] > 0.5  # learned right over wrong answers
+    assert summary.sft.loss_last[0] < summary.sft.loss_first[0]
+    assert summary.sft.max_len == 128  # the quick profile's max_len: no capability asks for more
     # Every dropped row has a reason and is counted.
     drops = [json.loads(x) for x in (work / "round_1/data/drops.jsonl").read_text().splitlines()]
-    assert len(drops) == counts["dropped"] == sum(summary["drops"].values())
+    assert len(drops) == counts.dropped == sum(summary.drops.values())
     assert all(d["reason"] for d in drops)
     assert result.counts["rounds"] == 1
     # The RM is measured on preference rows it never trained on, and round 0 is its untrained head.
-    assert summary["reward_model"]["heldout_pairs"] > 0
-    table = json.loads((work / "rounds.json").read_text())
-    assert [r["round"] for r in table] == [0, 1]
-    assert all(0.0 <= r["metrics"]["reward_model.heldout_accuracy"] <= 1.0 for r in table)
+    assert summary.reward_model.heldout_pairs > 0
+    table = read_rounds(work / "rounds.json")
+    assert [r.round for r in table] == [0, 1]
+    assert all(0.0 <= r.metrics["reward_model.heldout_accuracy"] <= 1.0 for r in table)
 
 
 def test_tiny_model_measurably_improves_over_round_0(stage_run):
@@ -89,7 +91,7 @@ def test_tiny_model_measurably_improves_over_round_0(stage_run):
 
 
 def test_resume_skips_completed_rounds(stage_run, tmp_path):
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     ctx, first = stage_run
     copy = tmp_path / "resumed"
@@ -102,7 +104,7 @@ def test_resume_skips_completed_rounds(stage_run, tmp_path):
 
 def test_missing_pretrain_model_is_a_clear_error(tmp_path):
     from herd.core.errors import StageError
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     (tmp_path / "pretrain").mkdir()
     with pytest.raises(StageError, match="no Hugging Face-format model"):
@@ -111,7 +113,7 @@ def test_missing_pretrain_model_is_a_clear_error(tmp_path):
 
 def test_empty_variant_list_is_a_config_error(tmp_path, model_dir):
     from herd.core.errors import ConfigError
-    from herd.plugins.posttrain.loop import run_posttrain
+    from herd.plugins.posttrain.stage import run_posttrain
 
     shutil.copytree(model_dir, tmp_path / "pretrain" / "final_model")
     with pytest.raises(ConfigError, match=r"\[posttrain\] sft_seeds is empty"):
@@ -120,7 +122,7 @@ def test_empty_variant_list_is_a_config_error(tmp_path, model_dir):
 
 def test_base_model_replaces_the_pretrain_stage_and_is_checked(tmp_path, model_dir):
     from herd.core.errors import ConfigError, StageError
-    from herd.plugins.posttrain.loop import find_given_model, run_posttrain
+    from herd.plugins.posttrain.stage import find_given_model, run_posttrain
 
     with pytest.raises(StageError, match="set \\[posttrain\\] base_model"):
         run_posttrain(_without_pretrain(tmp_path))
@@ -141,7 +143,8 @@ def test_sft_funnel_of_the_judges_plugin_filters_the_rounds_rows(tmp_path):
     from herd.core.plugins import REGISTRY_PATH
     from herd.core.records import ChatMessage, SFTRow
     from herd.core.services import Services
-    from herd.plugins.posttrain.loop import Ledger, sft_funnel
+    from herd.plugins.posttrain.round_state import Ledger
+    from herd.plugins.posttrain.sft_step import sft_funnel
 
     data = tomllib.loads(Path(REGISTRY_PATH).read_text())["plugins"]
     registry = tmp_path / "registry.toml"
@@ -159,4 +162,56 @@ def test_sft_funnel_of_the_judges_plugin_filters_the_rounds_rows(tmp_path):
     kept, counts = sft_funnel(ctx, Services(ctx), rows, ledger)
     assert [r.id for r in kept] == ["r0", "r1", "r2"]
     assert counts["input"] == 4 and counts["kept"] == 3 and counts["dropped"] == 1
-    assert ledger.drops[0]["id"] == "sorry" and ledger.drops[0]["reason"].startswith("rule_cleaning.rejected")
+    assert ledger.drops[0].id == "sorry" and ledger.drops[0].reason.startswith("rule_cleaning.rejected")
+
+
+# ----- seeds and resumption (issue 15, items 4 and 5) ---------------------------------------
+
+
+def _run_in(tmp_path: Path, pretrain: Path, name: str, overrides=(), resuming=False) -> Path:
+    from herd.plugins.posttrain.stage import run_posttrain
+
+    work = tmp_path / name
+    work.mkdir(exist_ok=True)
+    run_posttrain(_context(tmp_path, pretrain, overrides=overrides, resuming=resuming, workdir=work))
+    return work
+
+
+def _round_files(work: Path) -> dict[str, str]:
+    """Every round's summary and data, as text (what must repeat exactly)."""
+    return {str(p.relative_to(work)): p.read_text() for p in sorted(work.glob("round_*/**/*.json*"))
+            if "evaluators" not in p.parts}
+
+
+@pytest.mark.slow
+def test_run_seed_decides_sampling_and_equal_seeds_repeat(stage_run, tmp_path):
+    ctx, _ = stage_run
+    pretrain = ctx.inputs["pretrain"]
+    again = _run_in(tmp_path, pretrain, "again")
+    other = _run_in(tmp_path, pretrain, "seed3", overrides=["run.seed=3"])
+    assert _round_files(again) == _round_files(ctx.workdir)
+    sampled = "round_1/data/online_pairs.jsonl"
+    assert (other / sampled).read_text() != (again / sampled).read_text()
+
+
+@pytest.mark.slow
+def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one(stage_run, tmp_path):
+    ctx, _ = stage_run
+    pretrain = ctx.inputs["pretrain"]
+    two_rounds = ["posttrain.rounds=2"]
+    whole = _run_in(tmp_path, pretrain, "whole", two_rounds)
+    expected = _round_files(whole)
+    for interrupted_in in (1, 2):
+        work = tmp_path / f"interrupted_in_{interrupted_in}"
+        shutil.copytree(whole, work)
+        # What a kill during round r leaves: earlier rounds complete, round r partial, no stage files.
+        for name in ("final_model", "summary.json", "rounds.json", "round_2"):
+            target = work / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        partial = work / f"round_{interrupted_in}"
+        partial.mkdir(exist_ok=True)
+        (partial / "summary.json").unlink(missing_ok=True)
+        (partial / "model").mkdir(exist_ok=True)
+        _run_in(tmp_path, pretrain, work.name, two_rounds, resuming=True)
+        assert _round_files(work) == expected, f"interrupted in round {interrupted_in}"
+        assert (work / "rounds.json").read_text() == (whole / "rounds.json").read_text()
