@@ -18,7 +18,7 @@ from typing import Any, Sequence
 try:
     from herd import __version__
     from herd.core.app import App
-    from herd.core.errors import HerdError, InputError
+    from herd.core.errors import HerdError, InputError, disk_full_error
     from herd.core.log import add_file_log, setup_logging
     from herd.core.pipeline import STAGES
     from herd.core.plugins import LoadedPlugins, load_plugins
@@ -115,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("herd: interrupted; re-run with --resume to continue", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so in one line, traceback with --verbose
+        full = disk_full_error(exc)
+        if full is not None:
+            print(f"herd: error: {full}", file=sys.stderr)
+            return full.exit_code
         log.debug("unexpected error", exc_info=True)
         print(f"herd: error: unexpected {type(exc).__name__}: {exc} (re-run with -v for the traceback)", file=sys.stderr)
         return 1

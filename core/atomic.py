@@ -1,6 +1,7 @@
 """Atomic writes: an artifact is written under a temporary name and renamed into place
 only when complete, so a process killed at any moment (even SIGKILL) never leaves a
-partial file that a later run would take as complete."""
+partial file that a later run would take as complete. A full disk while writing is a
+``DiskFullError`` naming the file (``disk_guard`` gives any other writer the same)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, IO
+
+from herd.core.errors import disk_full_error
+
+
+@contextlib.contextmanager
+def disk_guard(path: Path | str) -> Iterator[None]:
+    """Around any write of ``path`` (``torch.save``, a library's ``save``): a full disk
+    becomes ``DiskFullError`` naming ``path``, whatever the writer made of ENOSPC."""
+    try:
+        yield
+    except Exception as exc:
+        full = disk_full_error(exc, str(path))
+        if full is None or full is exc:
+            raise
+        raise full from exc
 
 
 @contextlib.contextmanager
@@ -21,7 +37,7 @@ def atomic_open(path: Path | str, mode: str = "w", encoding: str | None = "utf-8
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     binary = "b" in mode
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
+        with disk_guard(path), os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

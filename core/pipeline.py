@@ -10,7 +10,6 @@ stage's folder once it is complete.
 
 from __future__ import annotations
 
-import errno
 import logging
 import platform
 import time
@@ -23,7 +22,7 @@ from typing import Any, Callable
 
 from herd.core.components import Component, Registry
 from herd.core.config import Config
-from herd.core.errors import HerdError, StageError
+from herd.core.errors import HerdError, StageError, disk_full_error
 from herd.core.hashing import digest_of, tree_digest
 from herd.core.rundir import ATTEMPT, MANIFEST, RunDir
 
@@ -230,20 +229,17 @@ class Pipeline:
         clock = time.perf_counter()
         try:
             result = impl.factory(ctx)
-        except HerdError as exc:
-            raise StageError(
-                f"stage '{stage}' (plugin '{impl.plugin}') failed: {exc}. Its partial output is "
-                f"kept in {workdir}; fix the cause and re-run with --resume"
-            ) from exc
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
-                raise self._crashed(stage, impl, workdir, exc) from exc
-            raise StageError(
-                f"stage '{stage}' (plugin '{impl.plugin}'): the disk is full ({exc}). Free space "
-                f"on the disk holding {self.run_dir.root} and re-run with --resume; the partial "
-                f"output in {workdir} is kept"
-            ) from exc
         except Exception as exc:
+            full = disk_full_error(exc, str(workdir))  # whichever write path met the full disk
+            if full is not None:
+                raise StageError(
+                    f"stage '{stage}' (plugin '{impl.plugin}'): {full}; the partial output in {workdir} is kept"
+                ) from exc
+            if isinstance(exc, HerdError):
+                raise StageError(
+                    f"stage '{stage}' (plugin '{impl.plugin}') failed: {exc}. Its partial output is "
+                    f"kept in {workdir}; fix the cause and re-run with --resume"
+                ) from exc
             raise self._crashed(stage, impl, workdir, exc) from exc
         if not isinstance(result, StageResult):
             raise StageError(

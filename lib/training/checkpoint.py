@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from herd.core.atomic import fsync_dir, write_text
+from herd.core.atomic import disk_guard, fsync_dir, write_text
 
 LATEST = "latest"
 
@@ -41,7 +41,7 @@ def save(directory: Path, step: int, state: dict[str, Any], keep: int = 2) -> Pa
     tmp = directory / f".tmp-step_{step:08d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    with open(tmp / "state.pt", "wb") as handle:
+    with disk_guard(tmp / "state.pt"), open(tmp / "state.pt", "wb") as handle:
         torch.save(state, handle)
         handle.flush()
         os.fsync(handle.fileno())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
 from herd.plugins.curation.config import CurateConfig, MixConfig
+from herd.plugins.curation.sources.text import TextSourceConfig
 
 
 def _jsonl(config):
@@ -26,6 +27,12 @@ def _hf_disk(config):
     from herd.plugins.curation.sources.hf_disk import HFDiskSource
 
     return HFDiskSource(config)
+
+
+def _text(config):
+    from herd.plugins.curation.sources.text import TextSource
+
+    return TextSource(config)
 
 
 def _warc(config):
@@ -66,8 +73,11 @@ def herd_register_config_sections(register):
 
 @hookimpl
 def herd_register_sources(register):
-    jsonl = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-    register("jsonl", _jsonl, description="JSON Lines, plain, gzip or zstandard", suffixes=jsonl)
+    jsonl = tuple(f"{kind}{packed}" for kind in (".jsonl", ".json", ".ndjson")
+                  for packed in ("", ".gz", ".zst", ".bz2", ".xz"))
+    register("jsonl", _jsonl, description="JSON Lines, plain, gzip, zstandard, bzip2 or xz", suffixes=jsonl)
+    register("text", _text, description="plain text, one document per file or per line ([sources.text] unit)",
+             suffixes=(".txt",), config=TextSourceConfig)
     register("parquet", _parquet, description="Parquet files", suffixes=(".parquet",))
     register("warc", _warc, description="WARC files (HTML responses), read with fastwarc",
              suffixes=(".warc", ".warc.gz"))

@@ -25,6 +25,7 @@ def settings_of(cfg: CurateConfig) -> RunSettings:
         on_step_error=cfg.on_step_error,
         keep_html=cfg.keep_html,
         output_format=cfg.output_format,
+        extract_time_budget_s=cfg.extract_time_budget_s,
     )
 
 
@@ -39,11 +40,11 @@ def build_runner(
 ) -> CurationRunner:
     """``cfg`` is the ``[curate]`` section (possibly changed by command-line options)."""
     settings = settings_of(cfg)
-    inputs = find_inputs(list(cfg.inputs), registry, config.component)
+    inputs = find_inputs(list(cfg.inputs), registry, config.component, cfg.unread_files)
     steps = resolve_steps(list(cfg.steps), registry, config.component, cfg.plugin_default_steps)
     executor: Any = make_executor(cfg.executor, cfg.workers, cfg.ray_address, log)
     return CurationRunner(
-        inputs,
+        inputs.files,
         steps,
         settings,
         workdir,
@@ -51,4 +52,5 @@ def build_runner(
         log=log,
         resuming=resuming,
         progress=None if cfg.progress else False,
+        unread=inputs.unread,
     )

@@ -13,7 +13,8 @@ from herd.plugins.curation.executors import EXECUTORS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                        help="JSONL(.gz/.zst), Parquet or WARC files, folders of them, or HF datasets saved to disk")
+                        help="JSONL(.gz/.zst/.bz2/.xz), Parquet, WARC or .txt files, folders of them, "
+                             "or HF datasets saved to disk")
     parser.add_argument("--output", required=True, type=Path, metavar="DIR",
                         help="gets kept/, dropped/ and funnel.json")
     parser.add_argument("--executor", choices=EXECUTORS, help="default: curate.executor")
@@ -42,5 +43,5 @@ def run(args: argparse.Namespace, app) -> int:
         "curate: %d records read, %d kept, %d dropped -> %s",
         funnel["records_in"], funnel["kept"]["records"], funnel["dropped"]["records"], args.output,
     )
-    print(json.dumps({k: funnel[k] for k in ("records_in", "kept", "dropped")}, indent=2))
+    print(json.dumps({k: funnel[k] for k in ("records_in", "kept", "dropped", "unread_inputs")}, indent=2))
     return 0

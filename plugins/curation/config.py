@@ -53,7 +53,14 @@ class CurateConfig:
     max_records_per_input: int = 0
     dropped_text_chars: int = 20_000  # text kept in dropped/ for inspection (truncated)
     on_step_error: str = "drop"  # "drop": an exception in a step drops that record; "raise"
-    keep_html: bool = False  # keep the raw HTML on kept records after extraction
+    keep_html: bool = False
+    # Wall-clock seconds one document may spend in an extractor (HTML to text), enforced by
+    # the worker from outside the parser; an overrun drops the page as ``<step>.timeout``.
+    # Real pages take milliseconds; only pathological ones come near (herd's choice).
+    extract_time_budget_s: float = 30.0  # keep the raw HTML on kept records after extraction
+    # Files inside input folders that no source reads: "report" lists them in funnel.json
+    # and the log; "error" refuses to start.
+    unread_files: str = "report"
     ray_address: str = ""  # "" = the running Ray instance or a new local one; "auto"; "ray://host:10001"
     progress: bool = True  # progress bars on an interactive console
 

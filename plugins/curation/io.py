@@ -6,6 +6,7 @@ never leaves a half-written file that resume would take as done.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -14,21 +15,44 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from herd.core.atomic import disk_guard
 from herd.core.records import Document, DroppedRecord
+from herd.plugins.curation.sources.records import without_surrogates
 
 try:
     import orjson
 
-    def dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj)
-
+    _fast_dumps = orjson.dumps
     loads = orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
 
-    def dumps(obj: Any) -> bytes:
-        return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    def _fast_dumps(obj: Any) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
     loads = json.loads
+
+
+def dumps(obj: Any) -> bytes:
+    """One JSON line's bytes. What orjson refuses (lone surrogates, integers over 64 bits)
+    is written anyway, never crashing a writer: surrogates become U+FFFD, other values
+    their ``str``. Sources validate records, so this is the rare path."""
+    try:
+        return _fast_dumps(obj)
+    except (TypeError, ValueError):
+        return json.dumps(_writable(obj), ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _writable(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {without_surrogates(str(k)): _writable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_writable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return str(value)
+    return value
+
 
 _DOC_FIELDS = tuple(Document.__dataclass_fields__)
 PARQUET_BATCH = 1000
@@ -56,31 +80,35 @@ class _AtomicFile:
         self.handle: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) if compress else raw
 
     def write(self, data: bytes) -> None:
-        self.handle.write(data)
+        with disk_guard(self.path):
+            self.handle.write(data)
 
     def commit(self) -> None:
-        if self.handle is not self.raw:
-            self.handle.close()
-        self.raw.close()
+        with disk_guard(self.path):
+            if self.handle is not self.raw:
+                self.handle.close()
+            self.raw.close()
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self.handle.close()
+        with contextlib.suppress(OSError):  # a full disk fails the final flush too
+            self.handle.close()
         if self.handle is not self.raw:
-            self.raw.close()
+            with contextlib.suppress(OSError):
+                self.raw.close()
         if os.path.exists(self.tmp):
             os.unlink(self.tmp)
 
 
 class ShardWriter:
-    """An intermediate shard: one JSON array ``[source_file, document]`` per line."""
+    """An intermediate shard: one JSON array ``[source_file, record_key, document]`` per line."""
 
     def __init__(self, path: Path):
         self.file = _AtomicFile(path)
         self.count = 0
 
-    def write(self, doc: Document, source_file: str) -> None:
-        self.file.write(dumps([source_file, doc_to_dict(doc)]) + b"\n")
+    def write(self, doc: Document, source_file: str, key: str) -> None:
+        self.file.write(dumps([source_file, key, doc_to_dict(doc)]) + b"\n")
         self.count += 1
 
     def commit(self) -> None:
@@ -90,16 +118,17 @@ class ShardWriter:
         self.file.abort()
 
 
-def read_shard(path: Path) -> Iterator[tuple[str, Document]]:
+def read_shard(path: Path) -> Iterator[tuple[str, str, Document]]:
+    """``(source_file, record_key, document)`` of every line."""
     with open(path, "rb") as handle:
         for line in handle:
-            source_file, data = loads(line)
-            yield source_file, Document(**data)
+            source_file, key, data = loads(line)
+            yield source_file, key, Document(**data)
 
 
 class SketchWriter:
     """A corpus step's per-document sketches for one shard: a stream of pickled
-    ``(id, sketch)`` pairs beside the shard file."""
+    ``(record_key, sketch)`` pairs beside the shard file."""
 
     def __init__(self, path: Path):
         self.file = _AtomicFile(path)
@@ -154,9 +183,10 @@ class KeptWriter:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist(self.rows, schema=parquet_schema())
-        if self.parquet_writer is None:
-            self.parquet_writer = pq.ParquetWriter(self.tmp, parquet_schema(), compression="zstd")
-        self.parquet_writer.write_table(table)
+        with disk_guard(self.path):
+            if self.parquet_writer is None:
+                self.parquet_writer = pq.ParquetWriter(self.tmp, parquet_schema(), compression="zstd")
+            self.parquet_writer.write_table(table)
         self.rows = []
 
     def commit(self) -> None:
@@ -165,7 +195,8 @@ class KeptWriter:
             return
         if self.rows or self.parquet_writer is None:
             self._flush()
-        self.parquet_writer.close()
+        with disk_guard(self.path):
+            self.parquet_writer.close()
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:

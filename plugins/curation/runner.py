@@ -15,10 +15,18 @@ any document. Between passes documents live in intermediate shard files under
 how a resumed run skips finished shards. The steps only return ``Document`` or ``Drop``:
 this module writes ``kept/``, ``dropped/`` and ``funnel.json`` and checks that every input
 record is either kept or dropped.
+
+Corpus steps decide about records, not ids: input files may hold several records with one
+id (two fetches of a page, a file concatenated twice), and a decision keyed by the id would
+drop every copy. So every record gets a key unique in the corpus when it is read (its id,
+its input file and its place there: ``record_key``), and the corpus steps see that key as
+the document's id in ``observe``/``observe_sketch`` and ``apply``; the id is restored on
+what they return.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -32,8 +40,9 @@ from herd.core.errors import InputError, StageError
 from herd.core.progress import track
 from herd.core.protocols import Malformed
 from herd.core.records import Document, Drop, DroppedRecord
+from herd.plugins.curation.budget import TimeBoxedStep
 from herd.plugins.curation.funnel import StepStats, count_tokens, merge_all
-from herd.plugins.curation.inputs import InputFile
+from herd.plugins.curation.inputs import InputFile, UnreadFile
 from herd.plugins.curation.io import DroppedWriter, KeptWriter, ShardWriter, SketchWriter, read_shard, read_sketches
 from herd.plugins.curation.steps import StepSpec
 
@@ -55,6 +64,7 @@ class RunSettings:
     keep_html: bool = False
     output_format: str = "jsonl"
     stage: str = "curate"
+    extract_time_budget_s: float = 30.0  # per document, for every extractor step; 0 = none
 
     def __post_init__(self) -> None:
         if self.max_records_per_input < 0:
@@ -65,6 +75,10 @@ class RunSettings:
             raise InputError(f"curate.on_step_error must be 'drop' or 'raise', got {self.on_step_error!r}")
         if self.output_format not in ("jsonl", "parquet"):
             raise InputError(f"curate.output_format must be 'jsonl' or 'parquet', got {self.output_format!r}")
+        if self.extract_time_budget_s < 0:
+            raise InputError(
+                f"curate.extract_time_budget_s must be 0 (no budget) or more seconds, got {self.extract_time_budget_s}"
+            )
 
 
 @dataclass
@@ -127,13 +141,20 @@ class PassWork:
 
     def steps(self) -> list[tuple[str, Any]]:
         if self._built is None:
-            built = [(s.name, s.build()) for s in self.spec.doc_steps]
+            built = [(s.name, self._build(s)) for s in self.spec.doc_steps]
             if self.spec.corpus_step is not None:
                 built.insert(0, (self.spec.corpus_step.name, self.corpus_step))
             if self.spec.sketch_step is not None:
                 self._sketcher = self.spec.sketch_step.build()
             self._built = built
         return self._built
+
+    def _build(self, spec: StepSpec) -> Any:
+        step = spec.build()
+        budget = self.spec.settings.extract_time_budget_s
+        if spec.family == "extractors" and budget > 0:
+            return TimeBoxedStep(spec.name, step, budget)
+        return step
 
     def sketcher(self) -> Any:
         self.steps()
@@ -157,9 +178,10 @@ def run_task(task: Task, work: PassWork) -> TaskResult:
     stats = {name: StepStats() for name in names}
     dropped = DroppedWriter(root / "dropped" / f"p{spec.index}-{task.unit}.jsonl.gz", spec.settings.dropped_text_chars)
     out = _Outputs(root, spec, task.unit, split=task.input is not None, sketcher=work.sketcher())
+    keyed = spec.corpus_step is not None  # the first step sees record keys as ids
     try:
-        for source_file, doc in _records(task, stats, dropped, spec.settings):
-            kept = _apply_steps(doc, source_file, steps, stats, dropped, spec.settings)
+        for source_file, key, doc in _records(task, stats, dropped, spec.settings):
+            kept = _apply_steps(doc, key if keyed else None, source_file, steps, stats, dropped, spec.settings)
             if kept is None:
                 continue
             sketch = None
@@ -167,7 +189,7 @@ def run_task(task: Task, work: PassWork) -> TaskResult:
                 sketch = _sketch(kept, source_file, spec.sketch_step.name, work.sketcher(), stats, dropped, spec.settings)
                 if sketch is _DROPPED:
                     continue
-            out.write(kept, source_file, sketch)
+            out.write(kept, source_file, key, sketch)
         outputs = out.commit()
         dropped.commit()
     except BaseException:
@@ -179,9 +201,19 @@ def run_task(task: Task, work: PassWork) -> TaskResult:
     return result
 
 
+def record_key(doc_id: str, unit: str, ordinal: int) -> str:
+    """A record's key, unique in the corpus: its id, then (after `` @``, so that ids can
+    hold anything) its input file's unit and its 1-based place among that file's records."""
+    return f"{doc_id} @{unit}:{ordinal}"
+
+
+def _with_id(doc: Document, new_id: str) -> Document:
+    return dataclasses.replace(doc, id=new_id)
+
+
 def _records(
     task: Task, stats: dict[str, StepStats], dropped: DroppedWriter, settings: RunSettings
-) -> Iterator[tuple[str, Document]]:
+) -> Iterator[tuple[str, str, Document]]:
     if task.input is None:
         yield from read_shard(Path(task.path))
         return
@@ -207,7 +239,7 @@ def _records(
                 continue
             read.records_out += 1
             read.tokens_out += count_tokens(item.text or item.html)
-            yield source_file, item
+            yield source_file, record_key(item.id, task.unit, read.records_in), item
     except (StageError, InputError):
         raise
     except Exception as exc:  # a source's own bug: keep what was read, record the failure
@@ -248,6 +280,7 @@ def _drop(doc: Document, step: str, drop: Drop, source_file: str, stats: StepSta
 
 def _apply_steps(
     doc: Document,
+    key: str | None,
     source_file: str,
     steps: list[tuple[str, Any]],
     stats: dict[str, StepStats],
@@ -262,7 +295,13 @@ def _apply_steps(
         st.tokens_in += tokens
         started = time.perf_counter()
         try:
-            result = step.apply(doc)
+            if key is not None:  # a corpus step: it decides about this record, not its id
+                result = step.apply(_with_id(doc, key))
+                if isinstance(result, Document):
+                    result = _with_id(result, doc.id)
+                key = None
+            else:
+                result = step.apply(doc)
         except Exception as exc:
             if settings.on_step_error == "raise":
                 raise StageError(
@@ -330,7 +369,7 @@ class _Outputs:
         self.current: Any = None
         self.total = 0
 
-    def write(self, doc: Document, source_file: str, sketch: Any = None) -> None:
+    def write(self, doc: Document, source_file: str, key: str, sketch: Any = None) -> None:
         if self.current is None or (self.split and self.current.count >= self.spec.settings.shard_size):
             self._open()
         if not self.spec.settings.keep_html and doc.text:
@@ -338,9 +377,9 @@ class _Outputs:
         if self.spec.final:
             self.current.write(doc)
         else:
-            self.current.write(doc, source_file)
+            self.current.write(doc, source_file, key)
         if self.sketcher is not None:
-            self.sketches[-1].write(doc.id, sketch)
+            self.sketches[-1].write(key, sketch)
         self.total += 1
 
     def _open(self) -> None:
@@ -425,8 +464,10 @@ class CurationRunner:
         resuming: bool = False,
         progress: bool | None = None,
         keep_work: bool = False,
+        unread: list[UnreadFile] | tuple[UnreadFile, ...] = (),
     ):
         self.inputs = inputs
+        self.unread = list(unread)
         self.steps = steps
         self.settings = settings
         self.root = Path(workdir)
@@ -440,6 +481,8 @@ class CurationRunner:
     def run(self) -> dict[str, Any]:
         started = time.perf_counter()
         self._prepare()
+        for item in self.unread:
+            self.log.warning("input %s is not read: %s", item.path, item.reason)
         passes = plan_passes(self.steps, self.root, self.settings, lambda s: can_sketch(self._corpus_step(s)))
         results: list[TaskResult] = []
         corpus_seconds: dict[str, dict[str, float]] = {}
@@ -531,7 +574,7 @@ class CurationRunner:
         sketched = can_sketch(step)
         paths = [(_sketch_path if sketched else _shard_path)(self.root, spec.index - 1, name) for name in shards]
         for path in track(paths, f"{step_spec.name}: observe", total=len(paths), enabled=self.progress):
-            records = read_sketches(path) if sketched else ((doc.id, doc) for _, doc in read_shard(path))
+            records = read_sketches(path) if sketched else ((key, _with_id(doc, key)) for _, key, doc in read_shard(path))
             for record_id, item in records:
                 try:
                     step.observe_sketch(record_id, item) if sketched else step.observe(item)
@@ -589,6 +632,7 @@ class CurationRunner:
         return {
             "tokens": TOKENS_NOTE,
             "inputs": [{"path": i.path, "source": i.source} for i in self.inputs],
+            "unread_inputs": [{"path": u.path, "reason": u.reason} for u in self.unread],
             "executor": getattr(self.executor, "name", type(self.executor).__name__),
             "workers": getattr(self.executor, "workers", None),
             "records_in": read.records_in,

@@ -17,6 +17,7 @@ def run_curate(ctx: StageContext) -> StageResult:
         "dropped": funnel["dropped"]["records"],
         "tokens_in": funnel["tokens_in"],
         "tokens_kept": funnel["kept"]["tokens"],
+        "unread_inputs": len(funnel["unread_inputs"]),
     }
     for step in funnel["steps"]:  # per-step counts for the manifest (full detail: funnel.json)
         counts[f"out.{step['name']}"] = step["records_out"]

@@ -15,15 +15,15 @@ its LaTeX annotation (or ``alttext``, or its text) between ``$``, MathJax
 ``<script type="math/tex">`` its LaTeX, and math images (``<img>`` whose class, src or alt
 looks like TeX) their alt text. ``<pre>`` formatting is kept (``preserve_formatting``).
 Pathologically nested pages (resiliparse's main-content pass is quadratic in depth) are
-dropped before parsing with reason ``html_text.too_deep``.
+dropped before parsing with reason ``html_text.too_deep``, measured the way the parser
+builds the tree (``nesting_depth``); the curation runner also gives every extraction a time
+budget it enforces from outside (``html_text.timeout``), so no page can hang a run.
 """
 
 from __future__ import annotations
 
 import html as htmllib
 import re
-
-import numpy as np
 
 from herd.core.errors import ConfigError
 from herd.core.records import Document, Drop
@@ -43,10 +43,20 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _IMG_ALT = re.compile(r"\balt\s*=\s*(\"[^\"]*\"|'[^']*')", re.IGNORECASE)
 _MATH_IMG_HINT = re.compile(r"(?:class|src)\s*=\s*[\"'][^\"']*(?:latex|tex|math|equation|formula)", re.IGNORECASE)
 _TEXISH = re.compile(r"\\[a-zA-Z]+|\^|_\{|\$")
-_VOID_NAMES = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-               "track", "wbr", "p", "li", "td", "th", "tr", "option", "dd", "dt")
-_SHIFTS = np.arange(8, dtype=np.uint64) * np.uint64(8)
-_VOID_KEYS = np.array([int.from_bytes(n.encode(), "little") for n in _VOID_NAMES], np.uint64)
+# A tag as the HTML tokenizer reads it: ``<`` then a letter starts a tag whose name runs to
+# whitespace, ``/`` or ``>``; ``<!--`` starts a comment.
+_TOKEN = re.compile(r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*)|!--)")
+# Elements never pushed on the stack: void ones, and those the tree builder closes
+# implicitly when a sibling starts (a ``<p>`` ends the open ``p``).
+_UNCOUNTED = frozenset((
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img", "input",
+    "keygen", "link", "meta", "param", "source", "track", "wbr",
+    "p", "li", "dd", "dt", "td", "th", "tr", "option", "optgroup", "rb", "rp", "rt", "rtc",
+))
+# Elements whose content the tokenizer reads as text up to their own end tag.
+_RAW_TEXT = {name: re.compile(rf"</{name}", re.IGNORECASE)
+             for name in ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")}
+_RAW_TEXT["plaintext"] = re.compile(r"(?!)")  # the rest of the page is text
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:https?://|/|\.{0,2}/|#)[^)\s]*\)")
 _BLANKS = re.compile(r"\n{3,}")
 _TRAILING_WS = re.compile(r"[ \t]+\n")
@@ -95,32 +105,64 @@ def prepare_math(html: str) -> str:
 
 
 def nesting_depth(html: str, limit: int) -> int:
-    """Estimated maximum element nesting depth of ``html``: opening tags minus closing tags,
-    void and usually-unclosed elements (``br``, ``img``, ``p``, ``li``...) and ``<x/>`` not
-    counted. Vectorised over the bytes of the page (a regex or parser walk costs a third of
-    the extraction time on large pages); pages with fewer tags than ``limit`` are not scanned."""
+    """The deepest stack of open elements an HTML parser builds for ``html`` (at least: see
+    below), or a number above ``limit`` as soon as the scan passes it.
+
+    A linear scan that keeps the tree builder's stack of open elements: a start tag pushes
+    its element, an end tag pops down to the innermost open element of that name and is
+    ignored, as the parser ignores it, when none is open (so ``"<div></span>" * n`` is n
+    deep, not 1). Void elements and those the parser closes implicitly (``p``, ``li``,
+    ``td``...) are not pushed, comments are skipped and so is the text of raw-text elements
+    (``script``, ``style``...). Those simplifications can only under-count by a small factor
+    (an implicitly closed element between two counted ones); the per-document time budget
+    of the runner (``curate.extract_time_budget_s``) bounds whatever remains. Pages with
+    fewer tags than ``limit`` are not scanned."""
     if html.count("<") <= limit:
         return 0  # cannot be deeper than it has tags
-    raw = np.frombuffer(html.encode("utf-8", "surrogatepass"), np.uint8)
-    lt = np.flatnonzero(raw == 0x3C)
-    lt = lt[lt + 2 < len(raw)]
-    closing = raw[lt + 1] == 0x2F
-    name_at = np.where(closing, lt + 2, lt + 1)
-    window = raw[np.minimum(name_at[:, None] + np.arange(8), len(raw) - 1)] | 0x20  # lower-case
-    first = window[:, 0]
-    is_tag = (first >= 0x61) & (first <= 0x7A)
-    alnum = ((window >= 0x61) & (window <= 0x7A)) | ((window >= 0x30) & (window <= 0x39))
-    in_name = np.logical_and.accumulate(alnum, axis=1)  # the tag name's bytes, up to 8
-    key = (np.where(in_name, window, 0).astype(np.uint64) << _SHIFTS).sum(axis=1, dtype=np.uint64)
-    void = np.isin(key, _VOID_KEYS)
-    gt = np.flatnonzero(raw == 0x3E)
-    if not len(gt):
-        return 0
-    end = gt[np.minimum(np.searchsorted(gt, lt), len(gt) - 1)]
-    self_closing = raw[end - 1] == 0x2F
-    counted = is_tag & ~void
-    delta = np.where(counted & closing, -1, np.where(counted & ~closing & ~self_closing, 1, 0))
-    return int(np.cumsum(delta).max(initial=0))
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    deepest = 0
+    search = _TOKEN.search
+    pos = 0
+    while (match := search(html, pos)) is not None:
+        pos = match.end()
+        name = match.group(2)
+        if name is None:  # a comment: its text is not markup
+            end = html.find("-->", pos)
+            if end < 0:
+                break
+            pos = end + 3
+            continue
+        name = name.lower()
+        if match.group(1):  # an end tag
+            if open_count.get(name):
+                while (top := stack.pop()) != name:
+                    open_count[top] -= 1
+                open_count[name] -= 1
+            continue
+        if name in _UNCOUNTED:
+            continue
+        if (open_count.get("svg") or open_count.get("math")) and _self_closing(html, pos):
+            continue  # in SVG and MathML ``<x/>`` is closed at once (in HTML it is not)
+        closer = _RAW_TEXT.get(name)
+        if closer is not None:  # its text up to the matching end tag is not markup
+            end = closer.search(html, pos)
+            if end is None:
+                break
+            pos = end.end()
+            continue
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+        if len(stack) > deepest:
+            deepest = len(stack)
+            if deepest > limit:
+                break
+    return deepest
+
+
+def _self_closing(html: str, pos: int) -> bool:
+    end = html.find(">", pos)
+    return end > 0 and html[end - 1] == "/"
 
 
 def clean_text(text: str) -> str:

@@ -13,6 +13,8 @@ way. Reusing warm containers avoids a container start (about 1 s) per program.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import queue
 import socket
 import struct
@@ -26,10 +28,15 @@ from pathlib import Path
 from herd.core.errors import ConfigError
 from herd.core.protocols import ExecutionResult, Program
 from herd.lib.sandbox.config import SandboxConfig
+from herd.plugins.sandbox import runner
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
 LABEL = "herd.sandbox"  # every sandbox container: `docker rm -f $(docker ps -aq -f label=herd.sandbox)`
 POOL_LABEL = "herd.sandbox.pool"  # the DockerSandbox instance it belongs to
+# The herd process (the run) that owns it: ``host:pid:start``, the start time (in clock
+# ticks since boot) telling a live owner from a later process that reuses its pid.
+OWNER_LABEL = "herd.sandbox.owner"
+_log = logging.getLogger("herd.sandbox")
 # How much longer than a program's own timeout the host waits for the supervisor's answer
 # before it declares the container broken and replaces it.
 _HOST_GRACE_S = 5.0
@@ -51,7 +58,7 @@ class _Worker:
             read_only=True,
             tmpfs={
                 "/work": f"size={cfg.workdir_mb}m,mode=1777,noexec,nosuid,nodev",
-                "/tmp": "size=16m,mode=1777,noexec,nosuid,nodev",
+                "/tmp": f"size={runner.SCRATCH_MB}m,mode=1777,noexec,nosuid,nodev",
             },
             mem_limit=f"{cfg.memory_mb + 64}m",
             memswap_limit=f"{cfg.memory_mb + 64}m",
@@ -63,7 +70,7 @@ class _Worker:
             ipc_mode="private",
             hostname="sandbox",
             stdin_open=True,
-            labels={LABEL: "1", POOL_LABEL: pool_id},
+            labels={LABEL: "1", POOL_LABEL: pool_id, OWNER_LABEL: owner_id()},
         )
         self._buffer = b""
         self._lines: list[bytes] = []
@@ -142,6 +149,9 @@ class DockerSandbox:
         self.cfg = cfg or SandboxConfig()
         self.client = connect()
         require_image(self.client, self.cfg.image)
+        reaped = reap_orphans(self.client)
+        if reaped:
+            _log.info("removed %d sandbox container(s) left by ended herd runs: %s", len(reaped), ", ".join(reaped))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
@@ -253,6 +263,60 @@ def _destroy_all(workers: list[_Worker]) -> None:
     for worker in list(workers):
         worker.destroy()
     workers.clear()
+
+
+def owner_id(pid: int | None = None) -> str:
+    """``host:pid:start`` of a process (this one by default); start is empty off Linux."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def _start_ticks(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]  # field 22, after the command name
+    except (OSError, IndexError):
+        return ""
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether the herd process that created a container has ended. Containers of another
+    host's processes (a shared daemon) are never judged: their owner cannot be checked."""
+    host, _, rest = owner.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if start:
+        return _start_ticks(int(pid)) != start  # "" once the process is gone
+    try:  # no /proc here: whether the pid exists is all there is to go on
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+def reap_orphans(client) -> list[str]:
+    """Remove the sandbox containers whose herd process has ended (a run killed with
+    SIGKILL cannot remove its own), exited or still running, and stopped ones that name no
+    owner. Returns the short ids removed."""
+    removed = []
+    try:
+        containers = client.containers.list(all=True, filters={"label": LABEL})
+    except Exception:  # listing is best effort: the pool works without it
+        return removed
+    for container in containers:
+        owner = container.labels.get(OWNER_LABEL)
+        # one without an owner comes from an older herd: only a stopped one is surely orphaned
+        if not (_owner_gone(owner) if owner else container.status != "running"):
+            continue
+        try:
+            container.remove(force=True)
+            removed.append(container.short_id)
+        except Exception:  # removed meanwhile by another herd process
+            continue
+    return removed
 
 
 def connect():

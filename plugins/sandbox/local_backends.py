@@ -2,8 +2,11 @@
 
 ``BwrapSandbox`` puts every program in new user, pid, network, mount, IPC and UTS
 namespaces (``bwrap --unshare-all``): no network, the host's ``/usr`` read-only, a fresh
-``/proc``, tmpfs ``/tmp``, and only the program's own work dir writable; the rest of the
-host filesystem (home, repositories, ``/etc/shadow``) is not there at all. When herd runs
+``/proc``, a read-only ``/dev``; the rest of the host filesystem (home, repositories,
+``/etc/shadow``) is not there at all. Everything the program can write is a size-capped
+tmpfs, as in the Docker backend: its work dir ``/work`` (``sandbox.workdir_mb``, the
+program's files copied in before it starts), ``/tmp`` and ``/dev/shm``
+(``runner.SCRATCH_MB``), so no program can fill the host's disk or memory with files. When herd runs
 as root the program is first dropped to uid 65534 (``setpriv``) so that the process
 rlimit (``RLIMIT_NPROC``) holds a fork bomb, which the kernel never applies to root.
 
@@ -132,7 +135,7 @@ class BwrapSandbox(_ProcessSandbox):
         prefix = []
         if self.drop_root:
             prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        return [*prefix, "bwrap", *_bwrap_args(workdir, self.cfg.workdir_mb), "--", *command]
+        return [*prefix, "bwrap", *_bwrap_args(workdir, self.cfg.workdir_mb), "--", *_COPY_IN, *command]
 
 
 @lru_cache(maxsize=1)
@@ -157,13 +160,23 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _bwrap_args(workdir: str, tmp_mb: int) -> list[str]:
+# The program's files reach its tmpfs work dir through a read-only bind of the host dir
+# they were written to; the host dir itself is never writable from inside.
+_FILES_IN = "/.herd-files"
+_COPY_IN = ["/bin/sh", "-c", f'cp -R {_FILES_IN}/. /work/ && exec "$@"', "sh"]
+_MB = 1024 * 1024
+
+
+def _bwrap_args(workdir: str, workdir_mb: int) -> list[str]:
     args = [
         "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
-        "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-        "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-        "--bind", workdir, "/work", "--chdir", "/work",
+        "--ro-bind", "/usr", "/usr", "--proc", "/proc",
+        # bwrap's /dev is an unbounded tmpfs the program owns: read-only, but a capped /dev/shm
+        "--dev", "/dev", "--size", str(runner.SCRATCH_MB * _MB), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+        "--size", str(runner.SCRATCH_MB * _MB), "--tmpfs", "/tmp",
+        "--ro-bind", workdir, _FILES_IN,
+        "--size", str(workdir_mb * _MB), "--tmpfs", "/work", "--chdir", "/work",
     ]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = f"/{top}"

@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+# Size of every backend's /tmp (and bubblewrap's /dev/shm) tmpfs; the work dir's is
+# ``sandbox.workdir_mb``.
+SCRATCH_MB = 16
 CLEAN_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",

@@ -1,4 +1,4 @@
-"""JSON Lines, plain or compressed with gzip or zstandard.
+"""JSON Lines, plain or compressed with gzip, zstandard, bzip2 or xz.
 
 Lines are read as bytes and decoded one by one, so invalid UTF-8 or broken JSON on one line
 drops that line only. A truncated compressed file keeps every complete line read before
@@ -7,8 +7,10 @@ the damage and reports the truncation as one ``Malformed`` naming the file and o
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -34,6 +36,10 @@ def _open(path: Path) -> IO[bytes]:
         return gzip.open(path, "rb")
     if name.endswith(".zst") or name.endswith(".zstd"):
         return _ZstdReader(path)
+    if name.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if name.endswith(".xz"):
+        return lzma.open(path, "rb")
     return open(path, "rb")
 
 
@@ -99,7 +105,9 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[bytes, int]]:
 
 
 class JsonlSource:
-    """Reads ``.jsonl``/``.json``/``.ndjson`` files, plain or ``.gz``/``.zst``."""
+    """Reads ``.jsonl``/``.json``/``.ndjson`` files, plain or ``.gz``/``.zst``/``.bz2``/``.xz``.
+    Only the file's own failures (decompression, I/O) end the reading; anything one line
+    does to the parser drops that line alone."""
 
     def __init__(self, config: object = None):
         self.config = config
@@ -123,8 +131,15 @@ class JsonlSource:
                 f"{type(exc).__name__}: {exc}",
             )
 
+    @classmethod
+    def _parse(cls, raw: bytes, where: str) -> Document | Malformed:
+        try:
+            return cls._parse_line(raw, where)
+        except Exception as exc:  # RecursionError, MemoryError...: this record, not the file
+            return Malformed(where, "read.bad_record", f"{type(exc).__name__}: {exc}; line starts {raw[:200]!r}")
+
     @staticmethod
-    def _parse(raw: bytes, where: str) -> Document | Malformed:
+    def _parse_line(raw: bytes, where: str) -> Document | Malformed:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:

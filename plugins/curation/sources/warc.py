@@ -16,6 +16,7 @@ from typing import Iterator
 
 from herd.core.protocols import Malformed
 from herd.core.records import Document
+from herd.plugins.curation.sources.records import without_surrogates
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -48,6 +49,13 @@ def _charset(content_type: str) -> str | None:
 
 
 def _decode(body: bytes, declared: str | None) -> str | None:
+    """The page's text in its declared charset, else UTF-8, else the detected one; lone
+    surrogates (a UTF-7 page can encode them) become U+FFFD, as no writer can store them."""
+    text = _decode_any(body, declared)
+    return without_surrogates(text) if text is not None else None
+
+
+def _decode_any(body: bytes, declared: str | None) -> str | None:
     candidates = [declared] if declared else []
     candidates.append("utf-8")
     for encoding in candidates:
@@ -133,6 +141,6 @@ class WarcSource:
         return Document(
             id=record_id,
             html=html,
-            url=headers.get("WARC-Target-URI") or None,
+            url=without_surrogates(headers.get("WARC-Target-URI") or "") or None,
             fetch_time=headers.get("WARC-Date") or None,
         )

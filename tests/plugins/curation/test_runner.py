@@ -154,9 +154,9 @@ def test_missing_input_and_unreadable_file_type_are_input_errors(tmp_path, make_
     app = make_app([tmp_path / "nope.jsonl"], ["min_words"])
     with pytest.raises(InputError, match="nope.jsonl does not exist"):
         run_curation(app, tmp_path / "out")
-    (tmp_path / "notes.txt").write_text("hello")
-    app = make_app([tmp_path / "notes.txt"], ["min_words"])
-    with pytest.raises(InputError, match=r"notes.txt: no source reads this file type"):
+    (tmp_path / "notes.csv").write_text("hello")
+    app = make_app([tmp_path / "notes.csv"], ["min_words"])
+    with pytest.raises(InputError, match=r"notes.csv: no source reads this file type"):
         run_curation(app, tmp_path / "out")
 
 
@@ -242,10 +242,11 @@ def test_a_folder_mixing_files_and_a_saved_hf_dataset(tmp_path, make_app, run_cu
     root = tmp_path / "mixed"
     jsonl(root / "a.jsonl", [{"id": "j1", "text": "a json lines document here"}])
     datasets.Dataset.from_list([{"id": "h1", "text": "a dataset row with words"}]).save_to_disk(str(root / "ds"))
-    (root / "README.txt").write_text("not an input")  # files no source reads are skipped in folders
+    (root / "README.md").write_text("not an input")  # files no source reads are reported, not read
     app = make_app([root], ["min_words"], "curate.workers=1")
     funnel = run_curation(app, tmp_path / "out")
     assert sorted((i["source"], i["path"].rsplit("/", 1)[-1]) for i in funnel["inputs"]) == [("hf_disk", "ds"), ("jsonl", "a.jsonl")]
+    assert funnel["unread_inputs"] == [{"path": str(root / "README.md"), "reason": "no source reads this file type"}]
     assert sorted(d.id for d in read_kept(tmp_path / "out" / "kept")) == ["h1", "j1"]
 
 

@@ -57,6 +57,20 @@ def test_deeply_nested_html_is_dropped_not_crashed():
     assert isinstance(result, Drop) and result.reason == "html_text.too_deep"
 
 
+def test_depth_is_measured_as_the_parser_builds_the_tree():
+    # stray end tags are ignored by HTML parsers: they must not hide the 100k open divs
+    repro = "<html><body>" + "<div></span>" * 100_000 + "<p>" + "some words here " * 50 + "</p></body></html>"
+    assert nesting_depth(repro, 1000) > 1000
+    result = HtmlText().apply(Document(id="stray", html=repro))
+    assert isinstance(result, Drop) and result.reason == "html_text.too_deep"
+    # <div/> opens a div in HTML; comments and script text are not markup; SVG's <x/> closes
+    assert nesting_depth("<div/>" * 2000, 1000) > 1000
+    assert nesting_depth("<!--" + "<div>" * 2000 + "--><script>" + "<div>" * 2000 + "</script>", 1000) == 0
+    assert nesting_depth("<svg>" + "<path d='m0'/>" * 2000 + "</svg>", 1000) == 1
+    wide = "<div><span>x</span></div>" * 2000  # many tags, shallow
+    assert nesting_depth(wide, 1000) == 2
+
+
 def test_empty_page_is_dropped():
     result = HtmlText().apply(Document(id="e", html="<html><body><script>x=1</script></body></html>"))
     assert isinstance(result, Drop) and result.reason == "html_text.empty"

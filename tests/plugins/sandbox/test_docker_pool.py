@@ -63,3 +63,36 @@ def test_close_removes_the_pool_containers(box):
     assert box.client.containers.list(all=True, filters=label)
     box.close()
     assert box.client.containers.list(all=True, filters=label) == []
+
+
+def test_containers_of_ended_runs_are_reaped_at_start_up(box):
+    """A herd killed with SIGKILL leaves its containers (exited or running); the next
+    sandbox removes them, and leaves those of live herd processes alone."""
+    import subprocess
+    import sys
+
+    from herd.plugins.sandbox.docker_backend import LABEL, OWNER_LABEL, DockerSandbox, owner_id
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_owner = owner_id(ended.pid)  # labelled while the process lives, as a run does
+    ended.wait()
+    made = {}
+    for name, owner, start in (("dead_running", dead_owner, True), ("dead_exited", dead_owner, False),
+                               ("unlabelled_exited", None, False), ("alive", owner_id(), True)):
+        labels = {LABEL: "1", **({OWNER_LABEL: owner} if owner else {})}
+        container = box.client.containers.create(CFG.image, command=["sleep", "300"], labels=labels)
+        if start:
+            container.start()
+        made[name] = container.id
+    try:
+        fresh = DockerSandbox(CFG)
+        fresh.close()
+        left = {c.id for c in box.client.containers.list(all=True, filters={"label": LABEL})}
+        assert made["alive"] in left
+        assert not {made["dead_running"], made["dead_exited"], made["unlabelled_exited"]} & left
+    finally:
+        for container_id in made.values():
+            try:
+                box.client.containers.get(container_id).remove(force=True)
+            except Exception:
+                pass

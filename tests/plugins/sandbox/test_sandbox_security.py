@@ -241,3 +241,43 @@ def test_docker_memory_bomb_across_processes_hits_the_container_limit():
         result = py(box, code, timeout_s=20)
         assert result.status == "oom", result
         assert_still_works(box)
+
+
+@pytest.fixture
+def host_tmp(monkeypatch):
+    """A fresh host temporary folder (traversable by the sandbox's uid) for this test."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="herd-host-tmp-", dir="/tmp"))
+    folder.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))  # where a host backend puts work dirs
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_program_cannot_fill_the_disk(sandbox, host_tmp):
+    """A program writing 200 MB: every writable place is a size-capped tmpfs, so it stops at
+    the caps and nothing lands in the host's temporary folder."""
+    code = (
+        "import os\n"
+        "mounts = {line.split()[1]: line.split()[2] for line in open('/proc/self/mounts')}\n"
+        "for place in ('/work', '/tmp', '/dev/shm'):\n"
+        "    written = 0\n"
+        "    try:\n"
+        "        for i in range(25):\n"
+        "            with open(os.path.join(place, f'fill{i}'), 'wb') as handle:\n"
+        "                handle.write(b'x' * (8 << 20))\n"
+        "            written += 8 << 20\n"
+        "    except OSError as exc:\n"
+        "        written = sum(os.path.getsize(os.path.join(place, n)) for n in os.listdir(place) if n.startswith('fill'))\n"
+        "    print(place, mounts.get(place), written >> 20)\n"
+    )
+    result = sandbox.run({"main.py": code}, ["python3", "main.py"], 30.0)
+    assert result.status == "ok", result
+    report = {place: (fstype, int(mb)) for place, fstype, mb in (line.split() for line in result.stdout.splitlines())}
+    assert report["/work"] == ("tmpfs", report["/work"][1]) and report["/work"][1] <= CFG.workdir_mb
+    assert report["/tmp"][1] <= 64 and report["/dev/shm"][1] <= 64  # 16 MB here, Docker's shm is 64 MB
+    assert sum(mb for _, mb in report.values()) < 200
+    assert list(host_tmp.iterdir()) == []  # the work dir was a host folder once: it is gone
+    assert_still_works(sandbox)

@@ -160,3 +160,61 @@ def test_warc_with_undeclared_legacy_encoding_is_decoded(tmp_path):
     write_warc(path, [("https://de.example/", "2024-01-01T00:00:00Z", body, "text/html")])
     docs, bad = split(list(WarcSource().read(path)))
     assert bad == [] and "München" in docs[0].html
+
+
+@pytest.mark.parametrize("suffix,pack", [(".jsonl.bz2", "bz2"), (".jsonl.xz", "lzma")])
+def test_bzip2_and_xz_json_lines_are_read_and_a_cut_is_reported(tmp_path, suffix, pack):
+    import importlib
+
+    module = importlib.import_module(pack)
+    raw = b"".join(f'{{"id": "r{i}", "text": "record {i} {"x" * 4000}"}}\n'.encode() for i in range(50))
+    path = tmp_path / f"data{suffix}"
+    path.write_bytes(module.compress(raw))
+    docs, bad = split(list(JsonlSource().read(path)))
+    assert [d.id for d in docs] == [f"r{i}" for i in range(50)] and bad == []
+    path.write_bytes(module.compress(raw)[:-40])
+    docs, bad = split(list(JsonlSource().read(path)))
+    assert [b.reason for b in bad] == ["read.truncated"] and len(docs) < 50
+
+
+def test_one_records_deep_json_drops_that_record_not_the_rest_of_the_file(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    deep = {"id": "deep", "text": "words", "metadata": "[" * 100_000 + "]" * 100_000}
+    path.write_text("\n".join(json.dumps(r) for r in [deep] + [{"id": f"g{i}", "text": "good"} for i in range(5)]))
+    docs, bad = split(list(JsonlSource().read(path)))
+    assert [d.id for d in docs] == [f"g{i}" for i in range(5)]
+    assert [(b.reason, b.id) for b in bad] == [("read.bad_metadata", "deep")]
+
+
+@pytest.mark.parametrize("scores,ok", [
+    ({"q": 0.5, "n": 3}, True), ({"q": "high"}, False), ({"q": True}, False), ({"q": None}, False),
+    ({"q": 10**400}, False), ([["q", 0.25]], True), ("0.5", False),
+])
+def test_scores_must_be_finite_numbers(scores, ok):
+    from herd.plugins.curation.sources.records import to_document
+
+    result = to_document({"id": "s", "text": "t", "scores": scores}, "here")
+    if ok:
+        assert isinstance(result, Document) and all(isinstance(v, float) for v in result.scores.values())
+    else:
+        assert isinstance(result, Malformed) and result.reason == "read.bad_scores" and "here" == result.where
+
+
+def test_text_files_are_one_document_per_file_or_per_line(tmp_path):
+    from herd.plugins.curation.sources.text import TextSource, TextSourceConfig
+
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"first line of words\n\nsecond line\n\xff broken line\n")
+    docs, bad = split(list(TextSource().read(path)))
+    assert bad and bad[0].reason == "read.invalid_utf8"  # the whole file is one document: not UTF-8
+    docs, bad = split(list(TextSource(TextSourceConfig(unit="line")).read(path)))
+    assert [(d.id, d.text) for d in docs] == [(f"{path}:1", "first line of words"), (f"{path}:3", "second line")]
+    assert [(b.reason, b.where) for b in bad] == [("read.invalid_utf8", f"{path}:4")]
+
+
+def test_a_utf7_page_with_a_lone_surrogate_is_kept_with_a_replacement(tmp_path):
+    path = tmp_path / "utf7.warc"
+    write_warc(path, [("https://u.example/", "2024-01-01T00:00:00Z", b"<html><body>a +2AA- b</body></html>",
+                       "text/html; charset=utf-7")])
+    docs, bad = split(list(WarcSource().read(path)))
+    assert bad == [] and "a \ufffd b" in docs[0].html
