@@ -18,11 +18,15 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder leads sys.path and its name would shadow the
+# math_verify package it measures.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 PAIRS = ROOT / "plugins" / "math" / "data" / "equivalence_pairs.jsonl"
 SOLUTIONS = ROOT / "plugins" / "math" / "data" / "step_solutions.jsonl"
 

@@ -9,7 +9,8 @@ import re
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _HASHES = re.compile(r"####\s*([^\n]+)")
 _PHRASE = re.compile(
-    r"(?:final answer|the answer|answer)\s*(?:is|was|will be|should be|would be)?\s*[:=]?\s*(?:that\s+)?", re.I)
+    r"(?:final answer|the answer|answer)\s*(?:(?:is|was|will be|should be|would be)\s*[:=]?|[:=])\s*(?:that\s+)?",
+    re.I)
 # A sentence ends at a full stop followed by a space and more text, or at the line's end;
 # a decimal point ("3.5") is not followed by a space.
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
@@ -45,8 +46,9 @@ def _last_boxed(text: str) -> str | None:
         start = m.end()
         if start < len(text) and text[start] == "{":
             end = _matching_brace(text, start)
-            if end is not None:
-                return text[start + 1:end]
+            # An unclosed box is still the answer the model marked: it fails to parse,
+            # rather than letting an earlier number stand in for it.
+            return text[start + 1:end] if end is not None else text[start + 1:]
         elif start < len(text):
             word = re.match(r"[^\s$]+", text[start:])
             if word:
