@@ -23,8 +23,9 @@ def default_registry() -> Registry:
 def available_backend(cfg: SandboxConfig, registry: Registry | None = None) -> str | None:
     """The isolated backend ``backend = "auto"`` resolves to here, or None."""
     registry = registry or default_registry()
-    for name in registry.names("sandboxes"):
-        options = registry.get("sandboxes", name).options
+    # Registration order is preference order (the sandbox plugin registers docker first).
+    for name, component in registry.components["sandboxes"].items():
+        options = component.options
         probe = options.get("probe")
         if options.get("isolated") and probe is not None and probe(cfg) is None:
             return name

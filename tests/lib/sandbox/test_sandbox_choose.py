@@ -79,3 +79,13 @@ def test_a_leftover_child_holding_the_pipes_does_not_make_a_timeout(unisolated):
     code = "import subprocess\nsubprocess.Popen(['sleep', '30'])\nprint('done')\n"
     result = unisolated.run({"main.py": code}, ["python3", "main.py"], timeout_s=4)
     assert result.status == "ok" and result.stdout.strip() == "done"  # not "timeout"
+
+
+def test_auto_prefers_the_first_registered_isolated_backend_that_works():
+    from herd.lib.sandbox.choose import available_backend
+
+    registry = load_plugins(entry_points=False).registry
+    usable = [name for name, c in registry.components["sandboxes"].items()
+              if c.options.get("isolated") and c.options["probe"](SandboxConfig()) is None]
+    assert available_backend(SandboxConfig(), registry) == (usable[0] if usable else None)
+    assert list(registry.components["sandboxes"])[:2] == ["docker", "bwrap"]
