@@ -20,6 +20,11 @@ class TokenCounter:
     for a directory without ``tokenizer.json``, a ``transformers`` tokenizer."""
 
     def __init__(self, fast=None, slow=None, source: str = ""):
+        if fast is not None:
+            # A saved tokenizer may truncate or pad (sentence-embedding models ship
+            # max_length 128): either would falsify the count.
+            fast.no_truncation()
+            fast.no_padding()
         self.fast, self.slow, self.source = fast, slow, source
 
     @classmethod

@@ -102,3 +102,17 @@ def test_a_length_below_the_template_is_an_error_naming_the_task(counter):
 def test_unknown_task_names_the_choices():
     with pytest.raises(ConfigError, match="unknown long-context task 'niah_single_9'.*niah_single_1"):
         task_spec("niah_single_9")
+
+
+def test_a_tokenizer_that_truncates_and_pads_is_counted_in_full(tokenizer_dir, tmp_path):
+    import json
+
+    from herd.plugins.long_context.token_counter import TokenCounter
+
+    data = json.loads((tokenizer_dir / "tokenizer.json").read_text())
+    data["truncation"] = {"max_length": 16, "strategy": "LongestFirst", "stride": 0, "direction": "Right"}
+    data["padding"] = {"strategy": {"Fixed": 16}, "direction": "Right", "pad_to_multiple_of": None, "pad_id": 0,
+                       "pad_type_id": 0, "pad_token": "<|finetune_right_pad_id|>"}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(data))
+    text = "The grass is green. " * 20
+    assert TokenCounter.load(tmp_path).count(text) == TokenCounter.load(tokenizer_dir).count(text) > 16
