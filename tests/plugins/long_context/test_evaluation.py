@@ -1,0 +1,98 @@
+"""Scoring a model: the evaluator builds its generator through the registry, and
+``eval-long`` runs herd's own local generator on a tiny real model."""
+
+import json
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from herd.core.app import App
+from herd.core.hookspecs import hookimpl
+from herd.core.protocols import SamplingParams
+from herd.plugins.long_context.settings import LongContextEvalConfig
+from tests.conftest import run_cli
+
+from .conftest import niah_answers, vt_answers
+
+
+class ReaderModel:
+    """Answers by reading the prompt (a model that solves the task), or never (``wrong``)."""
+
+    def __init__(self, wrong: bool):
+        self.wrong = wrong
+        self.params: list[SamplingParams] = []
+
+    def generate(self, prompts, params):
+        self.params.append(params)
+        if self.wrong:
+            return [["I do not know."] for _ in prompts]
+        return [[" " + " ".join(sorted(vt_answers(p)) if "VAR " in p else niah_answers(p))] for p in prompts]
+
+
+@dataclass
+class ReaderConfig:
+    model_path: str = ""
+
+
+class ReaderPlugin:
+    def __init__(self, wrong: bool):
+        self.loaded: list[str] = []
+        self.wrong = wrong
+
+    @hookimpl
+    def herd_register_generators(self, register):
+        def factory(cfg):
+            self.loaded.append(cfg.model_path)
+            return ReaderModel(self.wrong)
+
+        register("reader", factory, config=ReaderConfig)
+
+
+@pytest.mark.parametrize("wrong, expected", [(False, 1.0), (True, 0.0)])
+def test_evaluator_scores_a_model_dir_with_its_own_tokenizer(wrong, expected, tokenizer_dir, tmp_path):
+    plugin = ReaderPlugin(wrong)
+    app = App.create(plugins=["long_context"], extra_plugins={"reader": plugin}, entry_points=False)
+    context = SimpleNamespace(registry=app.registry, config=app.config)
+    cfg = LongContextEvalConfig(tasks=["niah_single_2", "vt"], lengths=[2048], samples=3, generator="reader")
+    evaluator = app.registry.get("evaluators", "long_context").factory(cfg, context)
+    metrics = evaluator.evaluate(tokenizer_dir, tmp_path / "eval")
+    assert plugin.loaded == [str(tokenizer_dir)]
+    assert metrics == {"long_context.niah_single_2.2048": expected, "long_context.vt.2048": expected,
+                       "long_context.average": expected}
+    summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    assert [(r["task"], r["length"], r["samples"]) for r in summary["results"]] == [("niah_single_2", 2048, 3),
+                                                                                  ("vt", 2048, 3)]
+    rows = [json.loads(line) for line in (tmp_path / "eval" / "vt_2048.jsonl").read_text().splitlines()]
+    assert all(r["score"] == expected for r in rows)
+
+
+@pytest.mark.slow
+def test_eval_long_runs_the_local_generator_on_a_real_model(tokenizer_dir, tmp_path):
+    import torch
+
+    from herd.lib.llama.hf_io import save_model
+    from herd.lib.llama.model import Llama, LlamaConfig
+    from herd.lib.llama.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(tokenizer_dir)
+    torch.manual_seed(0)
+    model = Llama(LlamaConfig(vocab_size=tok.vocab_size, max_seq_len=2048)).eval()
+    save_model(model, tmp_path / "model", tokenizer=tok)
+    result = run_cli("eval-long", "--model", str(tmp_path / "model"), "--tasks", "niah_single_1,vt",
+                     "--lengths", "1024", "--samples", "2", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [(r["task"], r["length"], r["samples"]) for r in summary["results"]] == [("niah_single_1", 1024, 2),
+                                                                                  ("vt", 1024, 2)]
+    assert all(0.0 <= r["score"] <= 100.0 for r in summary["results"])
+    preds = [json.loads(line)["pred"] for line in (tmp_path / "out" / "vt_1024.jsonl").read_text().splitlines()]
+    assert len(preds) == 2
+
+
+def test_eval_long_with_an_unknown_task_exits_2(tmp_path):
+    (tmp_path / "model").mkdir()
+    result = run_cli("eval-long", "--model", str(tmp_path / "model"), "--tasks", "niah_single_1,nope",
+                     "--output", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "unknown long-context task 'nope'" in result.stderr
