@@ -9,7 +9,7 @@ from herd.core.hookspecs import hookimpl
 from herd.plugins.long_context.settings import LongContextEvalConfig
 
 
-def _evaluator(cfg, services=None):
+def _evaluator(cfg, services):
     from herd.plugins.long_context.evaluator import LongContextEvaluator
 
     return LongContextEvaluator(cfg, services)

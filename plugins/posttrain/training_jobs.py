@@ -23,4 +23,10 @@ def run_job(run: RunInputs, kind: str, model_dir: Path, rows: list[SFTRow] | lis
                        parallel=ParallelSizes(tp=cfg.tp, dp=cfg.dp), dtype=cfg.dtype, device=cfg.device,
                        reference_dir=reference_dir)
     trainer_config = run.ctx.config.component("trainers", cfg.trainer)
-    return run_post_train_job(cfg.trainer, trainer_config, job, registry=run.ctx.registry)
+    run.ctx.log.info("%s job %s: %d rows on trainer '%s' (%s, tp=%d dp=%d)", kind, output_dir.name, len(rows),
+                     cfg.trainer, cfg.dtype, cfg.tp, cfg.dp)
+    result = run_post_train_job(cfg.trainer, trainer_config, job, registry=run.ctx.registry)
+    if result.losses:
+        run.ctx.log.info("%s job %s: %d steps, loss %.4f -> %.4f", kind, output_dir.name, len(result.losses),
+                         result.losses[0], result.losses[-1])
+    return result

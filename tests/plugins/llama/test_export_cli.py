@@ -50,7 +50,8 @@ def test_cli_export_loads_in_transformers_with_equal_logits(trained, tmp_path, s
     with torch.no_grad():
         torch.testing.assert_close(hf(tokens).logits, model(tokens), atol=1e-4, rtol=0)
     hf_tok = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
-    assert hf_tok.decode(hf_tok("the llama herd")["input_ids"]) == "the llama herd"
+    ids = hf_tok("the llama herd")["input_ids"]
+    assert ids[0] == hf_tok.bos_token_id and hf_tok.decode(ids, skip_special_tokens=True) == "the llama herd"
 
 
 @pytest.mark.slow

@@ -3,11 +3,11 @@
 
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
 
 from herd.core.app import App
+from herd.core.services import Services
 from herd.core.hookspecs import hookimpl
 from herd.core.protocols import SamplingParams
 from herd.plugins.long_context.settings import LongContextEvalConfig
@@ -53,9 +53,9 @@ class ReaderPlugin:
 def test_evaluator_scores_a_model_dir_with_its_own_tokenizer(wrong, expected, tokenizer_dir, tmp_path):
     plugin = ReaderPlugin(wrong)
     app = App.create(plugins=["long_context"], extra_plugins={"reader": plugin}, entry_points=False)
-    context = SimpleNamespace(registry=app.registry, config=app.config)
+    services = Services.for_app(app, workdir=tmp_path)
     cfg = LongContextEvalConfig(tasks=["niah_single_2", "vt"], lengths=[2048], samples=3, generator="reader")
-    evaluator = app.registry.get("evaluators", "long_context").factory(cfg, context)
+    evaluator = app.registry.get("evaluators", "long_context").factory(cfg, services)
     metrics = evaluator.evaluate(tokenizer_dir, tmp_path / "eval")
     assert plugin.loaded == [str(tokenizer_dir)]
     assert metrics == {"long_context.niah_single_2.2048": expected, "long_context.vt.2048": expected,
