@@ -64,7 +64,7 @@ def run_once(backend: str, procs: int, data: Path, out: Path, args) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="small", help="herd model size (RECIPE.md section 2 names)")
+    parser.add_argument("--size", default="small", help="herd model size (docs/recipe.md section 2 names)")
     parser.add_argument("--vocab", type=int, default=2048)
     parser.add_argument("--rows", type=int, default=8, help="sequences per step (global)")
     parser.add_argument("--seq", type=int, default=256)

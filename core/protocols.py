@@ -107,7 +107,7 @@ class Synthesizer(Protocol):
 
 @dataclass
 class ParallelSizes:
-    """Backend-neutral parallel layout (RECIPE.md section 3), innermost first:
+    """Backend-neutral parallel layout (docs/recipe.md section 3), innermost first:
     tensor, context, pipeline, data."""
 
     tp: int = 1
@@ -133,7 +133,7 @@ class TrainStage:
     data: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # Tokens per optimizer step, and the ramp: ``(after_tokens, batch_tokens, seq_len)``
-    # steps taken once the stage has consumed ``after_tokens`` (RECIPE.md 4.1).
+    # steps taken once the stage has consumed ``after_tokens`` (docs/recipe.md 4.1).
     batch_tokens: int = 0
     batch_ramp: list[tuple[int, int, int]] = field(default_factory=list)
     warmup_steps: int = 0
@@ -170,7 +170,7 @@ DEVICES = ("auto", "cpu", "cuda")
 
 @dataclass
 class PostTrainSettings:
-    """How one post-training job trains (RECIPE.md section 5). ``batch_size`` counts packed
+    """How one post-training job trains (docs/recipe.md section 5). ``batch_size`` counts packed
     sequences (SFT), preference pairs (DPO) or preference rows (reward model) per optimizer
     step, over all data-parallel ranks together. ``beta``, ``nll_coef`` and ``mask_special``
     are DPO's; ``similarity`` and ``heldout_fraction`` the reward model's (pairs at least

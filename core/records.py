@@ -116,7 +116,7 @@ def text_response(text: str) -> list[ChatMessage]:
 @dataclass
 class SFTRow:
     """A supervised fine-tuning example. ``capability`` and ``category`` drive the SFT mix
-    report (RECIPE.md section 5); ``scores`` holds judge outputs keyed ``"<judge>.<signal>"``."""
+    report (docs/recipe.md section 5); ``scores`` holds judge outputs keyed ``"<judge>.<signal>"``."""
 
     id: str
     messages: list[ChatMessage]

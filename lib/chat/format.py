@@ -1,4 +1,4 @@
-"""The Llama 3.1 chat format (RECIPE.md section 5, "Chat format"): the one place herd
+"""The Llama 3.1 chat format (docs/recipe.md section 5, "Chat format"): the one place herd
 renders a conversation, as token ids with loss masks (training), as ids of a prompt
 (``LocalGenerator.chat``) and as text (backends that take text). The exported tokenizer's
 chat template (``herd.lib.chat.template``) renders the same tokens for ``transformers``.
@@ -55,7 +55,7 @@ EOT = "<|eot_id|>"
 EOM = "<|eom_id|>"
 PYTHON_TAG = "<|python_tag|>"
 SPECIAL_TOKENS = (BEGIN_OF_TEXT, END_OF_TEXT, START_HEADER, END_HEADER, EOT, EOM, PYTHON_TAG)
-# The formatting tokens DPO masks (RECIPE.md section 5, DPO change (1)): headers and terminators.
+# The formatting tokens DPO masks (docs/recipe.md section 5, DPO change (1)): headers and terminators.
 FORMATTING_TOKENS = (START_HEADER, END_HEADER, EOT, EOM)
 
 ROLES = ("system", "user", "assistant", "ipython")

@@ -1,2 +1,2 @@
-"""The Llama 3 model family (RECIPE.md section 2): model, tokenizer, token packing, Hugging
+"""The Llama 3 model family (docs/recipe.md section 2): model, tokenizer, token packing, Hugging
 Face checkpoints and generation. The ``llama`` plugin registers its generators."""

@@ -1,4 +1,4 @@
-"""The Llama 3 model in one file (RECIPE.md section 2).
+"""The Llama 3 model in one file (docs/recipe.md section 2).
 
 A dense decoder-only Transformer: RMSNorm, SwiGLU feed-forward, rotary position embeddings
 with base 500,000 (and Llama 3.1's frequency scaling for long context), grouped-query
@@ -6,7 +6,7 @@ attention with ``n_kv_heads`` key/value heads, no biases, untied output head.
 
 ``forward(tokens, doc_ids=...)`` takes the document id of every token of a packed sequence
 and restricts attention so that a token only sees earlier tokens *of its own document*
-(RECIPE.md section 2; on a CPU per document, ``packed_attention``, else with a mask); positions restart at every document, so a packed row computes
+(docs/recipe.md section 2; on a CPU per document, ``packed_attention``, else with a mask); positions restart at every document, so a packed row computes
 exactly what each document would alone.
 
 ``forward(tokens, ..., labels=...)`` returns the summed training loss with the LM head fused
@@ -100,7 +100,7 @@ class LlamaConfig:
         return 6 * self.num_params(embeddings=False) + 12 * self.n_layers * self.dim * seq_len
 
 
-# Named sizes. 8B/70B/405B are RECIPE.md section 2 (128K vocabulary, 8 KV heads);
+# Named sizes. 8B/70B/405B are docs/recipe.md section 2 (128K vocabulary, 8 KV heads);
 # 1b is Llama 3.2 1B's shape (for GPU MFU runs); the small ones are for CPU runs.
 SIZES: dict[str, LlamaConfig] = {
     "tiny": LlamaConfig(),

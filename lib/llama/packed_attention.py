@@ -1,7 +1,7 @@
 """Attention over packed documents without the work that the document mask throws away.
 
 A packed row holds several documents, and a token may only attend to earlier tokens of
-its own document (RECIPE.md section 2). Expressed as a boolean mask, that is one
+its own document (docs/recipe.md section 2). Expressed as a boolean mask, that is one
 ``seq x seq`` attention per row in which every block outside the documents' diagonal
 blocks is computed and then discarded: on a CPU, SDPA with a mask does the full square
 (measured: twice the work of plain causal attention at 2,048 tokens).

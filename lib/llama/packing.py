@@ -4,7 +4,7 @@
 <|end_of_text|>``) into memory-mapped ``uint16``/``uint32`` shards plus the offsets where
 each document starts. ``TokenStream`` reads them back as one stream, and ``PackedBatches``
 cuts it into ``(batch, seq_len)`` rows carrying the document id of every token: the model
-masks attention across documents with them (RECIPE.md section 2) and the labels that would
+masks attention across documents with them (docs/recipe.md section 2) and the labels that would
 predict the next document's first token from the previous one are masked (-100), so a
 packed row's loss is the documents' own losses.
 

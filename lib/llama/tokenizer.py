@@ -3,7 +3,7 @@
 ``Tokenizer.train`` learns a vocabulary on a corpus with Hugging Face ``tokenizers``;
 ``Tokenizer.load`` reads a herd/Hugging Face ``tokenizer.json`` (file or directory) or a
 tiktoken-style rank file (Llama 3's ``tokenizer.model``: ``base64(token) rank`` lines).
-The chat special tokens are Llama 3's (RECIPE.md section 5, chat format); conversations are
+The chat special tokens are Llama 3's (docs/recipe.md section 5, chat format); conversations are
 rendered by ``herd.lib.chat.format`` only, and ``save_hf`` ships that format as the
 tokenizer's chat template.
 """

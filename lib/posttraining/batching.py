@@ -149,7 +149,7 @@ def stack_packed(rows: list[PackedBatch], pad_id: int) -> PackedBatch:
 
 @dataclass
 class MultiResponse:
-    """A prompt and several responses in one sequence (RECIPE.md section 5, reward model).
+    """A prompt and several responses in one sequence (docs/recipe.md section 5, reward model).
 
     Every response attends to the prompt and to itself only; its positions continue from
     the prompt's end, so each response is seen exactly as in its own sequence.

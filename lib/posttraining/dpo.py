@@ -1,4 +1,4 @@
-"""DPO training (RECIPE.md section 5): sigmoid loss with beta 0.1, the formatting tokens
+"""DPO training (docs/recipe.md section 5): sigmoid loss with beta 0.1, the formatting tokens
 masked out of the chosen and rejected log-probabilities, NLL on the chosen response with
 coefficient 0.2, and a frozen reference model.
 

@@ -1,4 +1,4 @@
-"""Running one ``PostTrainJob`` (RECIPE.md section 5) on whatever a training backend
+"""Running one ``PostTrainJob`` (docs/recipe.md section 5) on whatever a training backend
 provides: the backend builds and parallelizes the models (``PostTrainBackend``); the
 maths (``sft``, ``dpo``, ``reward``), the data, the result and the saved model are the
 same for every backend. Under torchrun every rank calls ``run_post_train``; rank 0 writes

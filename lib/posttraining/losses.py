@@ -1,4 +1,4 @@
-"""The post-training losses (RECIPE.md section 5): SFT cross-entropy on assistant tokens,
+"""The post-training losses (docs/recipe.md section 5): SFT cross-entropy on assistant tokens,
 DPO with the recipe's two changes, and the reward model's Bradley-Terry loss.
 
 Conventions follow TRL so that the maths can be compared term by term (see

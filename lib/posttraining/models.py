@@ -69,7 +69,7 @@ def save_policy(model, tokenizer_dir: Path, out_dir: Path) -> Path:
 
 
 def average_state_dicts(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """The element-wise mean of several models' weights (RECIPE.md section 5: RM, SFT and
+    """The element-wise mean of several models' weights (docs/recipe.md section 5: RM, SFT and
     DPO each average the variants they train)."""
     if not states:
         raise ValueError("nothing to average")

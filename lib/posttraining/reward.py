@@ -1,4 +1,4 @@
-"""The reward model (RECIPE.md section 5): a Llama backbone with a scalar head, trained
+"""The reward model (docs/recipe.md section 5): a Llama backbone with a scalar head, trained
 with the Bradley-Terry loss over every ordered pair of each row's ranking.
 
 The model is a Hugging Face ``LlamaForSequenceClassification`` with one label (the

@@ -1,4 +1,4 @@
-"""SFT (RECIPE.md section 5): cross-entropy on assistant tokens only, the prompt masked,
+"""SFT (docs/recipe.md section 5): cross-entropy on assistant tokens only, the prompt masked,
 several conversations packed into one sequence with attention kept inside each."""
 
 from __future__ import annotations

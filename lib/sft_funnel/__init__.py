@@ -1,1 +1,1 @@
-"""The SFT funnel (RECIPE.md section 5, "Data quality"): judges in order, then semantic dedup."""
+"""The SFT funnel (docs/recipe.md section 5, "Data quality"): judges in order, then semantic dedup."""

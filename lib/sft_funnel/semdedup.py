@@ -1,4 +1,4 @@
-"""Semantic dedup (RECIPE.md section 5; NeMo Curator's SemDeDup and Deita's selection are
+"""Semantic dedup (docs/recipe.md section 5; NeMo Curator's SemDeDup and Deita's selection are
 the peers): k-means clusters of normalised embeddings, rows sorted inside each cluster by
 priority (quality x difficulty), and a row kept only if its cosine similarity to every row
 kept so far in its cluster is below the threshold.

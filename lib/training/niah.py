@@ -1,4 +1,4 @@
-"""herd's needle-in-a-haystack test (RECIPE.md 4.2: a long-context stage ends only when the
+"""herd's needle-in-a-haystack test (docs/recipe.md 4.2: a long-context stage ends only when the
 needle is found at that length).
 
 A haystack of filler sentences hides one needle sentence, "The special magic number is

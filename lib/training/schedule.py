@@ -1,4 +1,4 @@
-"""Learning-rate and batch schedules of the pretraining stages (RECIPE.md section 4).
+"""Learning-rate and batch schedules of the pretraining stages (docs/recipe.md section 4).
 
 Rates are functions of the stage's progress, so the schedule's whole state is the step and
 token counters a checkpoint already holds:
@@ -34,7 +34,7 @@ def lr_at(stage: TrainStage, step: int, tokens_done: int) -> float:
 
 def batch_at(stage: TrainStage, tokens_done: int) -> tuple[int, int]:
     """``(batch_tokens, seq_len)`` after ``tokens_done`` tokens of the stage: the stage's own
-    values until the first ramp step's threshold, then that step's (RECIPE.md 4.1: 4M tokens
+    values until the first ramp step's threshold, then that step's (docs/recipe.md 4.1: 4M tokens
     at 4,096, 8M at 8,192 after 252M tokens, 16M after 2.87T)."""
     batch, seq = stage.batch_tokens, stage.seq_len
     for after, ramp_batch, ramp_seq in sorted(stage.batch_ramp):

@@ -1,4 +1,4 @@
-"""The stage loop that every training backend runs (RECIPE.md section 4).
+"""The stage loop that every training backend runs (docs/recipe.md section 4).
 
 Stages run in order; each reads its own tokenised data (``stage.data`` or the job's
 ``data_dir``):

@@ -1,4 +1,4 @@
-"""The code capability plugin (RECIPE.md section 6, "Code"): static analysis of generated
+"""The code capability plugin (docs/recipe.md section 6, "Code"): static analysis of generated
 code, functional-correctness evaluation in the sandbox (``eval-code``, the
 ``code_pass_at_k`` evaluator), the training problems as SFT and preference rows
 (``code_problems``), synthesis with execution feedback, rejection sampling with
@@ -108,7 +108,7 @@ def herd_register_synthesizers(register):
                          "preferred over failing variants (what a tiny model can learn)")
     register("code_execution_feedback", _execution_feedback, config=ExecutionFeedbackConfig, capability="code",
              description="problems from code seeds, solutions + tests checked statically and in the sandbox, "
-                         "revised on failure (RECIPE.md section 6)")
+                         "revised on failure (docs/recipe.md section 6)")
     register("code_rejection_sampling", _rejection_sampling, config=CodeRejectionSamplingConfig, capability="code",
              description="K samples per code prompt under readability/documentation/thoroughness system prompts, "
                          "best correct + stylish kept, hard prompts revised with the judge's review")

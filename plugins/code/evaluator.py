@@ -1,5 +1,5 @@
 """The ``code_pass_at_k`` evaluator: a model answers the held-out problems, the answers run
-in the sandbox, and pass@1 is reported (RECIPE.md section 6).
+in the sandbox, and pass@1 is reported (docs/recipe.md section 6).
 
 Two ways to ask (``prompt_format``): ``chat`` renders each problem as one user turn in the
 Llama 3 chat format (the way post-training's SFT rows teach it, see ``answers``) and reads

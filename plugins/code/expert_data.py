@@ -1,4 +1,4 @@
-"""The code expert's data (RECIPE.md section 6, "Code"): a continued-pretraining mix of at
+"""The code expert's data (docs/recipe.md section 6, "Code"): a continued-pretraining mix of at
 least ``code_fraction`` code tokens, and repository-level long documents.
 
 Code documents are the ``mix`` stage's records whose ``domain`` is one of ``code_domains``

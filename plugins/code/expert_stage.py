@@ -1,4 +1,4 @@
-"""The ``code_expert`` stage (RECIPE.md section 6, "Code"): the pretrain stage's model
+"""The ``code_expert`` stage (docs/recipe.md section 6, "Code"): the pretrain stage's model
 continues pretraining on a mix of at least ``code_fraction`` code, then trains on
 repository-level documents at a longer context, through the configured trainer backend.
 

@@ -1,4 +1,4 @@
-"""The ``code_quality`` judge (RECIPE.md section 6: "a judge scores correctness and
+"""The ``code_quality`` judge (docs/recipe.md section 6: "a judge scores correctness and
 style"), of kind ``verifier`` so that post-training's rejection sampling and DPO pairs use it.
 
 Signals per row (the last assistant message is the answer):

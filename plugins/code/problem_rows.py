@@ -9,7 +9,7 @@ from the held-out set) becomes
   user turn), its canonical body as the answer, its tests in ``metadata["code_tests"]`` so
   the ``code_quality`` verifier checks post-training's later samples of it;
 - a preference row (``preferences``): the canonical body over a wrong answer (another
-  problem's solution that fails this one's tests; RECIPE.md's "significantly better",
+  problem's solution that fails this one's tests; docs/recipe.md's "significantly better",
   margin 3).
 
 Nothing is trusted unrun: every canonical solution runs against its tests in the sandbox

@@ -1,4 +1,4 @@
-"""Prompt templates of the code synthesizer (RECIPE.md section 6: problem from a snippet,
+"""Prompt templates of the code synthesizer (docs/recipe.md section 6: problem from a snippet,
 solution with general rules and an explained chain of thought, revision with feedback)."""
 
 PROBLEM = """You write programming exercises.
@@ -77,7 +77,7 @@ Program B:
 {regenerated}
 ```"""
 
-# Rejection sampling (RECIPE.md section 6, synthetic data 4): code-specific system prompts,
+# Rejection sampling (docs/recipe.md section 6, synthetic data 4): code-specific system prompts,
 # used for sampling only; the SFT row keeps the plain request.
 SYSTEM_PROMPTS = {
     "readability": "You are an expert programmer. Write clear, readable code: descriptive names, short "

@@ -1,4 +1,4 @@
-"""Rejection sampling for code prompts (RECIPE.md section 6, synthetic data 4).
+"""Rejection sampling for code prompts (docs/recipe.md section 6, synthetic data 4).
 
 Each prompt (a human-eval style problem) is sampled ``samples_per_prompt`` times under one
 of the code-specific system prompts (readability, documentation, thoroughness, in turn),

@@ -1,5 +1,5 @@
 """Seed snippets for code synthesis: top-level functions and classes cut out of a code
-corpus with tree-sitter (RECIPE.md section 6: "random code snippet -> problem")."""
+corpus with tree-sitter (docs/recipe.md section 6: "random code snippet -> problem")."""
 
 from __future__ import annotations
 

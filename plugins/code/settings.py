@@ -56,7 +56,7 @@ class TrainingProblemsConfig:
 
 @dataclass
 class ExecutionFeedbackConfig:
-    """``[synthesizers.code_execution_feedback]`` (RECIPE.md section 6, synthetic data 1)."""
+    """``[synthesizers.code_execution_feedback]`` (docs/recipe.md section 6, synthetic data 1)."""
 
     # Code corpus to draw seed functions and classes from: files or directories of
     # source files (".py"); "" means the plugin's training problems' solutions.
@@ -81,7 +81,7 @@ class ExecutionFeedbackConfig:
 
 @dataclass
 class CodeExpertConfig:
-    """``[code_expert]``: the code expert (RECIPE.md section 6, "Code"): continued
+    """``[code_expert]``: the code expert (docs/recipe.md section 6, "Code"): continued
     pretraining of the pretrain stage's model on a mix of at least ``code_fraction`` code,
     then a longer-context stage on repository-level documents (a repository's files
     concatenated). The defaults are the ``default`` profile (about a minute on 2 idle CPU cores)."""
@@ -125,7 +125,7 @@ class CodeExpertConfig:
             "long_context_batch_tokens": 512, "niah_trials": 2, "eval_every": 2,
         },
         "full": {
-            # RECIPE.md section 6: 1T tokens of >85% code, then 16K-token repository-level data.
+            # docs/recipe.md section 6: 1T tokens of >85% code, then 16K-token repository-level data.
             "train_problem_repeats": 0, "val_fraction": 0.001, "tokens": 1_000_000_000_000, "seq_len": 8192,
             "batch_tokens": 16 * 2**20, "lr_peak": 8e-5, "lr_final": 8e-7, "warmup_steps": 2000,
             "long_context_len": 16384, "long_context_tokens": 20_000_000_000,
@@ -163,7 +163,7 @@ class CodeJudgeConfig:
 
 @dataclass
 class CodeRejectionSamplingConfig:
-    """``[synthesizers.code_rejection_sampling]`` (RECIPE.md section 6, synthetic data 4):
+    """``[synthesizers.code_rejection_sampling]`` (docs/recipe.md section 6, synthetic data 4):
     K samples per code prompt under code-specific system prompts, judged for correctness
     and style; the best correct one is kept, and prompts where every sample fails are
     revised with the judge's feedback instead of being dropped."""
@@ -183,7 +183,7 @@ class CodeRejectionSamplingConfig:
     min_style: float = 0.5  # a kept answer must be correct and at least this stylish
     timeout_s: float = 10.0
     seed: int = 0
-    # System prompt name -> text; each prompt gets one in turn (RECIPE.md: readability,
+    # System prompt name -> text; each prompt gets one in turn (docs/recipe.md: readability,
     # documentation, thoroughness). Empty: the built-in three.
     system_prompts: dict[str, str] = field(default_factory=dict)
 

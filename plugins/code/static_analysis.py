@@ -3,7 +3,7 @@
 Every language tree-sitter-language-pack knows is parsed and its syntax errors reported
 with 1-based ``line:column`` positions; Python is also compiled (for the interpreter's own
 message) and linted with pyflakes (undefined names are errors, unused imports and
-variables warnings). RECIPE.md section 6, "static analysis (parse, linters)".
+variables warnings). docs/recipe.md section 6, "static analysis (parse, linters)".
 """
 
 from __future__ import annotations

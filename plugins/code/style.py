@@ -1,4 +1,4 @@
-"""The static style rubric of generated code (RECIPE.md section 6, rejection sampling with
+"""The static style rubric of generated code (docs/recipe.md section 6, rejection sampling with
 code-specific system prompts: readability, documentation, thoroughness).
 
 Every check is a yes/no question a reviewer would ask; the score is the share answered

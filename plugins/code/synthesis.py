@@ -1,4 +1,4 @@
-"""Synthetic code data with execution feedback (RECIPE.md section 6, synthetic data 1-3).
+"""Synthetic code data with execution feedback (docs/recipe.md section 6, synthetic data 1-3).
 
 1. *Execution feedback*: seed snippet -> the generator writes a problem -> it writes an
    explained solution and unit tests -> static checks (tree-sitter, pyflakes) and dynamic

@@ -1,4 +1,4 @@
-"""Pretraining data curation infrastructure (RECIPE.md section 1): the input sources, the
+"""Pretraining data curation infrastructure (docs/recipe.md section 1): the input sources, the
 runner that applies the configured steps on every core or a Ray cluster, the ``curate``
 and ``mix`` stages and the ``curate`` command. The steps themselves come from the
 ``curation_steps`` plugin (and any other) through the filter, deduper, extractor and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-# The recipe's order (RECIPE.md section 1): extraction and cleaning -> rule-based filters ->
+# The recipe's order (docs/recipe.md section 1): extraction and cleaning -> rule-based filters ->
 # de-duplication -> model-based filters. URL dedup runs before extraction because it only
 # needs the URL and fetch time and saves extracting pages that are thrown away anyway.
 DEFAULT_STEPS = [

@@ -1,4 +1,4 @@
-"""The ``curate`` and ``mix`` stages (RECIPE.md section 1)."""
+"""The ``curate`` and ``mix`` stages (docs/recipe.md section 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Built-in curation steps (RECIPE.md section 1): extraction, safety and PII, Gopher-style
+"""Built-in curation steps (docs/recipe.md section 1): extraction, safety and PII, Gopher-style
 heuristics, dirty words, token-distribution KL, URL/exact/MinHash/line de-duplication,
 model-based quality, domain classification and the domain mixer.
 

@@ -240,7 +240,7 @@ class LineDedupConfig:
 # -- token_kl.py
 @dataclass
 class TokenKLConfig:
-    """RECIPE.md section 1 (token-distribution KL). ``bins``: hashed token ids; ``smoothing``:
+    """docs/recipe.md section 1 (token-distribution KL). ``bins``: hashed token ids; ``smoothing``:
     weight of the uniform distribution mixed into the corpus one; cut-off = ``max_kl`` or the
     ``percentile`` of a ``sample_size`` sample; documents under ``min_tokens`` are never
     dropped (herd's choices; the recipe gives no numbers)."""
@@ -258,7 +258,7 @@ class TokenKLConfig:
 # -- mix.py
 @dataclass
 class DomainMixConfig:
-    """Default proportions: RECIPE.md section 1 (~50% general, 25% math and reasoning, 17% code,
+    """Default proportions: docs/recipe.md section 1 (~50% general, 25% math and reasoning, 17% code,
     8% multilingual). ``proportions``: target share of tokens per domain (normalised to sum to 1).
     ``unknown_domain``: where documents without a domain go."""
 

@@ -1,4 +1,4 @@
-"""Domain classification (RECIPE.md section 1, "Domain classification and mixing"): every kept
+"""Domain classification (docs/recipe.md section 1, "Domain classification and mixing"): every kept
 document gets ``doc.domain`` among ``general``, ``math_reasoning``, ``code`` and
 ``multilingual`` (the four parts of the recipe's 50/25/17/8 mix), a finer topic in
 ``doc.metadata["topic"]``, and — for code and reasoning, which the recipe gives their own

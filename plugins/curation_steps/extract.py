@@ -1,4 +1,4 @@
-"""HTML to text (RECIPE.md section 1, "Text extraction": boilerplate removal with good content
+"""HTML to text (docs/recipe.md section 1, "Text extraction": boilerplate removal with good content
 recall, code and math formatting kept, markup dropped).
 
 Engines (``engine`` in config), measured in ``docs/benchmarks/extraction.md``:

@@ -2,7 +2,7 @@
 
 Thresholds are the ones of Rae et al. 2021 ("Scaling Language Models: Methods, Analysis &
 Insights from Training Gopher"), appendix A, table A1 and section A.1.1 — the same defaults
-datatrove's ``GopherRepetitionFilter`` / ``GopherQualityFilter`` use. RECIPE.md section 1 asks
+datatrove's ``GopherRepetitionFilter`` / ``GopherQualityFilter`` use. docs/recipe.md section 1 asks
 for "duplicated n-gram coverage ratio" filters; these are them.
 """
 

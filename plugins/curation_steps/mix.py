@@ -1,4 +1,4 @@
-"""Mixing to target token proportions (RECIPE.md section 1: final pretraining mix ~50% general
+"""Mixing to target token proportions (docs/recipe.md section 1: final pretraining mix ~50% general
 knowledge, 25% math and reasoning, 17% code, 8% multilingual).
 
 Each domain's target is ``proportion * total`` tokens, ``total`` being ``total_tokens`` or,

@@ -1,6 +1,6 @@
 """Personal data: e-mail addresses, phone numbers, IP addresses, payment cards, IBANs.
 
-RECIPE.md section 1 ("Safety and PII"): redact or drop. ``mode = "redact"`` (default) replaces
+docs/recipe.md section 1 ("Safety and PII"): redact or drop. ``mode = "redact"`` (default) replaces
 each match with a placeholder such as ``<EMAIL>``; ``mode = "drop"`` drops the document on the
 first match. Card numbers must pass the Luhn check and IBANs the ISO 13616 mod-97 check, so
 ordinary long numbers (order ids, timestamps) are left alone.

@@ -1,4 +1,4 @@
-"""Model-based quality filtering (RECIPE.md section 1, "Model-based quality").
+"""Model-based quality filtering (docs/recipe.md section 1, "Model-based quality").
 
 * fastText: ``train_quality_classifier`` trains a binary classifier (``__label__hq`` vs
   ``__label__lq``) from positive and negative example files — e.g. reference-quality text

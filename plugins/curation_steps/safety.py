@@ -1,6 +1,6 @@
 """Unsafe and adult content: URL/domain block list, adult keyword rules, dirty-word counts.
 
-RECIPE.md section 1 ("Safety and PII" and "Heuristic filters"): domain block lists and keyword
+docs/recipe.md section 1 ("Safety and PII" and "Heuristic filters"): domain block lists and keyword
 rules remove unsafe and adult sites; "dirty word" counts catch adult content the block lists
 missed. Every list is a plain text file shipped in ``lists/`` and replaceable through config.
 """

@@ -1,4 +1,4 @@
-"""Token-distribution KL divergence filter (RECIPE.md section 1, "Heuristic filters":
+"""Token-distribution KL divergence filter (docs/recipe.md section 1, "Heuristic filters":
 documents with an outlier token distribution compared to the corpus distribution).
 
 ``observe`` adds each document's token counts to a corpus histogram over ``bins`` hashed

@@ -1,4 +1,4 @@
-"""Judges of post-training data (RECIPE.md section 5, "Data quality"): rule cleaning,
+"""Judges of post-training data (docs/recipe.md section 5, "Data quality"): rule cleaning,
 topic, quality, difficulty, semantic dedup and the SFT funnel that runs them."""
 
 from __future__ import annotations

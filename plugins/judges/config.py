@@ -1,6 +1,6 @@
 """Config dataclasses of the judges plugin: one ``[judges.<name>]`` section per judge
 (``[sft_funnel]``, the funnel that runs them, is ``herd.lib.sft_funnel.config``). Defaults are the ``default`` profile; numbers
-follow RECIPE.md section 5 ("Data quality")."""
+follow docs/recipe.md section 5 ("Data quality")."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ FINE_TOPICS: dict[str, list[str]] = {
 
 @dataclass
 class RuleCleaningConfig:
-    """Rule-based cleaning (RECIPE.md section 5): emoji and exclamation overuse, apologetic
+    """Rule-based cleaning (docs/recipe.md section 5): emoji and exclamation overuse, apologetic
     or moralising openers, boilerplate phrases. Patterns are case-insensitive regexes."""
 
     max_emojis: int = 3

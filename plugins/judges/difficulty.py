@@ -1,4 +1,4 @@
-"""Difficulty judge (RECIPE.md section 5): InsTag-style intent tags counted (more distinct
+"""Difficulty judge (docs/recipe.md section 5): InsTag-style intent tags counted (more distinct
 intents = a more complex instruction), a 3-level difficulty rating by an LLM judge, and
 textstat readability of the prompt as cheap signals."""
 

@@ -1,4 +1,4 @@
-"""Quality judge (RECIPE.md section 5): the reward model's top quartile and/or an LLM judge
+"""Quality judge (docs/recipe.md section 5): the reward model's top quartile and/or an LLM judge
 rating the recipe's rubric — accuracy, instruction following and tone; for code, bug
 identification and user intent — on a fixed scale."""
 

@@ -1,4 +1,4 @@
-"""Rule-based cleaning of SFT rows (RECIPE.md section 5, "Data quality"): responses that
+"""Rule-based cleaning of SFT rows (docs/recipe.md section 5, "Data quality"): responses that
 overuse emojis or exclamation marks, open with an apology or "As an AI", or contain
 boilerplate phrases are rejected. Every pattern list is configurable."""
 

@@ -1,4 +1,4 @@
-"""Topic judge (RECIPE.md section 5): coarse topics (general, code, math_reasoning,
+"""Topic judge (docs/recipe.md section 5): coarse topics (general, code, math_reasoning,
 multilingual, tool_use, long_context) and fine topics (geometry, trigonometry...).
 
 Two methods: an LLM-judge prompt through the generation backend, or a small classifier

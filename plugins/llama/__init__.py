@@ -1,4 +1,4 @@
-"""The Llama 3 model family (RECIPE.md section 2): model, tokenizer, token packing,
+"""The Llama 3 model family (docs/recipe.md section 2): model, tokenizer, token packing,
 Hugging Face checkpoints and the ``local`` / ``hf`` generation backends."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The long-context capability plugin (RECIPE.md section 4, long-context pretraining, and
+"""The long-context capability plugin (docs/recipe.md section 4, long-context pretraining, and
 section 6): RULER-compatible synthetic tasks sized to a tokenizer (``long-context
 generate``), RULER's string-match scores, ``eval-long`` on any registered generator, and the
 ``long_context`` evaluator. See docs/long_context.md."""

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 @dataclass
 class LongContextEvalConfig:
-    """``[evaluators.long_context]``: a small RULER set on the final model (RECIPE.md section
+    """``[evaluators.long_context]``: a small RULER set on the final model (docs/recipe.md section
     4, long-context pretraining: needle-in-a-haystack must stay solved)."""
 
     tasks: list[str] = field(default_factory=lambda: ["niah_single_1", "niah_single_2", "vt"])

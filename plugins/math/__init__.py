@@ -1,4 +1,4 @@
-"""The math capability (RECIPE.md section 6, math and reasoning): an exact answer
+"""The math capability (docs/recipe.md section 6, math and reasoning): an exact answer
 verifier and an arithmetic step checker, as judges of kind ``verifier`` and as the
 ``math verify`` and ``math check-steps`` commands. Enable with ``--plugins math``.
 See docs/math.md."""

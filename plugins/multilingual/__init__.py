@@ -1,4 +1,4 @@
-"""The multilingual capability (RECIPE.md sections 1 and 6): language ID on every
+"""The multilingual capability (docs/recipe.md sections 1 and 6): language ID on every
 document and SFT row, per-language pretraining filters and dedup, multilingual prompts
 with language-match rejection sampling, round-trip-checked translation, native data
 import, and per-language evaluation. Enable with ``--plugins multilingual``."""

@@ -1,6 +1,6 @@
 """Config dataclasses of the multilingual plugin: ``[multilingual]`` and one section per
 component (``[filters.language_id]``, ``[judges.language_match]``...). Defaults are the
-``default`` profile; the recipe's numbers cite RECIPE.md."""
+``default`` profile; the recipe's numbers cite docs/recipe.md."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class MultilingualConfig:
     """``[multilingual]``: the capability's languages and mix targets."""
 
     languages: list[str] = field(default_factory=lambda: list(NON_ENGLISH))
-    pretrain_mix_target: float = 0.08  # RECIPE.md section 1: 8% multilingual tokens
-    sft_mix_target: float = 0.03  # RECIPE.md section 5: 3% multilingual SFT rows
+    pretrain_mix_target: float = 0.08  # docs/recipe.md section 1: 8% multilingual tokens
+    sft_mix_target: float = 0.03  # docs/recipe.md section 5: 3% multilingual SFT rows
     lid: LidSettings = field(default_factory=LidSettings)
 
 
@@ -45,7 +45,7 @@ class LanguageIdConfig:
 
 @dataclass
 class DirtyWordsConfig:
-    """``[filters.multilingual_dirty_words]``: per-language word lists (RECIPE.md section 1,
+    """``[filters.multilingual_dirty_words]``: per-language word lists (docs/recipe.md section 1,
     "dirty word" counts). ``lists`` adds or replaces a language's list with a file (one
     word or phrase a line)."""
 
@@ -74,7 +74,7 @@ class ScriptHeuristicsConfig:
 @dataclass
 class LanguageQualityConfig:
     """``[filters.language_quality]``: per-language fastText quality classifiers when
-    given (RECIPE.md section 1: per-language model filters). ``models`` maps a language
+    given (docs/recipe.md section 1: per-language model filters). ``models`` maps a language
     to a model file; documents of other languages pass."""
 
     models: dict[str, str] = field(default_factory=dict)
@@ -85,7 +85,7 @@ class LanguageQualityConfig:
 @dataclass
 class LanguageDedupConfig:
     """``[dedupers.language_dedup]``: exact document dedup and line dedup keyed by
-    language (RECIPE.md section 1: per-language document and line dedup)."""
+    language (docs/recipe.md section 1: per-language document and line dedup)."""
 
     documents: bool = True
     lines: bool = True
@@ -97,7 +97,7 @@ class LanguageDedupConfig:
 @dataclass
 class LanguageMatchConfig:
     """``[judges.language_match]``: reject a response not in the prompt's language
-    (RECIPE.md section 6, multilingual: language-match checks)."""
+    (docs/recipe.md section 6, multilingual: language-match checks)."""
 
     lid: LidSettings = field(default_factory=LidSettings)
     min_letters: int = 12  # shorter responses (numbers, code) cannot be identified: not applicable
@@ -133,7 +133,7 @@ class MultilingualPromptsConfig:
 class RoundTripConfig:
     """``[synthesizers.round_trip_translation]``: translate English SFT rows and keep a
     translation only when translating it back scores ``min_chrf`` against the original
-    (RECIPE.md section 6: limited use of translated data)."""
+    (docs/recipe.md section 6: limited use of translated data)."""
 
     source_path: str = ""  # JSONL SFT rows ({"messages": [...]}) in English
     languages: list[str] = field(default_factory=lambda: list(NON_ENGLISH))

@@ -1,4 +1,4 @@
-"""Per-language document and line dedup (RECIPE.md section 1, multilingual): exact
+"""Per-language document and line dedup (docs/recipe.md section 1, multilingual): exact
 duplicates after normalisation, and lines repeated in more than
 ``max_line_occurrences`` documents (boilerplate: menus, cookie notices), each counted only
 among documents of the same language.

@@ -1,4 +1,4 @@
-"""Per-language evaluation (issue 7, RECIPE.md section 6): perplexity of a model on
+"""Per-language evaluation (issue 7, docs/recipe.md section 6): perplexity of a model on
 held-out text in each language, and a per-language task score — the share of the model's
 answers to held-out prompts that are in the prompt's language (and, where the prompt has a
 reference answer, contain it).

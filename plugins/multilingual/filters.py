@@ -1,4 +1,4 @@
-"""Per-language pretraining filters (RECIPE.md section 1: per-language heuristics and
+"""Per-language pretraining filters (docs/recipe.md section 1: per-language heuristics and
 "dirty word" counts). Both read ``doc.language``, which ``language_id`` sets earlier in the
 curation pipeline."""
 

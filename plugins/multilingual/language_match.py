@@ -1,4 +1,4 @@
-"""The language-match verifier (RECIPE.md section 6, multilingual): a response must be in
+"""The language-match verifier (docs/recipe.md section 6, multilingual): a response must be in
 the language the prompt asks for — the prompt's own language, or the row's
 ``metadata["target_language"]`` for translation requests. A response in another language
 is rejected with that reason."""

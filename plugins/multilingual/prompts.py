@@ -1,4 +1,4 @@
-"""Multilingual SFT data (RECIPE.md section 6): the shipped prompt set (French, German,
+"""Multilingual SFT data (docs/recipe.md section 6): the shipped prompt set (French, German,
 Spanish, Chinese, written for herd, with reference answers where checkable), native human
 data, and rejection sampling in the prompt's language — a sample is kept only if the
 language-match verifier passes it and it contains the reference answer, when there is one.

@@ -1,4 +1,4 @@
-"""Translated SFT data, used sparingly (RECIPE.md section 6): a translation is kept only
+"""Translated SFT data, used sparingly (docs/recipe.md section 6): a translation is kept only
 when translating it back to the source language reproduces the original (chrF at least
 ``min_chrf``) and the translation is in the target language. Kept rows carry
 ``metadata["translated"] = True``."""

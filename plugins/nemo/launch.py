@@ -38,7 +38,7 @@ HERD_ROOT = Path(__file__).resolve().parent.parent.parent
 CLUSTER_EXECUTORS = ("slurm", "k8s", "skypilot")
 RANK_ENTRY = "herd.plugins.nemo.rank_entry"
 
-# Megatron-Bridge's library recipes for RECIPE.md section 2's sizes.
+# Megatron-Bridge's library recipes for docs/recipe.md section 2's sizes.
 MEGATRON_BRIDGE_RECIPES = {
     "8b": "llama3_8b_pretrain_config",
     "70b": "llama3_70b_pretrain_config",
@@ -49,7 +49,7 @@ MEGATRON_BRIDGE_RECIPES = {
 @dataclass(frozen=True)
 class TrainSpec:
     """What a launched job trains, read from ``[pretrain]`` (the torch backend's section):
-    the initial pretraining stage after its batch ramp (RECIPE.md section 4.1)."""
+    the initial pretraining stage after its batch ramp (docs/recipe.md section 4.1)."""
 
     model_size: str
     seq_len: int
@@ -158,7 +158,7 @@ def _layout(spec: TrainSpec, nemo: NemoConfig, executor: str) -> tuple[int, int,
     if spec.tp > gpn:
         raise ConfigError(
             f"pretrain.tp={spec.tp} spans more than one server of nemo.gpus_per_node={gpn} GPUs; "
-            "tensor parallelism must stay inside a server (RECIPE.md section 3)"
+            "tensor parallelism must stay inside a server (docs/recipe.md section 3)"
         )
     if world <= gpn:
         return 1, world, world

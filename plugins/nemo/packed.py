@@ -1,4 +1,4 @@
-"""Packed sequences (RECIPE.md section 2) for the Hugging Face Llama: positions that restart
+"""Packed sequences (docs/recipe.md section 2) for the Hugging Face Llama: positions that restart
 at every document and an attention mask that stops attention across documents, the same
 inputs herd's own ``Llama`` derives from ``doc_ids``.
 

@@ -9,12 +9,12 @@ from herd.plugins.nemo.planner import MODELS, Hardware, InfeasibleLayout, format
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, choices=sorted(MODELS), help="RECIPE.md section 2 size")
+    parser.add_argument("--model", required=True, choices=sorted(MODELS), help="docs/recipe.md section 2 size")
     parser.add_argument("--seq", type=int, required=True, help="sequence length in tokens")
     parser.add_argument("--gpus", type=int, required=True, help="number of GPUs")
     parser.add_argument("--gpu-memory", type=float, default=80.0, help="GiB per GPU (default 80, H100)")
     parser.add_argument("--batch-tokens", type=int, default=16 * 2**20,
-                        help="global batch in tokens (default 16M, RECIPE.md section 4)")
+                        help="global batch in tokens (default 16M, docs/recipe.md section 4)")
     parser.add_argument("--gpus-per-node", type=int, default=8, help="GPUs per server joined by NVLink")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 

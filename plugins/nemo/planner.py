@@ -4,7 +4,7 @@ for a Llama 3 model on a GPU cluster from a memory model and a FLOP/communicatio
 Pure Python on purpose: ``herd plan`` answers on a laptop without torch or NeMo. Every
 term and assumption is explained in docs/backends.md ("The layout planner").
 
-The mesh order is RECIPE.md section 3: tensor parallel innermost (inside one server, over
+The mesh order is docs/recipe.md section 3: tensor parallel innermost (inside one server, over
 NVLink), then context, pipeline and data parallel (FSDP) outermost. The planner enumerates
 every layout that divides the GPU count and the global batch, keeps those whose busiest GPU
 fits in memory (adding activation checkpointing layer by layer until it does) and returns
@@ -24,7 +24,7 @@ GIB = 1024**3
 
 @dataclass(frozen=True)
 class ModelShape:
-    """The shapes the planner needs; the named sizes are RECIPE.md section 2."""
+    """The shapes the planner needs; the named sizes are docs/recipe.md section 2."""
 
     name: str
     n_layers: int
@@ -54,7 +54,7 @@ class ModelShape:
         return self.n_layers * self.layer_params + 2 * self.embedding_params + self.dim
 
 
-# RECIPE.md section 2: 128K vocabulary (128,256 tokens) and 8 key-value heads everywhere.
+# docs/recipe.md section 2: 128K vocabulary (128,256 tokens) and 8 key-value heads everywhere.
 MODELS: dict[str, ModelShape] = {
     "8b": ModelShape("8b", n_layers=32, dim=4096, ffn_dim=14336, n_heads=32, n_kv_heads=8, vocab_size=128256),
     "70b": ModelShape("70b", n_layers=80, dim=8192, ffn_dim=28672, n_heads=64, n_kv_heads=8, vocab_size=128256),
@@ -64,7 +64,7 @@ MODELS: dict[str, ModelShape] = {
 
 @dataclass(frozen=True)
 class Hardware:
-    """A cluster of identical GPUs. The defaults are RECIPE.md section 3's H100 80GB
+    """A cluster of identical GPUs. The defaults are docs/recipe.md section 3's H100 80GB
     servers: 8 GPUs joined by NVLink, RDMA (400 Gb/s per GPU) between servers. Bandwidths
     are what a collective achieves per GPU (NCCL bus bandwidth), not the link's peak."""
 
@@ -452,7 +452,7 @@ def plan_layout(
     hardware: Hardware | None = None,
 ) -> Plan:
     """The fastest layout that fits, or ``InfeasibleLayout`` naming why none does and the
-    nearest request that works. ``batch_tokens`` defaults to RECIPE.md section 4's 16M."""
+    nearest request that works. ``batch_tokens`` defaults to docs/recipe.md section 4's 16M."""
     m = model if isinstance(model, ModelShape) else model_shape(model)
     hw = replace(hardware or Hardware(), gpu_memory_gib=gpu_memory_gib)
     _check_request(m, seq_len, gpus, hw, batch_tokens)

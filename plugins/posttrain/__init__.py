@@ -1,4 +1,4 @@
-"""Post-training (RECIPE.md section 5): the ``posttrain`` stage (reward model -> rejection
+"""Post-training (docs/recipe.md section 5): the ``posttrain`` stage (reward model -> rejection
 sampling -> SFT -> DPO -> weight averaging, for N rounds), the ``openai`` generation
 backend, ``herd serve``, the built-in ``general_tasks`` synthesizer and the
 ``exact_answer`` verifier."""

@@ -1,4 +1,4 @@
-"""Weight averaging (RECIPE.md section 5): the reward model, SFT and DPO each train several
+"""Weight averaging (docs/recipe.md section 5): the reward model, SFT and DPO each train several
 variants (seeds, learning rates) and keep their element-wise mean."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``[posttrain]``: the post-training loop's settings (RECIPE.md section 5).
+"""``[posttrain]``: the post-training loop's settings (docs/recipe.md section 5).
 
 Defaults are the ``default`` profile (a small CPU model, 2 rounds); ``quick`` is the
 tests' end-to-end run (1 round, well under a minute on 2 cores); ``full`` carries the

@@ -9,7 +9,7 @@ SFT row::
     {"id": "...", "messages": [{"role": "user", "content": "..."}, ...],
      "capability": "general", "category": "general"}
 
-Preference row (RECIPE.md section 5, "Preference data") — the prompt, the responses ranked
+Preference row (docs/recipe.md section 5, "Preference data") — the prompt, the responses ranked
 best first, and a margin on the 4-level scale. The ranking can be given three ways::
 
     {"prompt": "..." | [messages], "edited": "...", "chosen": "...", "rejected": "...",
@@ -34,7 +34,7 @@ from herd.core.records import ChatMessage, PreferenceRow, SFTRow, ToolCall, text
 from herd.lib.chat.rows import turns_text
 from herd.plugins.posttrain.lengths import LengthPolicy, Limit
 
-# The recipe's 4-level scale (RECIPE.md section 5): index = margin value.
+# The recipe's 4-level scale (docs/recipe.md section 5): index = margin value.
 MARGIN_LEVELS = ("marginally better", "slightly better", "better", "significantly better")
 
 

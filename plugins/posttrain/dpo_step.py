@@ -1,4 +1,4 @@
-"""Step 4 of a round: online DPO (RECIPE.md section 5). Pairs come from the newest (SFT)
+"""Step 4 of a round: online DPO (docs/recipe.md section 5). Pairs come from the newest (SFT)
 policy's rollouts, best versus worst trajectory; the frozen SFT model is the reference;
 variants are averaged into the round's model."""
 

@@ -1,4 +1,4 @@
-"""Rejection sampling (RECIPE.md section 5): K rollouts per prompt from the latest policy
+"""Rejection sampling (docs/recipe.md section 5): K rollouts per prompt from the latest policy
 (or the capability's expert), the best trajectory kept as an SFT row when it passes the
 verifiers."""
 

@@ -1,4 +1,4 @@
-"""Step 1 of a round: the reward model on every round's preference data (RECIPE.md
+"""Step 1 of a round: the reward model on every round's preference data (docs/recipe.md
 section 5), its variants averaged, measured on held-out preference rows."""
 
 from __future__ import annotations

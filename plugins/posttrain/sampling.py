@@ -24,7 +24,7 @@ class Sampler:
         return self.experts.get(prompt.capability, self.policy)
 
     def steer(self, prompt: Prompt) -> list[ChatMessage]:
-        """The per-capability system prompt (RECIPE.md section 5: it may steer tone, style or
+        """The per-capability system prompt (docs/recipe.md section 5: it may steer tone, style or
         format) is added for sampling only; the SFT row keeps the original prompt."""
         system = self.cfg.system_prompts.get(prompt.capability)
         if not system or (prompt.messages and prompt.messages[0].role == "system"):

@@ -1,5 +1,5 @@
 """Step 3 of a round: SFT on the rejection-sampled, synthetic and human rows after the SFT
-funnel, variants (seeds x learning-rate scales) averaged (RECIPE.md section 5)."""
+funnel, variants (seeds x learning-rate scales) averaged (docs/recipe.md section 5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The ``posttrain`` stage: N rounds of reward model -> rejection sampling -> SFT -> DPO ->
-weight averaging (RECIPE.md section 5), starting from the pretraining stage's model.
+weight averaging (docs/recipe.md section 5), starting from the pretraining stage's model.
 
 Layout of the stage's folder::
 

@@ -1,4 +1,4 @@
-"""The round's training runs as trainer jobs (``Trainer.post_train``, RECIPE.md section 5):
+"""The round's training runs as trainer jobs (``Trainer.post_train``, docs/recipe.md section 5):
 each reward-model, SFT and DPO variant is one ``PostTrainJob`` on the backend that
 ``[posttrain] trainer`` names, in this process or under torchrun when ``tp x dp > 1``.
 The steps average the variants' weights afterwards."""

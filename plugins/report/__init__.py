@@ -1,5 +1,5 @@
 """The ``report`` stage: ``report.md`` and a self-contained ``report.html`` with plots of
-every stage that ran (RECIPE.md's pipeline, end to end), like nanochat's final report."""
+every stage that ran (docs/recipe.md's pipeline, end to end), like nanochat's final report."""
 
 from __future__ import annotations
 

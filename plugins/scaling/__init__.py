@@ -1,4 +1,4 @@
-"""Scaling laws (RECIPE.md section 2): IsoFLOP sweep planning and running, parabola and
+"""Scaling laws (docs/recipe.md section 2): IsoFLOP sweep planning and running, parabola and
 power-law fits, compute-optimal prediction, two-step downstream accuracy prediction."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``[scaling]``: the IsoFLOP sweep. Defaults are a CPU sweep of a few minutes; ``full`` is
-the report's range (6e18 to 1e22 FLOPs, 40M to 16B parameters, RECIPE.md section 2)."""
+the report's range (6e18 to 1e22 FLOPs, 40M to 16B parameters, docs/recipe.md section 2)."""
 
 from __future__ import annotations
 

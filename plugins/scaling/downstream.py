@@ -1,4 +1,4 @@
-"""The two-step downstream prediction (RECIPE.md section 2): compute -> normalised NLL of
+"""The two-step downstream prediction (docs/recipe.md section 2): compute -> normalised NLL of
 the correct answer on a benchmark (a line in log10 compute, fitted on the scaling-law
 models), then NLL -> accuracy (a sigmoid, fitted on every model with both numbers, e.g.
 the scaling-law models plus older, larger ones).

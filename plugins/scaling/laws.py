@@ -1,4 +1,4 @@
-"""Scaling-law fits (RECIPE.md section 2).
+"""Scaling-law fits (docs/recipe.md section 2).
 
 IsoFLOP method: for each compute budget C, train models of several sizes on C / (FLOPs
 per token) tokens, fit a parabola of validation loss against log10(training tokens), and

@@ -1,4 +1,4 @@
-"""The ``torch`` training backend and the ``pretrain`` stage (RECIPE.md section 4):
+"""The ``torch`` training backend and the ``pretrain`` stage (docs/recipe.md section 4):
 AdamW with warm-up + cosine, batch/sequence ramp, long-context extension gated on
 recovery and needle-in-a-haystack, annealing with Polyak averaging, atomic resumable
 checkpoints, FSDP2/DTensor parallelism under torchrun."""

@@ -2,7 +2,7 @@
 parallel sizes) and ``[trainers.torch]`` (this backend's own knobs).
 
 Defaults are the ``default`` profile (a few minutes on a laptop CPU); ``quick`` is the
-test profile (well under a minute on 2 cores); ``full`` is RECIPE.md section 4's numbers
+test profile (well under a minute on 2 cores); ``full`` is docs/recipe.md section 4's numbers
 for the 405B model on thousands of GPUs, on the nemo backend (the recipe's layout needs
 pipeline parallel, which the torch backend does not run).
 """
@@ -51,7 +51,7 @@ class PretrainConfig:
     vocab_size: int = 512
     tokenizer_docs: int = 20000  # documents sampled to train it
     val_fraction: float = 0.05
-    # initial pretraining (RECIPE.md 4.1), scaled down
+    # initial pretraining (docs/recipe.md 4.1), scaled down
     seq_len: int = 64
     batch_tokens: int = 1024
     ramp_after_tokens: list[int] = field(default_factory=lambda: [60_000])
@@ -77,7 +77,7 @@ class PretrainConfig:
     anneal_upsample: int = 3
     anneal_domains: list[str] = field(default_factory=lambda: ["code", "math", "reasoning"])
     anneal_min_quality: float = 0.5  # metadata "quality" at or above it counts as high quality
-    # parallel layout (RECIPE.md section 3)
+    # parallel layout (docs/recipe.md section 3)
     tp: int = 1
     pp: int = 1
     cp: int = 1
@@ -100,7 +100,7 @@ class PretrainConfig:
             "long_context_lengths": [16384, 32768, 49152, 65536, 98304, 131072],
             "long_context_tokens": 130_000_000_000, "long_context_max_tokens": 200_000_000_000,
             "long_context_batch_tokens": 16 * 2**20, "niah_trials": 100, "eval_every": 200,
-            # RECIPE.md section 3's 4D layout needs pipeline parallel: the nemo backend runs it.
+            # docs/recipe.md section 3's 4D layout needs pipeline parallel: the nemo backend runs it.
             "anneal_tokens": 40_000_000, "trainer": "nemo", "tp": 8, "pp": 16, "dp": 128,
         },
     }

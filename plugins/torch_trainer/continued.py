@@ -1,4 +1,4 @@
-"""Continued pretraining: start from a trained model and train on new data (RECIPE.md
+"""Continued pretraining: start from a trained model and train on new data (docs/recipe.md
 section 6: the code expert continues pretraining on >85% code, then a long-context stage).
 
 Capability plugins call ``continued_pretraining`` with tokenised data (see

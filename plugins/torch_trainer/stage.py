@@ -1,5 +1,5 @@
 """The ``pretrain`` stage: mixed corpus -> tokenizer -> token shards -> three-stage
-pretraining (RECIPE.md section 4) -> final model, in herd and Hugging Face formats.
+pretraining (docs/recipe.md section 4) -> final model, in herd and Hugging Face formats.
 
 Layout of the stage's folder::
 

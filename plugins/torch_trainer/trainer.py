@@ -1,4 +1,4 @@
-"""The ``torch`` training backend: runs a backend-neutral ``TrainJob`` (RECIPE.md section 4)
+"""The ``torch`` training backend: runs a backend-neutral ``TrainJob`` (docs/recipe.md section 4)
 on herd's ``Llama`` in one process, or under torchrun with FSDP2 data parallelism and
 DTensor tensor parallelism applied from outside the model (``parallelize``).
 

@@ -1,1 +1,1 @@
-"""Corpus-global de-duplication steps (RECIPE.md section 1, "De-duplication")."""
+"""Corpus-global de-duplication steps (docs/recipe.md section 1, "De-duplication")."""

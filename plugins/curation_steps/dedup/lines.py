@@ -1,4 +1,4 @@
-"""Line-level de-duplication (RECIPE.md section 1): remove lines that occur more than 6 times
+"""Line-level de-duplication (docs/recipe.md section 1): remove lines that occur more than 6 times
 within each bucket of 30M documents (navigation menus, cookie banners...).
 
 Documents are put in buckets of exactly ``bucket_size`` documents (the last one smaller) in

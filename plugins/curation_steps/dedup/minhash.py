@@ -1,4 +1,4 @@
-"""Document-level near-duplicate removal with MinHash LSH (RECIPE.md section 1, "Document
+"""Document-level near-duplicate removal with MinHash LSH (docs/recipe.md section 1, "Document
 level: global MinHash").
 
 Defaults follow the anchors (datatrove's FineWeb recipe): word 5-gram shingles, 112 hash

@@ -1,6 +1,6 @@
 """URL-level de-duplication: of several fetches of one URL keep only the most recent.
 
-RECIPE.md section 1 ("URL level: of several crawls of one URL, keep only the most recent").
+docs/recipe.md section 1 ("URL level: of several crawls of one URL, keep only the most recent").
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def test_megatron_bridge_override_matches_the_herd_config(full_app, tmp_path):
     assert override["model"]["context_parallel_size"] == 1
     assert override["model"]["sequence_parallel"] is True
     assert override["model"]["seq_length"] == override["dataset"]["sequence_length"] == 8192
-    assert override["train"]["global_batch_size"] == 16 * 2**20 // 8192  # 16M tokens, RECIPE.md 4.1
+    assert override["train"]["global_batch_size"] == 16 * 2**20 // 8192  # 16M tokens, docs/recipe.md 4.1
     assert override["train"]["train_iters"] == pre.initial_tokens // (16 * 2**20)
     assert override["optimizer"] == {"lr": 8e-5, "min_lr": 8e-7}
     assert override["scheduler"]["lr_warmup_iters"] == 8000

@@ -28,7 +28,7 @@ def layout_of(plan):
     return lay.tp, lay.cp, lay.pp, lay.dp
 
 
-# The Llama 3 paper's Table 4 layouts (RECIPE.md section 3), 16M-token batches on H100 80GB.
+# The Llama 3 paper's Table 4 layouts (docs/recipe.md section 3), 16M-token batches on H100 80GB.
 @pytest.mark.parametrize(
     "seq, gpus, expected",
     [(8192, 8192, (8, 1, 16, 64)), (8192, 16384, (8, 1, 16, 128)), (131072, 16384, (8, 16, 16, 8))],
