@@ -15,7 +15,7 @@ from herd.core.pipeline import StageContext
 from herd.core.posttrain_summary import read_round_summary, read_rounds
 
 
-def _registry_file(tmp_path: Path) -> Path:
+def _registry_file(tmp_path: Path, trainers: tuple[str, ...] = ("torch",)) -> Path:
     """Only the plugins this stage needs, taken from the real registry.toml."""
     import tomllib
 
@@ -23,7 +23,7 @@ def _registry_file(tmp_path: Path) -> Path:
 
     data = tomllib.loads(Path(REGISTRY_PATH).read_text())["plugins"]
     lines = []
-    for name in ("llama", "torch", "posttrain"):  # torch: the trainer of its RM, SFT and DPO jobs
+    for name in ("llama", *trainers, "posttrain"):  # trainers: the backends of its RM, SFT and DPO jobs
         lines.append(f"[plugins.{name}]")
         for key, value in data[name].items():
             lines.append(f"{key} = {json.dumps(value)}")
@@ -32,8 +32,9 @@ def _registry_file(tmp_path: Path) -> Path:
     return path
 
 
-def _context(tmp_path: Path, pretrain: Path, overrides=(), resuming=False, workdir=None) -> StageContext:
-    app = App.create(profile="quick", registry_path=_registry_file(tmp_path), entry_points=False,
+def _context(tmp_path: Path, pretrain: Path, overrides=(), resuming=False, workdir=None,
+             trainers: tuple[str, ...] = ("torch",)) -> StageContext:
+    app = App.create(profile="quick", registry_path=_registry_file(tmp_path, trainers), entry_points=False,
                      overrides=list(overrides))
     workdir = workdir or tmp_path / "posttrain.partial"
     workdir.mkdir(exist_ok=True)
@@ -215,3 +216,24 @@ def test_an_interrupted_and_resumed_run_matches_an_uninterrupted_one(stage_run, 
         _run_in(tmp_path, pretrain, work.name, two_rounds, resuming=True)
         assert _round_files(work) == expected, f"interrupted in round {interrupted_in}"
         assert (work / "rounds.json").read_text() == (whole / "rounds.json").read_text()
+
+
+@pytest.mark.slow
+def test_the_nemo_backend_trains_the_rounds_jobs(stage_run, tmp_path, caplog):
+    """``[posttrain] trainer = "nemo"``: the reward model, SFT and DPO variants are NeMo
+    AutoModel jobs; the round completes with the same artifacts, and its SFT loss falls."""
+    pytest.importorskip("nemo_automodel")
+    from herd.plugins.posttrain.stage import run_posttrain
+
+    ctx, _ = stage_run
+    work = tmp_path / "nemo"
+    caplog.set_level(logging.INFO, logger="test.posttrain")
+    run_posttrain(_context(tmp_path, ctx.inputs["pretrain"], overrides=['posttrain.trainer="nemo"'], workdir=work,
+                           trainers=("torch", "nemo")))
+    summary = read_round_summary(work / "round_1/summary.json")
+    assert (work / "final_model/model.safetensors").is_file() and (work / "round_1/reward_model/config.json").is_file()
+    assert summary.sft.loss_last[0] < summary.sft.loss_first[0]
+    assert summary.counts.dpo_pairs == summary.dpo.pairs > 0
+    jobs = [r.getMessage() for r in caplog.records if " job " in r.getMessage() and "rows on trainer" in r.getMessage()]
+    assert jobs and all("on trainer 'nemo'" in line for line in jobs)
+    assert {line.split()[0] for line in jobs} == {"reward_model", "sft", "dpo"}
