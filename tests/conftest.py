@@ -169,3 +169,12 @@ def make_model_dir(path, seed: int = 0, dim: int = 32, layers: int = 2):
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
     return make_model_dir(tmp_path_factory.mktemp("tiny-llama"))
+
+
+def one_torch_thread():
+    """Tiny models run fastest on one thread; two spinning threads on a shared 2-core
+    machine are many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -68,3 +68,24 @@ def posttrain_data(tmp_path_factory):
         prefs.append(PreferenceRow(f"p{i}", [ChatMessage("user", f"Say {WORDS[i]}")],
                                    [text_response(f"{WORDS[i]} {WORDS[i]}!"), text_response(f"no {i} thanks")]))
     return model_dir, write_rows(d / "sft.jsonl", sft), write_rows(d / "prefs.jsonl", prefs)
+
+
+# What the trainers' post-training tests share: small settings that still move the loss in a
+# few steps, and a job builder over ``posttrain_data``.
+POST_TRAIN_SETTINGS = {"sft": dict(lr=3e-3, epochs=2, batch_size=3, max_len=48, seed=1),
+                       "dpo": dict(lr=1e-3, epochs=2, batch_size=5, max_len=64, seed=1)}
+
+
+@pytest.fixture(scope="session")
+def post_train_job(posttrain_data):
+    """``build(out, kind, parallel=None) -> PostTrainJob`` on the shared tiny model and data."""
+    from herd.core.protocols import ParallelSizes, PostTrainJob, PostTrainSettings
+
+    model_dir, sft, prefs = posttrain_data
+
+    def build(out, kind, parallel=None) -> PostTrainJob:
+        settings = PostTrainSettings(**POST_TRAIN_SETTINGS.get(kind, {}))
+        return PostTrainJob(kind=kind, model_dir=model_dir, data=sft if kind == "sft" else prefs, output_dir=out,
+                            settings=settings, parallel=parallel or ParallelSizes(), device="cpu")
+
+    return build

@@ -12,26 +12,18 @@ pytest.importorskip("nemo_automodel")
 # Ranks sum the same fp32 terms in another order; herd's and HF's attention kernels differ
 # by rounding. Both are far below one optimizer step's change of the loss.
 TOLERANCE = 1e-4
-SETTINGS = {"sft": PostTrainSettings(lr=3e-3, epochs=2, batch_size=3, max_len=48, seed=1),
-            "dpo": PostTrainSettings(lr=1e-3, epochs=2, batch_size=5, max_len=64, seed=1)}
-
-
-def job(posttrain_data, out, kind, parallel=None):
-    model_dir, sft, prefs = posttrain_data
-    return PostTrainJob(kind=kind, model_dir=model_dir, data=sft if kind == "sft" else prefs, output_dir=out,
-                        settings=SETTINGS[kind], parallel=parallel or ParallelSizes(), device="cpu")
 
 
 @pytest.fixture(scope="module")
-def single(posttrain_data, tmp_path_factory):
-    return {kind: run_post_train_job("nemo", None, job(posttrain_data, tmp_path_factory.mktemp(kind) / "out", kind))
+def single(tmp_path_factory, post_train_job):
+    return {kind: run_post_train_job("nemo", None, post_train_job(tmp_path_factory.mktemp(kind) / "out", kind))
             for kind in ("sft", "dpo")}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
-def test_dp2_matches_one_process(posttrain_data, single, tmp_path, kind):
-    result = run_post_train_job("nemo", None, job(posttrain_data, tmp_path / "out", kind, ParallelSizes(dp=2)))
+def test_dp2_matches_one_process(single, tmp_path, kind, post_train_job):
+    result = run_post_train_job("nemo", None, post_train_job(tmp_path / "out", kind, ParallelSizes(dp=2)))
     assert len(result.losses) == len(single[kind].losses) >= 4
     assert result.losses == pytest.approx(single[kind].losses, abs=TOLERANCE)
     assert result.losses[-1] < result.losses[0]
@@ -40,8 +32,8 @@ def test_dp2_matches_one_process(posttrain_data, single, tmp_path, kind):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
-def test_one_process_matches_the_torch_backend(posttrain_data, single, tmp_path, kind):
-    torch_result = run_post_train_job("torch", None, job(posttrain_data, tmp_path / "torch", kind))
+def test_one_process_matches_the_torch_backend(single, tmp_path, kind, post_train_job):
+    torch_result = run_post_train_job("torch", None, post_train_job(tmp_path / "torch", kind))
     assert single[kind].losses == pytest.approx(torch_result.losses, abs=TOLERANCE)
 
 
@@ -54,8 +46,8 @@ def test_reward_model_job(posttrain_data, tmp_path):
     assert (tmp_path / "rm" / "config.json").is_file() and (tmp_path / "rm" / "tokenizer.json").is_file()
 
 
-def test_nemo_refuses_pipeline_parallel_post_training(posttrain_data, tmp_path):
+def test_nemo_refuses_pipeline_parallel_post_training(tmp_path, post_train_job):
     from herd.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"pp=2: nemo post-training runs tp and dp"):
-        run_post_train_job("nemo", None, job(posttrain_data, tmp_path / "o", "sft", ParallelSizes(pp=2)))
+        run_post_train_job("nemo", None, post_train_job(tmp_path / "o", "sft", ParallelSizes(pp=2)))

@@ -11,28 +11,19 @@ from herd.lib.posttraining.launch import run_post_train_job
 # The ranks sum the same terms in a different order (and tensor parallel splits matmuls),
 # so fp32 losses agree to rounding, far below what one optimizer step changes.
 TOLERANCE = 1e-4
-SETTINGS = {"sft": PostTrainSettings(lr=3e-3, epochs=2, batch_size=3, max_len=48, seed=1),
-            "dpo": PostTrainSettings(lr=1e-3, epochs=2, batch_size=5, max_len=64, seed=1)}
-
-
-def job(posttrain_data, out, kind, parallel=None):
-    model_dir, sft, prefs = posttrain_data
-    return PostTrainJob(kind=kind, model_dir=model_dir, data=sft if kind == "sft" else prefs, output_dir=out,
-                        settings=SETTINGS.get(kind, PostTrainSettings()), parallel=parallel or ParallelSizes(),
-                        device="cpu")
 
 
 @pytest.fixture(scope="module")
-def single(posttrain_data, tmp_path_factory):
-    return {kind: run_post_train_job("torch", None, job(posttrain_data, tmp_path_factory.mktemp(kind) / "out", kind))
+def single(tmp_path_factory, post_train_job):
+    return {kind: run_post_train_job("torch", None, post_train_job(tmp_path_factory.mktemp(kind) / "out", kind))
             for kind in ("sft", "dpo")}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sft", "dpo"])
 @pytest.mark.parametrize("layout", [{"dp": 2}, {"tp": 2}], ids=["dp2", "tp2"])
-def test_parallel_post_training_matches_one_process(posttrain_data, single, tmp_path, kind, layout):
-    result = run_post_train_job("torch", None, job(posttrain_data, tmp_path / "out", kind, ParallelSizes(**layout)))
+def test_parallel_post_training_matches_one_process(single, tmp_path, kind, layout, post_train_job):
+    result = run_post_train_job("torch", None, post_train_job(tmp_path / "out", kind, ParallelSizes(**layout)))
     base = single[kind]
     assert len(result.losses) == len(base.losses) >= 4
     assert result.losses == pytest.approx(base.losses, abs=TOLERANCE)
@@ -68,8 +59,8 @@ def test_reward_model_job_trains_and_reports_heldout_accuracy(posttrain_data, tm
     assert LlamaForSequenceClassification.from_pretrained(str(tmp_path / "rm")).config.num_labels == 1
 
 
-def test_torch_refuses_pipeline_parallel_post_training(posttrain_data, tmp_path):
+def test_torch_refuses_pipeline_parallel_post_training(tmp_path, post_train_job):
     from herd.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"pp=2: the torch trainer runs only tp and dp.*nemo"):
-        run_post_train_job("torch", None, job(posttrain_data, tmp_path / "o", "sft", ParallelSizes(pp=2)))
+        run_post_train_job("torch", None, post_train_job(tmp_path / "o", "sft", ParallelSizes(pp=2)))
