@@ -298,6 +298,8 @@ def _keyword_call(node: ast.Call, name: str | None) -> ToolCall | str:
     for kw in node.keywords:
         if kw.arg is None:
             return f"{name}: **kwargs are not allowed"
+        if kw.arg in arguments:
+            return f"{name}: argument {kw.arg} is given twice"
         try:
             arguments[kw.arg] = ast.literal_eval(kw.value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
