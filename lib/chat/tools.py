@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Sequence
 
 from herd.core.errors import InputError
 from herd.core.records import ToolCall
@@ -91,3 +92,47 @@ def parse_custom(text: str) -> ToolCall | None:
     if not isinstance(name, str) or not isinstance(params, dict) or name in BUILTIN_TOOLS:
         return None
     return ToolCall(name, params)
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """A tool the model is told about: ``parameters`` is the JSON Schema of its arguments
+    (an object schema), as in the model card's custom tool definitions and OpenAI's
+    ``tools`` list."""
+
+    name: str
+    description: str
+    parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_dict(self) -> dict:
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+
+
+# The model card's instruction for custom (JSON) tools, kept in the system message so that
+# every user turn of a multi-step conversation sees it.
+CUSTOM_TOOLS_INSTRUCTION = (
+    "You have access to the following functions. To call a function, respond with only a JSON object "
+    '{"name": function name, "parameters": dictionary of argument name and its value}. '
+    "Call functions only when they are needed to answer.")
+
+
+def tools_system_prompt(builtins: Sequence[str] = (), functions: Sequence[FunctionDef] = (),
+                        instructions: str = "") -> str:
+    """The system message that offers tools (Llama 3.1's prompt format): ``Environment:
+    ipython`` turns the code interpreter on, ``Tools:`` names the other built-ins (the
+    code interpreter is never listed there), and each custom function follows as JSON."""
+    unknown = [b for b in builtins if b not in BUILTIN_TOOLS]
+    if unknown:
+        raise InputError(f"{', '.join(unknown)} are not Llama 3.1 built-in tools ({', '.join(BUILTIN_TOOLS)}); "
+                         "offer them as FunctionDef custom tools instead")
+    lines = ["Environment: ipython"] if builtins else []
+    named = [b for b in builtins if b != CODE_INTERPRETER]
+    if named:
+        lines.append(f"Tools: {', '.join(named)}")
+    if functions:
+        lines += (["", CUSTOM_TOOLS_INSTRUCTION, ""] if lines else [CUSTOM_TOOLS_INSTRUCTION, ""])
+        lines += [json.dumps(f.to_dict(), ensure_ascii=False) for f in functions]
+    if instructions:
+        lines += ["", instructions] if lines else [instructions]
+    return "\n".join(lines)

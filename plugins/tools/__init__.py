@@ -1,0 +1,47 @@
+"""The tool-use capability (issue 19; docs/recipe.md section 6, tool use): one parser for
+every tool-call format, built-in tools run locally (search over a local index, Python in
+the sandbox, sympy for maths), a registry third parties add tools to, the ``tools``
+rollout environment and the ``tool_use`` trajectory synthesizer. Enable with
+``--plugins tools``. See docs/tools.md."""
+
+from __future__ import annotations
+
+from herd.core.hookspecs import hookimpl
+from herd.plugins.tools.config import ToolsConfig
+
+
+def _settings(services) -> ToolsConfig:
+    config = services.config
+    return config.section("tools") if config.has_section("tools") else ToolsConfig()
+
+
+def _environment(cfg, services):
+    from herd.plugins.tools.environment import ToolEnvironment
+    from herd.plugins.tools.toolbox import build_toolbox
+
+    settings = _settings(services)
+    return ToolEnvironment(build_toolbox(settings, services), settings)
+
+
+def _synthesizer(cfg, services):
+    from herd.plugins.tools.synthesis import ToolUseSynthesizer
+
+    return ToolUseSynthesizer(_settings(services), services)
+
+
+@hookimpl
+def herd_register_config_sections(register):
+    register("tools", ToolsConfig)
+
+
+@hookimpl
+def herd_register_environments(register):
+    register("tools", _environment, capability="tool_use",
+             description="answers tool calls (every format) with ipython results; malformed calls with an error")
+
+
+@hookimpl
+def herd_register_synthesizers(register):
+    register("tool_use", _synthesizer, capability="tool_use",
+             description="single, parallel, multi-step and file-upload tool trajectories, kept only when every "
+                         "call parses, validates and runs")

@@ -1,0 +1,102 @@
+"""``brave_search``: search over a local index of text instead of the web (no network).
+
+Documents are embedded with the judges' packaged MiniLM embedder
+(``herd.lib.sft_funnel.embed``) and searched with a faiss inner-product index (the vectors
+are normalised, so the score is the cosine similarity). The documents are what the caller
+passes in: the run's curated corpus when a stage hands it over, or the files
+``[tools] search_documents`` names."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from herd.core.errors import InputError
+from herd.lib.chat.tools import FunctionDef
+from herd.plugins.tools.registry import Tool, ToolError
+
+DEFINITION = FunctionDef(
+    "brave_search", "Search a library of documents; returns the most relevant passages.",
+    {"type": "object", "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 1000}},
+     "required": ["query"], "additionalProperties": False})
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+
+
+class SearchIndex:
+    """Passages and their faiss index. ``embedder``: anything with ``encode(texts) ->
+    float32 array`` of unit vectors (``herd.lib.sft_funnel.embed.Embedder``)."""
+
+    def __init__(self, passages: list[Passage], embedder: Any):
+        import faiss
+
+        if not passages:
+            raise InputError("the search tool has no documents to index: pass documents, or set "
+                             "[tools] search_documents to JSONL or text files")
+        self.passages = passages
+        self.embedder = embedder
+        vectors = embedder.encode([p.text for p in passages])
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(vectors)
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        vectors = self.embedder.encode([query])
+        scores, rows = self.index.search(vectors, min(k, len(self.passages)))
+        return [Hit(self.passages[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+
+
+def read_passages(paths: list[Path], max_chars: int = 1500, limit: int = 10_000) -> list[Passage]:
+    """Passages of JSONL files (their ``text`` field, ``id`` when present; ``.gz`` too) and
+    text files (split at blank lines), each cut to ``max_chars``, at most ``limit``."""
+    out: list[Passage] = []
+    for path in paths:
+        for passage in _passages_of(Path(path), max_chars):
+            if len(out) >= limit:
+                return out
+            out.append(passage)
+    return out
+
+
+def _passages_of(path: Path, max_chars: int) -> Iterator[Passage]:
+    if not path.is_file():
+        raise InputError(f"search document file {path} does not exist ([tools] search_documents)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        if ".jsonl" in path.suffixes:
+            for line_no, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{line_no} is not JSON: {exc.msg}") from None
+                text = record.get("text") if isinstance(record, dict) else None
+                if isinstance(text, str) and text.strip():
+                    yield Passage(str(record.get("id", f"{path.name}:{line_no}")), text.strip()[:max_chars])
+            return
+        blocks = [b.strip() for b in handle.read().split("\n\n") if b.strip()]
+        for i, block in enumerate(blocks):
+            yield Passage(f"{path.name}:{i + 1}", block[:max_chars])
+
+
+def search_tool(index: SearchIndex, k: int = 3) -> Tool:
+    def run(arguments: dict[str, Any]) -> str:
+        hits = index.search(arguments["query"], k)
+        if not hits:
+            raise ToolError("no document matches")
+        return "\n\n".join(f"[{i + 1}] ({h.passage.id}) {h.passage.text}" for i, h in enumerate(hits))
+
+    return Tool(DEFINITION, run, timeout_s=60.0)
