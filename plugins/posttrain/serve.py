@@ -24,8 +24,9 @@ __all__ = ["Limits", "ModelService", "RequestLog", "add_arguments", "make_server
 def add_arguments(parser) -> None:
     defaults = Limits()
     parser.add_argument("--model", required=True, help="herd or Hugging Face Llama model directory")
-    parser.add_argument("--served-model-name", default=None,
-                        help="the model id clients name (default: the model directory's name)")
+    parser.add_argument("--served-model-name", nargs="+", default=[],
+                        help="model ids clients may name; answers carry the first (default: the model "
+                             "directory's name, then 'herd')")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback only)")
     parser.add_argument("--device", default="cpu")
@@ -40,7 +41,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, app) -> int:
-    service = ModelService.load(Path(args.model), args.device, args.dtype, args.served_model_name)
+    service = ModelService.load(Path(args.model), args.device, args.dtype, tuple(args.served_model_name))
     limits = Limits(max_body_bytes=args.max_body_bytes, max_tokens=args.max_tokens, max_n=args.max_n,
                     timeout_s=args.timeout_s)
     server = make_server(service, args.host, args.port, limits, RequestLog(args.request_log))

@@ -174,5 +174,5 @@ def _encode(vector: torch.Tensor, encoding_format: str) -> list[float] | str:
 
 
 def models(service: ModelService) -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": service.name, "object": "model", "created": 0, "owned_by": "herd",
-                                        "max_model_len": service.context}]}
+    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "herd",
+                                        "max_model_len": service.context} for name in service.names]}

@@ -127,7 +127,7 @@ def make_server(service: ModelService, host: str = "127.0.0.1", port: int = 8000
                 if route is None:
                     raise self._not_found()
                 body = self._body()
-                check_model(body, service.name)
+                check_model(body, service.names)
                 return route(service, body, limits, deadline)
 
             self._serve("POST", run)

@@ -97,12 +97,13 @@ COMPLETION_FIELDS = SAMPLING | {"prompt", "best_of"}
 EMBEDDING_FIELDS = {"model", "input", "encoding_format", "dimensions"}
 
 
-def check_model(body: dict[str, Any], served: str) -> None:
+def check_model(body: dict[str, Any], served: tuple[str, ...]) -> None:
     """A request naming another model is refused as OpenAI and vLLM refuse it (404,
     ``model_not_found``); a request naming none gets the served model."""
     model = body.get("model")
-    if model is not None and model != served:
-        raise ApiError(404, f"The model `{model}` does not exist; this server serves `{served}` (see /v1/models).",
+    if model is not None and model not in served:
+        names = ", ".join(f"`{n}`" for n in served)
+        raise ApiError(404, f"The model `{model}` does not exist; this server serves {names} (see /v1/models).",
                        "invalid_request_error", "model", "model_not_found")
 
 

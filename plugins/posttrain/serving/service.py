@@ -28,23 +28,28 @@ def timeout_error(what: str) -> ApiError:
 
 
 class ModelService:
-    """A ``LocalGenerator``'s model, tokenizer and chat format, served under ``name``."""
+    """A ``LocalGenerator``'s model, tokenizer and chat format, served under ``names``
+    (as vLLM's ``--served-model-name``: requests may name any; answers name the first)."""
 
-    def __init__(self, generator: LocalGenerator, name: str):
+    def __init__(self, generator: LocalGenerator, names: tuple[str, ...]):
         self.generator = generator
         self.model = generator.model
         self.tokenizer = generator.tokenizer
         self.chat = generator.chat_format
-        self.name = name
+        self.names = names
+        self.name = names[0]
         self.stop_ids = frozenset(self.chat.stop_ids)  # <|eot_id|>, <|eom_id|>, <|end_of_text|>
         self.lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path, device: str = "cpu", dtype: str = "float32", name: str | None = None) -> "ModelService":
+    def load(cls, path: Path, device: str = "cpu", dtype: str = "float32",
+             names: tuple[str, ...] = ()) -> "ModelService":
+        """``names`` default to the directory's name and ``herd`` (the model id herd's own
+        ``openai`` backend sends by default)."""
         from herd.lib.llama.config import LocalGeneratorConfig
 
         generator = LocalGenerator.from_config(LocalGeneratorConfig(model_path=str(path), device=device, dtype=dtype))
-        return cls(generator, name or Path(path).name)
+        return cls(generator, tuple(names) or (Path(path).name, "herd"))
 
     @property
     def context(self) -> int:
