@@ -12,6 +12,8 @@ so one decode step advances every sample of every prompt in the batch. Padding k
 masked and every row's positions count from its own first token, so a row computes what it
 would alone (a test checks greedy decoding against the one-prompt path and Hugging Face).
 Rows that finish (stop token or length) are dropped from the batch as they accumulate.
+``stream_ids`` runs the same decode loop for one prompt and hands over each step's tokens
+as they are sampled (``herd serve`` streams them).
 
 Decode steps (one token per row) run on ``DecodeWeights``, a decoding copy of the weights
 made once per ``generate_batch`` call: each layer's q/k/v and gate/up projections fused and
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -169,13 +172,31 @@ def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: i
 def _decode_group(model: Llama, view: DecodeWeights | None, prompts: list[list[int]], n: int, max_tokens: int,
                   temperature: float, top_p: float, stop_ids: tuple[int, ...], generator, device) -> list[list[int]]:
     """Generated ids of ``len(prompts) * n`` rows (prompt-major), uncut."""
+    steps = _steps(model, prompts, max_tokens)
+    out = torch.full((len(prompts) * n, max(steps, 0)), -1, dtype=torch.long, device=device)
+    for step, rows, nxt in _decode_steps(model, view, prompts, n, max_tokens, temperature, top_p, stop_ids,
+                                         generator, device):
+        out[rows, step] = nxt
+    return [[t for t in row if t >= 0] for row in out.tolist()]
+
+
+def _steps(model: Llama, prompts: list[list[int]], max_tokens: int) -> int:
+    """Decode steps of a group: its longest row budget (``max_tokens``, and never past the
+    model's positions, counted per row)."""
+    return max((min(max_tokens, model.cfg.max_seq_len - len(p)) for p in prompts), default=0)
+
+
+def _decode_steps(model: Llama, view: DecodeWeights | None, prompts: list[list[int]], n: int, max_tokens: int,
+                  temperature: float, top_p: float, stop_ids: tuple[int, ...], generator, device):
+    """Per decode step, ``(step, rows, tokens)``: the token sampled for each output row still
+    in the batch (rows that finished stay until they are a quarter of it, as their later
+    tokens are cut anyway)."""
     cfg = model.cfg
     width = max(len(p) for p in prompts)
-    # Row budgets: max_tokens, and never past the model's positions (counted per row).
     budgets = torch.tensor([min(max_tokens, cfg.max_seq_len - len(p)) for p in prompts], device=device)
-    steps = int(budgets.max()) if len(prompts) else 0
+    steps = _steps(model, prompts, max_tokens)
     if steps <= 0:
-        return [[] for _ in range(len(prompts) * n)]
+        return
     pad_id = 0
     tokens = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=device)
     left_pad = torch.tensor([width - len(p) for p in prompts], device=device)
@@ -195,11 +216,10 @@ def _decode_group(model: Llama, view: DecodeWeights | None, prompts: list[list[i
         keys = torch.arange(width + steps, device=device)
         bias = torch.zeros(total, 1, 1, width + steps, dtype=dtype, device=device)
         bias.masked_fill_((keys[None, :] < left_pad[:, None])[:, None, None], float("-inf"))
-    out = torch.full((total, steps), -1, dtype=torch.long, device=device)
     stops = torch.tensor(stop_ids or [-1], device=device)
     for step in range(steps):
         nxt = sample_next(logits, temperature, top_p, generator)
-        out[rows, step] = nxt
+        yield step, rows, nxt
         done = torch.isin(nxt, stops) | (budgets <= step + 1)
         if step + 1 >= steps or bool(done.all()):
             break
@@ -216,7 +236,36 @@ def _decode_group(model: Llama, view: DecodeWeights | None, prompts: list[list[i
         else:
             hidden = model.hidden_states(nxt[:, None], kv_cache=cache, start_pos=pos, left_pad=left_pad)
             logits = model.lm_head(hidden[:, -1])
-    return [[t for t in row if t >= 0] for row in out.tolist()]
+
+
+@torch.inference_mode()
+def stream_ids(model: Llama, prompt: list[int], n: int, max_tokens: int, temperature: float = 1.0,
+               top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None
+               ) -> Iterator[list[tuple[int, int]]]:
+    """``generate_ids`` one step at a time, for a server that streams: per decode step, the
+    ``(sample, token)`` pairs of the samples still going. A sample's last token is the stop
+    id that ended it (if one did); the ids of each sample, gathered, are ``generate_ids(...,
+    keep_stop)``'s, so a streamed answer equals the batch one (same seed, same draws).
+
+    Closing the iterator early (a client gone, a deadline) stops the decoding."""
+    if not prompt:
+        raise ValueError("the prompt is empty (at least one token, e.g. begin_of_text, is needed)")
+    if len(prompt) >= model.cfg.max_seq_len:
+        raise ValueError(f"a prompt of {len(prompt)} tokens leaves no room below max_seq_len {model.cfg.max_seq_len}")
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
+    view = DecodeWeights(model) if DecodeWeights.usable(model) else None
+    budget = min(max_tokens, model.cfg.max_seq_len - len(prompt))
+    finished: set[int] = set()
+    for step, rows, nxt in _decode_steps(model, view, [prompt], n, max_tokens, temperature, top_p, stop_ids,
+                                         generator, device):
+        live = [(r, t) for r, t in zip(rows.tolist(), nxt.tolist()) if r not in finished]
+        for r, t in live:
+            if t in stop_ids or step + 1 >= budget:
+                finished.add(r)
+        yield live
+        if len(finished) == n:
+            return
 
 
 @torch.no_grad()
