@@ -137,6 +137,17 @@ class LoadedPlugins:
         """Each active plugin's source (``plugin_source``): what a stage's cache key hashes."""
         return {name: plugin_source(self.manager.get_plugin(name)) for name in self.active}
 
+    def registered(self, plugin: str) -> dict[str, list[str]]:
+        """What ``plugin`` registered, by family (``"config sections"`` for its config
+        sections), names sorted; empty when it registered nothing or did not load."""
+        found: dict[str, list[str]] = {}
+        for component in self.registry.of_plugin(plugin):
+            found.setdefault(component.family, []).append(component.name)
+        sections = [s for s, (owner, _) in self.registry.config_sections.items() if owner == plugin]
+        if sections:
+            found["config sections"] = sections
+        return {family: sorted(names) for family, names in sorted(found.items())}
+
 
 def plugin_source(plugin: Any) -> Path | None:
     """The code that implements ``plugin`` (a module or a plugin object): its package's folder
@@ -152,17 +163,6 @@ def plugin_source(plugin: Any) -> Path | None:
     package = sys.modules.get(module.__package__ or "")
     package_file = getattr(package, "__file__", None)
     return Path(package_file).resolve().parent if package_file else path
-
-    def registered(self, plugin: str) -> dict[str, list[str]]:
-        """What ``plugin`` registered, by family (``"config sections"`` for its config
-        sections), names sorted; empty when it registered nothing or did not load."""
-        found: dict[str, list[str]] = {}
-        for component in self.registry.of_plugin(plugin):
-            found.setdefault(component.family, []).append(component.name)
-        sections = [s for s, (owner, _) in self.registry.config_sections.items() if owner == plugin]
-        if sections:
-            found["config sections"] = sections
-        return {family: sorted(names) for family, names in sorted(found.items())}
 
 
 def _import_plugin(info: PluginInfo) -> ModuleType:
