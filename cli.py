@@ -58,6 +58,8 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     run.add_argument("--run-dir", type=Path, help="run directory (default runs/<run.name>)")
     run.add_argument("--stages", default="", help=f"comma-separated subset of: {','.join(STAGES)} and stages plugins add (see `stages`)")
     run.add_argument("--resume", action="store_true", help="continue interrupted stages")
+    run.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                     help="do not load this installed or built-in plugin (repeatable; also run.disable_plugins)")
     run.add_argument("--check", action="store_true",
                      help="validate every stage's parallel layout against its training backend and exit")
 
@@ -144,6 +146,7 @@ def _app(args: argparse.Namespace, log, extra: Sequence[str] = ()) -> App:
         config_file=config_file,
         overrides=getattr(args, "overrides", []),
         log=log,
+        disabled_plugins=getattr(args, "disable_plugin", []),
     )
 
 

@@ -39,30 +39,32 @@ class App:
         log: logging.Logger | None = None,
         registry_path: Path | None = None,
         entry_points: bool = True,
+        disabled_plugins: Sequence[str] = (),
     ) -> "App":
-        """Load plugins named on the command line *and* in the config's ``run.plugins``."""
+        """Load plugins named on the command line *and* in the config's ``run.plugins``, less
+        those ``disabled_plugins`` and the config's ``run.disable_plugins`` name."""
         from herd.core.config import parse_override, read_toml
 
-        requested = list(plugins)
         raw_run = (read_toml(config_file).get("run", {}) if config_file else {}) or {}
         for text in overrides:
             keys, value = parse_override(text)
-            if keys == ["run", "plugins"] and isinstance(value, list):
-                raw_run["plugins"] = value
-        for name in raw_run.get("plugins", []) if isinstance(raw_run.get("plugins"), list) else []:
-            if name not in requested:
-                requested.append(name)
+            if keys[0] == "run" and keys[1:] in (["plugins"], ["disable_plugins"]) and isinstance(value, list):
+                raw_run[keys[1]] = value
+        requested = _merged(plugins, raw_run.get("plugins"))
+        disabled = _merged(disabled_plugins, raw_run.get("disable_plugins"))
         loaded = load_plugins(
             requested,
             extra_plugins=extra_plugins,
             registry_path=registry_path or REGISTRY_PATH,
             entry_points=entry_points,
+            disabled=disabled,
         )
         config = load_config(
             loaded.registry,
             profile=profile,
             file=config_file,
-            overrides=list(overrides) + [f"run.plugins={_toml_list(requested)}"],
+            overrides=list(overrides) + [f"run.plugins={_toml_list(requested)}",
+                                         f"run.disable_plugins={_toml_list(disabled)}"],
         )
         return cls(plugins=loaded, config=config, log=log or logging.getLogger(LOGGER_NAME))
 
@@ -75,9 +77,19 @@ class App:
     ) -> list[StageOutcome]:
         atomic.write_text(run_dir.config_path, self.config.to_toml())
         pipeline = Pipeline(
-            self.registry, self.config, run_dir, self.plugins.versions(), self.log
+            self.registry, self.config, run_dir, self.plugins.versions(), self.log, self.plugins.sources()
         )
         return pipeline.run(list(stages) if stages else list(self.config.run.stages) or None, resume)
+
+
+def _merged(names: Sequence[str], configured: Any) -> list[str]:
+    """``names`` then the configured list's names not among them (a non-list is left to the
+    config's own type check)."""
+    out = list(names)
+    for name in configured if isinstance(configured, list) else []:
+        if name not in out:
+            out.append(name)
+    return out
 
 
 def _toml_list(items: Sequence[str]) -> str:

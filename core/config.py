@@ -32,6 +32,7 @@ class RunConfig:
     name: str = "default"
     profile: str = "default"
     plugins: list[str] = field(default_factory=list)
+    disable_plugins: list[str] = field(default_factory=list)  # installed plugins not to load (docs/plugins.md)
     stages: list[str] = field(default_factory=list)  # empty: every stage of the graph
     seed: int = 0
     runs_dir: str = "runs"

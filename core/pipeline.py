@@ -3,7 +3,8 @@ driver that runs it in a run directory.
 
 Each stage is implemented by a plugin (``herd_register_stages``), reads only the artifacts
 of the earlier stages it names, and writes into its own folder. The driver, not the
-stage, handles caching (a stage whose config and inputs are unchanged is skipped),
+stage, handles caching (a stage whose code, config and inputs are unchanged is skipped;
+``stage_code_digest`` says which code counts),
 resumption (``--resume`` continues an interrupted attempt) and the atomic hand-over of a
 stage's folder once it is complete.
 """
@@ -23,7 +24,7 @@ from typing import Any, Callable
 from herd.core.components import Component, Registry
 from herd.core.config import Config
 from herd.core.errors import HerdError, StageError, disk_full_error
-from herd.core.hashing import digest_of, tree_digest
+from herd.core.hashing import digest_of, source_digest, tree_digest
 from herd.core.rundir import ATTEMPT, MANIFEST, RunDir
 
 STAGES = ("curate", "mix", "pretrain", "posttrain", "evaluate", "report")
@@ -33,6 +34,10 @@ ALL_EARLIER = "*"
 # registration declares ``provides=("<what>", ...)`` (posttrain reads whichever stages
 # provide ``expert_model``), so a consumer never names another plugin's stage.
 PROVIDES = "provides:"
+
+# herd's own layers every stage runs on: their sources are in every stage's cache key.
+CORE_DIR = Path(__file__).resolve().parent
+LIB_DIR = CORE_DIR.parent / "lib"
 
 # Packages whose versions decide results; recorded in every manifest.
 TRACKED_PACKAGES = ("herd", "torch", "numpy", "pluggy", "transformers", "tokenizers", "datasets", "ray")
@@ -140,12 +145,41 @@ class Pipeline:
         run_dir: RunDir,
         plugin_versions: dict[str, str],
         log: logging.Logger,
+        plugin_sources: dict[str, Path | None] | None = None,
     ):
+        """``plugin_sources``: each plugin's package folder or module file
+        (``LoadedPlugins.sources()``); a plugin without one is keyed by its version only."""
         self.registry = registry
         self.config = config
         self.run_dir = run_dir
         self.plugin_versions = plugin_versions
+        self.plugin_sources = plugin_sources or {}
         self.log = log
+        self._digests: dict[Path, str] = {}
+
+    def code_plugins(self, impl: Component) -> list[str]:
+        """The plugins whose code decides the stage's output: the implementing plugin and those
+        that registered a component in a family the stage's ``config_sections`` name (curate
+        runs the registered filters; pretrain builds the configured trainer). Other active
+        plugins do not count, so installing an unrelated one keeps the stage cached."""
+        families = [s for s in impl.options.get("config_sections", ()) if s in self.registry.components]
+        owners = {c.plugin for family in families for c in self.registry.components[family].values()}
+        return sorted(owners | {impl.plugin})
+
+    def stage_code_digest(self, impl: Component) -> str:
+        """Hash of the stage's code: herd's ``core`` and ``lib`` and the ``.py`` files of each of
+        ``code_plugins``' packages (a file of its own for a single-module plugin)."""
+        parts: dict[str, str] = {}
+        for name, root in [("core", CORE_DIR), ("lib", LIB_DIR)] + [
+            (f"plugin:{p}", self.plugin_sources.get(p)) for p in self.code_plugins(impl)
+        ]:
+            if root is None:
+                parts[name] = f"version {self.plugin_versions.get(name.removeprefix('plugin:'), '')}"
+                continue
+            if root not in self._digests:
+                self._digests[root] = source_digest([root])
+            parts[name] = self._digests[root]
+        return digest_of(parts)
 
     def implementation(self, stage: str) -> Component | None:
         return self.registry.components["stages"].get(stage)
@@ -194,11 +228,13 @@ class Pipeline:
                 inputs[optional] = self.run_dir.stage_dir(optional)
                 input_hashes[optional] = manifest["output_hash"]
         sections = tuple(impl.options.get("config_sections", ()))
+        code = self.stage_code_digest(impl)
         key = digest_of(
             {
                 "stage": stage,
                 "plugin": impl.plugin,
                 "plugin_version": self.plugin_versions.get(impl.plugin, ""),
+                "code": code,
                 "config": self.config.subset_hash(sections),
                 "seed": self.config.run.seed,
                 "inputs": input_hashes,
@@ -206,8 +242,8 @@ class Pipeline:
         )
         done = self.run_dir.manifest(stage)
         if done is not None and done.get("key") == key:
-            self.log.info("stage %-9s up to date (inputs and config unchanged)", stage)
-            return StageOutcome(stage, "cached", "inputs and config unchanged", manifest=done)
+            self.log.info("stage %-9s up to date (code, inputs and config unchanged)", stage)
+            return StageOutcome(stage, "cached", "code, inputs and config unchanged", manifest=done)
         resuming = self.run_dir.start_attempt(stage, key, resume)
         if not resuming and done is not None:
             self.run_dir.invalidate(stage)
@@ -253,6 +289,8 @@ class Pipeline:
             "plugin": impl.plugin,
             "plugin_versions": self.plugin_versions,
             "key": key,
+            "code_hash": code,
+            "code_plugins": self.code_plugins(impl),
             "config_sections": list(sections),
             "config_hash": self.config.subset_hash(sections),
             "profile": self.config.profile,

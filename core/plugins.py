@@ -11,6 +11,8 @@ import difflib
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,9 +128,14 @@ class LoadedPlugins:
     manager: pluggy.PluginManager
     active: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
 
     def versions(self) -> dict[str, str]:
         return {name: self.infos[name].version for name in self.active}
+
+    def sources(self) -> dict[str, Path | None]:
+        """Each active plugin's source (``plugin_source``): what a stage's cache key hashes."""
+        return {name: plugin_source(self.manager.get_plugin(name)) for name in self.active}
 
     def registered(self, plugin: str) -> dict[str, list[str]]:
         """What ``plugin`` registered, by family (``"config sections"`` for its config
@@ -140,6 +147,22 @@ class LoadedPlugins:
         if sections:
             found["config sections"] = sections
         return {family: sorted(names) for family, names in sorted(found.items())}
+
+
+def plugin_source(plugin: Any) -> Path | None:
+    """The code that implements ``plugin`` (a module or a plugin object): its package's folder
+    when it lives in a package, else its module's file; ``None`` when it has no file (a
+    plugin defined in ``__main__`` or an interactive session)."""
+    module = plugin if isinstance(plugin, ModuleType) else inspect.getmodule(type(plugin))
+    file = getattr(module, "__file__", None)
+    if module is None or not file or module.__name__ == "__main__":
+        return None
+    path = Path(file).resolve()
+    if path.name == "__init__.py":
+        return path.parent
+    package = sys.modules.get(module.__package__ or "")
+    package_file = getattr(package, "__file__", None)
+    return Path(package_file).resolve().parent if package_file else path
 
 
 def _import_plugin(info: PluginInfo) -> ModuleType:
@@ -181,8 +204,10 @@ def load_plugins(
     entry_points: bool = True,
     extra_plugins: dict[str, Any] | None = None,
     tolerant: bool = False,
+    disabled: list[str] | tuple[str, ...] = (),
 ) -> LoadedPlugins:
-    """Load the always-on built-ins, the ``requested`` ones and installed entry points.
+    """Load the always-on built-ins, the ``requested`` ones and installed entry points, less
+    the ``disabled`` ones (an installed plugin is active until it is disabled).
 
     ``extra_plugins`` maps names to already-imported plugin objects (tests and embedding
     applications use it, as datasette's tests register a plugin object). ``tolerant``
@@ -199,12 +224,13 @@ def load_plugins(
             raise PluginError(
                 f"unknown plugin '{name}' (known: {', '.join(sorted(infos))}){suggestion}"
             )
+    _check_disabled(disabled, requested, infos, extra_plugins or {})
     manager = _HerdPluginManager("herd")
     manager.add_hookspecs(hookspecs)
     active: list[str] = []
     failed: dict[str, str] = {}
     for name, info in infos.items():
-        if not (info.always or name in requested):
+        if not (info.always or name in requested) or name in disabled:
             continue
         try:
             module = _import_plugin(info)
@@ -218,6 +244,8 @@ def load_plugins(
         manager.register(module, name=name)
         active.append(name)
     for name, obj in (extra_plugins or {}).items():
+        if name in disabled:
+            continue
         if name in active:
             raise PluginError(f"two plugins are named '{name}'; rename one of them")
         infos.setdefault(name, PluginInfo(name=name, module=repr(obj), origin="in-process", version=__version__))
@@ -225,7 +253,20 @@ def load_plugins(
         active.append(name)
     _check_unknown_hooks(manager)
     registry = _collect_registrations(manager)
-    return LoadedPlugins(infos=infos, registry=registry, manager=manager, active=active, failed=failed)
+    return LoadedPlugins(infos=infos, registry=registry, manager=manager, active=active, failed=failed,
+                         disabled=list(disabled))
+
+
+def _check_disabled(disabled, requested, infos: dict[str, PluginInfo], extra: dict[str, Any]) -> None:
+    for name in disabled:
+        if name not in infos and name not in extra:
+            hint = difflib.get_close_matches(name, list(infos) + list(extra), n=3)
+            suggestion = f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
+            raise PluginError(f"cannot disable unknown plugin '{name}' (known: {', '.join(sorted(infos))})"
+                              f"{suggestion}; check --disable-plugin and run.disable_plugins")
+        if name in requested:
+            raise PluginError(f"plugin '{name}' is both activated (--plugins / run.plugins) and disabled "
+                              "(--disable-plugin / run.disable_plugins); remove it from one of them")
 
 
 def _check_unknown_hooks(manager: pluggy.PluginManager) -> None:

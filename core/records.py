@@ -113,6 +113,11 @@ def text_response(text: str) -> list[ChatMessage]:
     return [ChatMessage("assistant", text)]
 
 
+# The ``SFTRow.scores`` key of the reward model's score of a row: rejection sampling writes
+# it, the quality judge's top-quartile signal (docs/recipe.md section 5) reads it.
+REWARD_SCORE = "reward_model.score"
+
+
 @dataclass
 class SFTRow:
     """A supervised fine-tuning example. ``capability`` and ``category`` drive the SFT mix

@@ -4,9 +4,13 @@ needle is found at that length).
 A haystack of filler sentences hides one needle sentence, "The special magic number is
 N.", at a random depth; the document ends with the question and its answer. The model
 passes a trial when greedy decoding (teacher-forced, one forward pass) reproduces every
-token of the answer. ``niah_documents`` writes the same format as training text, which
-makes the task learnable for the tiny CPU models (the report's models learn it from
-their long documents)."""
+token of the answer.
+
+The gate's haystacks are never training data: the ``pretrain`` stage's long-context data is
+the mix's own documents only, so passing the gate measures retrieval, not recall of the
+test (``gate_cases`` lists what the gate asks, for checks of exactly that).
+``niah_documents`` writes the format as text for tests of the gate's mechanics; a
+pretraining data path must not use it."""
 
 from __future__ import annotations
 
@@ -52,7 +56,8 @@ def make_case(rng: random.Random, tokens: int, tokenizer) -> NeedleCase:
 
 
 def niah_documents(count: int, min_tokens: int, max_tokens: int, tokenizer, seed: int) -> list[str]:
-    """Training documents in the test's format, of ``min_tokens``..``max_tokens`` tokens."""
+    """Documents in the test's format, of ``min_tokens``..``max_tokens`` tokens (tests of the
+    gate's mechanics only: training on them trains on the gate)."""
     rng = random.Random(seed)
     docs = []
     for _ in range(count):
@@ -61,17 +66,20 @@ def niah_documents(count: int, min_tokens: int, max_tokens: int, tokenizer, seed
     return docs
 
 
+def gate_cases(tokenizer, length: int, trials: int, seed: int) -> list[NeedleCase]:
+    """The haystacks ``niah_accuracy`` asks at ``length`` tokens, in order."""
+    rng = random.Random(10_000_019 + seed)
+    return [make_case(rng, length - 4, tokenizer) for _ in range(trials)]
+
+
 @torch.no_grad()
 def niah_accuracy(model, tokenizer, length: int, trials: int, seed: int, device: str = "cpu") -> float:
-    """Share of ``trials`` haystacks of ``length`` tokens whose answer greedy decoding finds.
-    Evaluation seeds differ from training ones (``seed`` is offset), so it never sees a
-    training haystack."""
-    rng = random.Random(10_000_019 + seed)
+    """Share of ``trials`` haystacks of ``length`` tokens (``gate_cases``) whose answer greedy
+    decoding finds."""
     was_training = model.training
     model.eval()
     passed = 0
-    for _ in range(trials):
-        case = make_case(rng, length - 4, tokenizer)
+    for case in gate_cases(tokenizer, length, trials, seed):
         prompt = tokenizer.encode(case.prompt, bos=True)
         answer = tokenizer.encode(case.answer)
         ids = torch.tensor([prompt + answer], device=device)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from herd.core.records import REWARD_SCORE
+
 COARSE_TOPICS = ["general", "code", "math_reasoning", "multilingual", "tool_use", "long_context"]
 
 FINE_TOPICS: dict[str, list[str]] = {
@@ -68,7 +70,7 @@ class QualityConfig:
     quartile), "llm" rates the recipe's rubric on ``scale_min``..``scale_max``, "both" does both."""
 
     method: str = "llm"
-    rm_score: str = "reward.score"  # the row score a reward judge wrote
+    rm_score: str = REWARD_SCORE  # the row score the reward model wrote (rejection sampling)
     top_fraction: float = 0.25
     scale_min: int = 1
     scale_max: int = 5

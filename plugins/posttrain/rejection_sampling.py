@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from herd.core.records import SFTRow
+from herd.core.records import REWARD_SCORE, SFTRow
 from herd.plugins.posttrain.judging import Judged, RewardSource, VerdictSource
 from herd.plugins.posttrain.round_state import Ledger
 from herd.plugins.posttrain.rollouts import Prompt, prompts_from_sft
@@ -70,7 +70,7 @@ def rejection_sample(judged: list[Judged], ledger: Ledger, round_no: int) -> lis
                 capability=j.prompt.capability,
                 category=j.prompt.category,
                 source="rejection_sampling",
-                scores={"reward": j.rewards[best]},
+                scores={REWARD_SCORE: j.rewards[best]},
                 metadata={**j.prompt.metadata, "round": round_no, "verified": j.verdicts[best],
                           "finish": trajectory.finish},
             )

@@ -70,13 +70,14 @@ class PretrainConfig:
     recover_tolerance: float = 0.05
     niah_threshold: float = 1.0
     niah_trials: int = 8
-    niah_fraction: float = 0.3  # share of long-context documents that are NIAH-format
     eval_every: int = 10
     # annealing (4.3): LR linearly to 0 on up-sampled high-quality data, Polyak average
     anneal_tokens: int = 40_000
     anneal_upsample: int = 3
-    anneal_domains: list[str] = field(default_factory=lambda: ["code", "math", "reasoning"])
-    anneal_min_quality: float = 0.5  # metadata "quality" at or above it counts as high quality
+    # the curation's domain labels (curation_steps' domain classifier) of the code and
+    # mathematics 4.3 up-samples
+    anneal_domains: list[str] = field(default_factory=lambda: ["code", "math_reasoning"])
+    anneal_min_quality: float = 0.5  # a "*quality*" score (record scores or metadata) at or above it counts too
     # parallel layout (docs/recipe.md section 3)
     tp: int = 1
     pp: int = 1

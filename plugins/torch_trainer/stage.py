@@ -11,26 +11,23 @@ Layout of the stage's folder::
                                (what ``posttrain`` and ``evaluate`` read)
 
 The training data is the ``mix`` stage's output (``*.jsonl.gz``/``*.parquet`` records with
-``text``). The long-context data adds needle-in-a-haystack documents (``niah_fraction``);
-the annealing data repeats the high-quality documents (domains ``anneal_domains`` or a
-metadata ``*quality*`` score >= ``anneal_min_quality``) ``anneal_upsample`` times.
+``text``); ``data.build_token_data`` writes the tokenizer and the shards (the long-context
+data holds no NIAH-format document; the annealing data up-samples high-quality documents).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 from herd.core.errors import ConfigError, StageError
 from herd.core.pipeline import StageContext, StageResult
 from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
 from herd.plugins.torch_trainer.config import PretrainConfig
+from herd.plugins.torch_trainer.data import build_token_data
 
 
 def build_stages(cfg: PretrainConfig, tokens_dir: Path) -> list[TrainStage]:
@@ -59,93 +56,17 @@ def build_stages(cfg: PretrainConfig, tokens_dir: Path) -> list[TrainStage]:
     return stages
 
 
-def is_high_quality(meta: dict, cfg: PretrainConfig) -> bool:
-    if meta.get("domain") in cfg.anneal_domains:
-        return True
-    scores = [v for k, v in meta.items() if "quality" in k and isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return any(v >= cfg.anneal_min_quality for v in scores)
-
-
 def run_pretrain(ctx: StageContext) -> StageResult:
-    import numpy as np
-
-    from herd.lib.llama.packing import (corpus_files, read_documents, read_texts, write_document_shards,
-                                            write_token_shards)
+    from herd.lib.llama.packing import corpus_files
     from herd.lib.llama.tokenizer import Tokenizer
-    from herd.lib.training.niah import niah_documents
 
     cfg: PretrainConfig = ctx.config.section("pretrain")
     work = ctx.workdir
-    files = corpus_files(ctx.inputs["mix"])
-    notes: list[str] = []
-
-    def documents() -> Iterator[tuple[int, str, dict]]:
-        index = 0
-        for path in files:
-            for text, meta in read_texts(path):
-                if text.strip():
-                    yield index, text, meta
-                    index += 1
-
-    every = max(2, round(1 / cfg.val_fraction)) if cfg.val_fraction > 0 else 0
-
-    def is_val(i: int) -> bool:
-        return every > 0 and i % every == every - 1
-
+    data = build_token_data(corpus_files(ctx.inputs["mix"]), cfg, ctx.config.run.seed, work)
+    counts, notes = data.counts, data.notes
     tok_dir = work / "tokenizer"
-    if not (tok_dir / "tokenizer.json").is_file():
-        if cfg.tokenizer_path:
-            tok = Tokenizer.load(cfg.tokenizer_path)
-        else:
-            sample = (t for i, t, _ in documents() if i < cfg.tokenizer_docs and not is_val(i))
-            tok = Tokenizer.train(sample, cfg.vocab_size)
-        tok.save(tok_dir)
     tok = Tokenizer.load(tok_dir)
-
     tokens = work / "tokens"
-    counts: dict[str, int] = {}
-
-    def shard(name: str, texts=None, documents=None) -> None:
-        out = tokens / name
-        if not (out / "tokens.json").is_file():
-            tmp = tokens / f".{name}.tmp"
-            shutil.rmtree(tmp, ignore_errors=True)
-            if documents is not None:
-                write_document_shards(documents, tok.vocab_size, tmp)
-            else:
-                write_token_shards(texts, tok, tmp)
-            os.replace(tmp, out)
-        meta = json.loads((out / "tokens.json").read_text())
-        counts[f"{name}_tokens"], counts[f"{name}_documents"] = meta["tokens"], meta["docs"]
-
-    shard("train", (t for i, t, _ in documents() if not is_val(i)))
-    shard("val", (t for i, t, _ in documents() if is_val(i)) if every else (t for i, t, _ in documents() if i < 8))
-    # The long-context and annealing data reuse the training documents' tokens (the i-th
-    # training document is the i-th non-validation document of the mix), so the corpus is
-    # tokenised once.
-    if cfg.long_context_lengths:
-        lengths = sorted(cfg.long_context_lengths)
-        n_niah = max(1, int(counts["train_documents"] * cfg.niah_fraction))
-        per_len = max(1, n_niah // len(lengths))
-        niah = [d for j, n in enumerate(lengths) for d in niah_documents(per_len, n // 4, n // 2, tok, ctx.config.run.seed + j)]
-        bos, eos = tok.special.bos, tok.special.eos
-        mixed = list(read_documents(tokens / "train")) + [np.array([bos, *ids, eos]) for ids in tok.encode_batch(niah)]
-        random.Random(ctx.config.run.seed).shuffle(mixed)
-        shard("long", documents=mixed)
-    if cfg.anneal_tokens > 0:
-        quality = [is_high_quality(m, cfg) for i, _, m in documents() if not is_val(i)]
-        high = sum(quality)
-        if high == 0:
-            notes.append("anneal: no document is marked high quality (domain or *quality* score); "
-                         "annealing on the whole mix")
-
-        def anneal_documents():
-            for good, doc in zip(quality, read_documents(tokens / "train")):
-                for _ in range(cfg.anneal_upsample if good or high == 0 else 1):
-                    yield doc
-
-        shard("anneal", documents=anneal_documents())
-        counts["anneal_high_quality_documents"] = high
 
     parallel = ParallelSizes(tp=cfg.tp, cp=cfg.cp, pp=cfg.pp, dp=cfg.dp)
     model = {"size": cfg.model_size, **cfg.model_overrides, "vocab_size": tok.vocab_size}

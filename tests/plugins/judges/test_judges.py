@@ -4,12 +4,17 @@
 import pytest
 
 from herd.core.errors import ConfigError
+from herd.core.records import REWARD_SCORE, ChatMessage, Trajectory
 from herd.plugins.judges.config import DifficultyConfig, QualityConfig, RuleCleaningConfig, TopicConfig
 from herd.plugins.judges.difficulty import DifficultyJudge
 from herd.plugins.judges.quality import QualityJudge
 from herd.plugins.judges.rules import RuleCleaning
 from herd.plugins.judges.topic import TopicJudge, train_topic_classifier
 from herd.lib.sft_funnel.funnel import store_scores
+from herd.plugins.posttrain.judging import Judged
+from herd.plugins.posttrain.rejection_sampling import rejection_sample
+from herd.plugins.posttrain.round_state import Ledger
+from herd.plugins.posttrain.rollouts import Prompt
 
 
 def by_signal(scores):
@@ -64,12 +69,26 @@ def test_quality_llm_rubric_uses_code_criteria_and_records_unparsed(row, scripte
 
 
 def test_quality_reward_top_quartile(row):
-    rows = [row(str(i), "q", "a", scores={"reward.score": float(i)}) for i in range(8)]
+    rows = [row(str(i), "q", "a", scores={REWARD_SCORE: float(i)}) for i in range(8)]
     rows.append(row("none", "q", "a"))
     judge = QualityJudge(QualityConfig(method="rm", top_fraction=0.25))
     out = [by_signal(s)["rm_top_quartile"] for s in judge.score(rows)]
     assert [s.value for s in out[:8]] == [0, 0, 0, 0, 0, 0, 1, 1]
     assert out[8].value is None and "no reward score" in out[8].reason
+
+
+def test_quality_reward_top_quartile_scores_rejection_sampled_rows():
+    """Rows exactly as rejection sampling writes them (the best trajectory's reward), scored
+    by the judge's default configuration."""
+    judged = []
+    for i, reward in enumerate([0.3, 2.5, -1.0, 0.9, 1.7, 0.1, 3.2, 0.6]):
+        prompt = Prompt(f"p{i}", [ChatMessage("user", f"Question {i}?")], "general", "qa", {})
+        answers = [Trajectory(prompt.messages, [ChatMessage("assistant", f"answer {i}{k}")]) for k in "ab"]
+        judged.append(Judged(prompt, answers, [reward, reward - 5.0], [None, None]))
+    rows = rejection_sample(judged, Ledger(), round_no=0)
+    assert len(rows) == 8
+    out = [by_signal(s)["rm_top_quartile"] for s in QualityJudge(QualityConfig(method="rm")).score(rows)]
+    assert [s.value for s in out] == [0, 1, 0, 0, 0, 0, 1, 0]  # 3.2 and 2.5: the top quarter of 8
 
 
 def test_llm_judges_need_a_generator():

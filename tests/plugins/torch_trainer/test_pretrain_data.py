@@ -1,0 +1,100 @@
+"""The pretrain stage's data: annealing up-samples the curation's code and maths labels and
+quality scores (docs/recipe.md 4.3); no NIAH gate item is ever training data (4.2)."""
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from herd.lib.llama.packing import read_documents
+from herd.lib.llama.tokenizer import Tokenizer
+from herd.lib.training.niah import QUESTION, gate_cases
+from herd.plugins.torch_trainer.config import PretrainConfig
+from herd.plugins.torch_trainer.data import build_token_data
+
+WORDS = "the a llama herd walks over high plain river sun snow bread town library train station book".split()
+MATH = "Let x be the root of x squared minus four, so x equals two because two times two is four."
+CODE = "def area(width, height):\n    # the area of a rectangle\n    return width * height\n"
+
+
+def _record(i: int, kind: str, rng: random.Random) -> dict:
+    filler = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 40)))
+    if kind == "math":  # as curation_steps' domain classifier labels and scores a maths page
+        return {"id": str(i), "text": f"{MATH} {filler}.", "domain": "math_reasoning",
+                "scores": {"domain_classifier.reasoning_quality": 0.3}}
+    if kind == "code":
+        return {"id": str(i), "text": f"{CODE}{filler}", "domain": "code",
+                "scores": {"domain_classifier.code_quality": 0.4}}
+    if kind == "good":  # general, but the quality classifier rates it high
+        return {"id": str(i), "text": f"Good page: {filler}.", "domain": "general",
+                "scores": {"quality_classifier.score": 0.9}}
+    return {"id": str(i), "text": f"{filler}.", "domain": "general", "scores": {"quality_classifier.score": 0.2}}
+
+
+def write_mix(directory: Path, kinds: list[str]) -> list[Path]:
+    rng = random.Random(0)
+    directory.mkdir(parents=True)
+    path = directory / "part-00000.jsonl.gz"
+    with gzip.open(path, "wt") as f:
+        for i, kind in enumerate(kinds):
+            f.write(json.dumps(_record(i, kind, rng)) + "\n")
+    return [path]
+
+
+def quick_config(**changes) -> PretrainConfig:
+    return PretrainConfig(**{**PretrainConfig.PROFILES["quick"], "val_fraction": 0.0, **changes})
+
+
+def decoded(directory: Path, tok: Tokenizer) -> list[str]:
+    return [tok.decode(ids.tolist(), skip_special=True) for ids in read_documents(directory)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """10 maths, 10 code, 5 high-quality general and 35 other general documents."""
+    work = tmp_path_factory.mktemp("pretrain")
+    kinds = ["math"] * 10 + ["code"] * 10 + ["good"] * 5 + ["general"] * 35
+    random.Random(1).shuffle(kinds)
+    cfg = quick_config()
+    data = build_token_data(write_mix(work / "mix", kinds), cfg, seed=0, work=work)
+    return work, cfg, data
+
+
+def test_annealing_up_samples_maths_and_code_by_domain_and_quality_score(built):
+    work, cfg, data = built
+    assert cfg.anneal_upsample == 3
+    texts = decoded(work / "tokens" / "anneal", Tokenizer.load(work / "tokenizer"))
+    maths = sum(t.startswith("Let x be the root") for t in texts)
+    code = sum(t.startswith("def area") for t in texts)
+    good = sum(t.startswith("Good page") for t in texts)
+    assert (maths, code, good) == (30, 30, 15)
+    assert len(texts) == 30 + 30 + 15 + 35
+    assert data.counts["anneal_high_quality_documents"] == 25
+    assert data.counts["anneal_math_reasoning_documents"] == 30
+    assert data.counts["anneal_general_documents"] == 15 + 35
+    # maths is 10 of 60 training documents, 30 of 110 annealing documents
+    assert maths / len(texts) > 1.5 * 10 / 60
+    assert not data.notes
+
+
+def test_anneal_domains_that_label_nothing_are_noted(tmp_path):
+    cfg = quick_config(anneal_domains=["math"])  # the old default's label, which curation never writes
+    data = build_token_data(write_mix(tmp_path / "mix", ["math"] * 4 + ["general"] * 8), cfg, seed=0, work=tmp_path)
+    assert any("anneal_domains ['math'] label no document" in n for n in data.notes)
+
+
+def test_no_niah_gate_item_is_in_any_training_shard(built):
+    work, cfg, _ = built
+    tok = Tokenizer.load(work / "tokenizer")
+    shards = [p for p in (work / "tokens").iterdir() if (p / "tokens.json").is_file()]
+    assert {p.name for p in shards} == {"train", "val", "long", "anneal"}
+    texts = [t for p in shards for t in decoded(p, tok)]
+    for length in cfg.long_context_lengths:
+        for case in gate_cases(tok, length, cfg.niah_trials, seed=0):
+            number = case.answer.strip().rstrip(".")
+            needle = f"The special magic number is {number}"
+            assert needle in case.prompt
+            assert not any(needle in t for t in texts), f"gate needle {number!r} is in the training data"
+    assert not any(QUESTION.strip() in t or "special magic number" in t for t in texts)
