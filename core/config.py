@@ -201,6 +201,14 @@ def load_config(
     return config
 
 
+@typing.runtime_checkable
+class SelfValidating(typing.Protocol):
+    """A config dataclass that checks its own names (steps, components) against the
+    registry: one message per bad value, each naming its key and the closest valid name."""
+
+    def validate(self, config: Config, registry: Registry) -> list[str]: ...
+
+
 def check_values(config: Config, registry: Registry, where: str = "the config") -> None:
     """Every value in its declared range and every section's own ``validate``; one
     ``ConfigError`` listing all problems, so a run never starts on a bad config."""
@@ -209,9 +217,8 @@ def check_values(config: Config, registry: Registry, where: str = "the config") 
     problems: list[str] = []
     for path, value in sorted(tables, key=lambda t: t[0]):
         problems += range_problems(value, path)
-        validate = getattr(type(value), "validate", None)
-        if callable(validate):
-            problems += validate(value, config, registry)
+        if isinstance(value, SelfValidating):
+            problems += value.validate(config, registry)
     if problems:
         lines = "\n  ".join(problems)
         raise ConfigError(f"{len(problems)} invalid config value(s) in {where}:\n  {lines}"

@@ -8,9 +8,10 @@ next kill interrupts in turn. The last resume runs to the end. Then every stage'
 (each file the manifest lists), counts and metrics must equal the reference run's.
 
 What may differ between two uninterrupted runs is left out of the comparison, and only that:
-wall-clock fields (``seconds``, ``started``, ``tokens_per_s``, ``mfu``), the run folder's own
-path, the report's chart of stage timings, and the last bits of a float (lingua's language
-confidences differ in their final digits from run to run; compared to 1e-9 relative).
+wall-clock fields (``seconds``, ``*_seconds``, ``seconds.*``, ``started``, ``tokens_per_s``,
+``mfu``), the run folder's own path, the report's chart of stage timings, and the last bits
+of a float (lingua's language confidences differ in their final digits from run to run;
+compared to 1e-9 relative).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def _normal(value: Any, root: str) -> Any:
     """``value`` without what differs between two uninterrupted runs."""
     if isinstance(value, dict):
         return {k: _normal(v, root) for k, v in value.items()
-                if k not in VOLATILE_KEYS and not k.startswith("seconds.")}
+                if k not in VOLATILE_KEYS and not k.startswith("seconds.") and not k.endswith("_seconds")}
     if isinstance(value, list):
         return [_normal(v, root) for v in value]
     if isinstance(value, str):
