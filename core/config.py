@@ -5,9 +5,9 @@ schema's ``PROFILES[profile]`` -> the TOML file -> ``--set section.key=value``.
 Plugins declare their sections (``herd_register_config_sections``) and components declare
 theirs (``[<family>.<name>]``), so an unknown key is always an error with its path.
 
-Values are checked before any stage runs: a field declares its valid range in its
-metadata (``ranged``, ``positive``, ``non_negative``, ``fraction`` write it; a list's or a
-table's numbers are each checked), and a section whose names refer to registered things
+Values are checked before any stage runs: a field declares its valid range or choices in
+its metadata (``ranged``, ``positive``, ``non_negative``, ``fraction``, ``one_of`` write
+it; a list's or a table's numbers are each checked), and a section whose names refer to registered things
 (curation's steps) declares ``validate(self, config, registry) -> list[str]``, returning
 one problem per bad value. Every problem of a config is reported at once (exit code 2).
 """
