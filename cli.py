@@ -161,7 +161,8 @@ def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
     app = _app(args, log)
     from herd.lib.training.layout_check import check_layouts
 
-    layouts = check_layouts(app.registry, app.config, _plugin_list(args.stages) or None)
+    stages = app.resolve_stages(_plugin_list(args.stages))  # names checked before any stage runs
+    layouts = check_layouts(app.registry, app.config, stages)
     if layouts.problems:
         print("herd: error: parallel layouts the backends refuse:\n  " + "\n  ".join(layouts.problems), file=sys.stderr)
         return 2
@@ -172,7 +173,7 @@ def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
     add_file_log(log, run_dir.log_path)
     log.info("herd %s: run '%s' (profile %s) in %s with plugins %s", __version__,
              app.config.run.name, app.config.profile, run_dir.root, ", ".join(app.plugins.active))
-    outcomes = app.run_pipeline(run_dir, _plugin_list(args.stages) or None, args.resume)
+    outcomes = app.run_pipeline(run_dir, stages, args.resume)
     ran = [o.stage for o in outcomes if o.status == "ran"]
     cached = [o.stage for o in outcomes if o.status == "cached"]
     skipped = [f"{o.stage} ({o.reason})" for o in outcomes if o.status == "skipped"]

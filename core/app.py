@@ -3,6 +3,7 @@ resolved config. The CLI builds it; programs embedding herd can too."""
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any, Sequence
 
 from herd.core.components import Registry
 from herd.core.config import Config, load_config
+from herd.core.errors import ConfigError
 from herd.core.log import LOGGER_NAME
-from herd.core.pipeline import Pipeline, StageOutcome
+from herd.core.pipeline import Pipeline, StageOutcome, stage_order
 from herd.core.plugins import REGISTRY_PATH, LoadedPlugins, load_plugins
 from herd.core.rundir import RunDir
 from herd.core import atomic
@@ -72,14 +74,33 @@ class App:
         root = override or Path(self.config.run.runs_dir) / self.config.run.name
         return RunDir(root).create()
 
+    def resolve_stages(self, stages: Sequence[str] | None = None) -> list[str] | None:
+        """The stages to run (``stages``, else ``run.stages``; None: all), each checked
+        against the stage graph before anything runs: an unknown name is a ``ConfigError``
+        naming the closest stage."""
+        wanted = list(stages) if stages else list(self.config.run.stages)
+        if not wanted:
+            return None
+        known = stage_order(self.registry.components["stages"])
+        where = "--stages" if stages else "run.stages"
+        problems = []
+        for name in wanted:
+            if name not in known:
+                hint = difflib.get_close_matches(name, known, n=1, cutoff=0.4)
+                problems.append(f"'{name}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+        if problems:
+            raise ConfigError(f"{where}: unknown stage(s) {', '.join(problems)}; the stages are {', '.join(known)}")
+        return wanted
+
     def run_pipeline(
         self, run_dir: RunDir, stages: Sequence[str] | None = None, resume: bool = False
     ) -> list[StageOutcome]:
+        wanted = self.resolve_stages(stages)
         atomic.write_text(run_dir.config_path, self.config.to_toml())
         pipeline = Pipeline(
             self.registry, self.config, run_dir, self.plugins.versions(), self.log, self.plugins.sources()
         )
-        return pipeline.run(list(stages) if stages else list(self.config.run.stages) or None, resume)
+        return pipeline.run(wanted, resume)
 
 
 def _merged(names: Sequence[str], configured: Any) -> list[str]:

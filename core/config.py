@@ -4,6 +4,12 @@ Resolution order, later wins: the schema's defaults (the ``default`` profile) ->
 schema's ``PROFILES[profile]`` -> the TOML file -> ``--set section.key=value``.
 Plugins declare their sections (``herd_register_config_sections``) and components declare
 theirs (``[<family>.<name>]``), so an unknown key is always an error with its path.
+
+Values are checked before any stage runs: a field declares its valid range or choices in
+its metadata (``ranged``, ``positive``, ``non_negative``, ``fraction``, ``one_of`` write
+it; a list's or a table's numbers are each checked), and a section whose names refer to registered things
+(curation's steps) declares ``validate(self, config, registry) -> list[str]``, returning
+one problem per bad value. Every problem of a config is reported at once (exit code 2).
 """
 
 from __future__ import annotations
@@ -23,6 +29,42 @@ from herd.core.components import FAMILIES, Registry
 from herd.core.errors import ConfigError
 
 PROFILES = ("quick", "default", "full")
+
+# Field metadata keys read by ``range_problems``.
+MIN, MAX, EXCLUSIVE, EXCLUSIVE_MAX, ONE_OF = "min", "max", "exclusive", "exclusive_max", "one_of"
+
+
+def ranged(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
+           min: float | None = None, max: float | None = None, exclusive: bool = False,
+           exclusive_max: bool = False) -> Any:
+    """A dataclass field whose numbers must lie in [min, max] (``exclusive``: above min,
+    not at it; ``exclusive_max``: below max). For a list or a table, each of its numbers."""
+    metadata: dict[str, Any] = {EXCLUSIVE: exclusive, EXCLUSIVE_MAX: exclusive_max}
+    if min is not None:
+        metadata[MIN] = min
+    if max is not None:
+        metadata[MAX] = max
+    return field(default=default, default_factory=default_factory, metadata=metadata)
+
+
+def positive(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING) -> Any:
+    """Above 0: timeouts, learning rates, sizes that cannot be empty."""
+    return ranged(default, default_factory=default_factory, min=0, exclusive=True)
+
+
+def non_negative(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING) -> Any:
+    """0 or more: counts where 0 means none (or "all", as the field says)."""
+    return ranged(default, default_factory=default_factory, min=0)
+
+
+def fraction(default: Any = dataclasses.MISSING) -> Any:
+    """A share, 0 to 1."""
+    return ranged(default, min=0, max=1)
+
+
+def one_of(default: str, choices: typing.Sequence[str]) -> Any:
+    """A string that must be one of ``choices`` (a mode, a format)."""
+    return field(default=default, metadata={ONE_OF: tuple(choices)})
 
 
 @dataclass
@@ -125,6 +167,7 @@ def load_config(
     for text in overrides:
         keys, value = parse_override(text)
         _set_nested(raw, keys, value)
+    if overrides:
         where = f"{where} or --set"
     chosen = profile or raw.get("run", {}).get("profile") or "default"
     if chosen not in PROFILES:
@@ -154,7 +197,85 @@ def load_config(
             components[(family, name)] = _build(
                 comp.config, _profiled(comp.config, chosen, data, f"{family}.{name}"), f"{family}.{name}"
             )
-    return Config(chosen, sections, components)
+    config = Config(chosen, sections, components)
+    check_values(config, registry, where)
+    return config
+
+
+@typing.runtime_checkable
+class SelfValidating(typing.Protocol):
+    """A config dataclass that checks its own names (steps, components) against the
+    registry: one message per bad value, each naming its key and the closest valid name."""
+
+    def validate(self, config: Config, registry: Registry) -> list[str]: ...
+
+
+def check_values(config: Config, registry: Registry, where: str = "the config") -> None:
+    """Every value in its declared range and every section's own ``validate``; one
+    ``ConfigError`` listing all problems, so a run never starts on a bad config."""
+    tables = [(name, value) for name, value in config._sections.items()]
+    tables += [(f"{family}.{name}", value) for (family, name), value in config._components.items()]
+    problems: list[str] = []
+    for path, value in sorted(tables, key=lambda t: t[0]):
+        problems += range_problems(value, path)
+        if isinstance(value, SelfValidating):
+            problems += value.validate(config, registry)
+    if problems:
+        lines = "\n  ".join(problems)
+        raise ConfigError(f"{len(problems)} invalid config value(s) in {where}:\n  {lines}"
+                          if len(problems) > 1 else f"invalid config value in {where}: {problems[0]}")
+
+
+def range_problems(value: Any, path: str) -> list[str]:
+    """Problems with the numbers of dataclass ``value`` (and its nested dataclasses) against
+    the ranges their fields declare, each naming the key path and the bad value."""
+    problems: list[str] = []
+    for item in dataclasses.fields(value):
+        current = getattr(value, item.name)
+        key = f"{path}.{item.name}"
+        if dataclasses.is_dataclass(current) and not isinstance(current, type):
+            problems += range_problems(current, key)
+            continue
+        if ONE_OF in item.metadata:
+            problems += _choice_problem(current, item.metadata[ONE_OF], key)
+            continue
+        if MIN not in item.metadata and MAX not in item.metadata:
+            continue
+        if isinstance(current, dict):
+            numbers = [(f"{key}.{k}", v) for k, v in current.items()]
+        elif isinstance(current, (list, tuple)):
+            numbers = [(f"{key}[{i}]", v) for i, v in enumerate(current)]
+        else:
+            numbers = [(key, current)]
+        for name, number in numbers:
+            why = _out_of_range(number, item.metadata)
+            if why:
+                problems.append(f"'{name}' = {number!r} {why}")
+    return problems
+
+
+def _choice_problem(current: Any, choices: tuple[str, ...], key: str) -> list[str]:
+    if current in choices:
+        return []
+    hint = difflib.get_close_matches(str(current), choices, n=1)
+    suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+    return [f"'{key}' = {current!r} is not one of {', '.join(choices)}{suggestion}"]
+
+
+def _out_of_range(number: Any, meta: typing.Mapping[str, Any]) -> str:
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return ""  # the type check already ran; None means "unset"
+    if number != number:
+        return "is not a number"
+    low, high = meta.get(MIN), meta.get(MAX)
+    too_low = low is not None and (number <= low if meta.get(EXCLUSIVE) else number < low)
+    too_high = high is not None and (number >= high if meta.get(EXCLUSIVE_MAX) else number > high)
+    if not (too_low or too_high):
+        return ""
+    lower = f"> {low}" if meta.get(EXCLUSIVE) else f">= {low}"
+    upper = f"< {high}" if meta.get(EXCLUSIVE_MAX) else f"<= {high}"
+    bounds = [b for b, given in ((lower, low is not None), (upper, high is not None)) if given]
+    return f"is out of range: it must be {' and '.join(bounds)}"
 
 
 def _family_has_configs(registry: Registry, family: str) -> bool:

@@ -62,6 +62,11 @@ class RunDir:
         partial = self.partial_dir(stage)
         previous = self.attempt(stage)
         if partial.exists() and resume and previous and previous.get("key") == key:
+            # A killed attempt leaves the temporaries of the writes it was in the middle of
+            # (atomic writers name them ``.<name>.<random>.tmp``); none is ever an output.
+            for leftover in partial.rglob(".*.tmp"):
+                if leftover.is_file():
+                    leftover.unlink()
             return True
         if partial.exists():
             shutil.rmtree(partial)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from herd.core.config import positive
+
 IMAGE_VERSION = "1"  # bump with build_image.sh's HERD_SANDBOX_VERSION when the image changes
 
 
@@ -17,15 +19,15 @@ class SandboxConfig:
     allow_unisolated: bool = False
     image: str = f"herd-sandbox:{IMAGE_VERSION}"
     # Warm containers kept for reuse (programs run in parallel, one per container).
-    pool_size: int = 2
-    timeout_s: float = 10.0
-    memory_mb: int = 512
-    pids: int = 64
-    cpus: float = 1.0
+    pool_size: int = positive(2)
+    timeout_s: float = positive(10.0)
+    memory_mb: int = positive(512)
+    pids: int = positive(64)
+    cpus: float = positive(1.0)
     # stdout + stderr together; the program is killed when it writes more.
-    output_limit_bytes: int = 1_000_000
+    output_limit_bytes: int = positive(1_000_000)
     # Size of the tmpfs work dir (and of any single file the program writes).
-    workdir_mb: int = 64
+    workdir_mb: int = positive(64)
 
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {"pool_size": 2, "timeout_s": 5.0},

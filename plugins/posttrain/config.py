@@ -11,20 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from herd.core.config import fraction, non_negative, one_of, positive, ranged
+
 from herd.core.protocols import ModelShape, ParallelSizes, TrainingLayout
 
 
 @dataclass
 class PosttrainConfig:
-    rounds: int = 2
+    rounds: int = positive(2)
     seed: int = 0
     # CPU threads for torch during the stage (0: leave torch's default). Tiny models run
     # fastest on one thread, above all on a shared machine where spinning threads collide.
-    torch_threads: int = 1
+    torch_threads: int = non_negative(1)
     # Tokens per row (a row longer than its limit is dropped into the ledger with its reason);
     # a capability may allow longer rows, up to the model's context (see lengths.py).
-    max_len: int = 256
-    max_len_by_capability: dict[str, int] = field(default_factory=dict)
+    max_len: int = positive(256)
+    max_len_by_capability: dict[str, int] = positive(default_factory=dict)
     # A local Hugging Face Llama checkpoint to post-train instead of the pretrain stage's
     # final model ("" = the pretrain stage's); run with `--stages posttrain,evaluate,report`.
     base_model: str = ""
@@ -32,52 +34,52 @@ class PosttrainConfig:
     # Data. Capability synthesizers (empty: every registered one) and their per-round budget;
     # human-written data files (JSONL or HF datasets on disk), used in every round.
     synthesizers: list[str] = field(default_factory=list)
-    synth_budget: int = 192
+    synth_budget: int = non_negative(192)
     sft_data: list[str] = field(default_factory=list)
     preference_data: list[str] = field(default_factory=list)
 
     # Rejection sampling: K samples per prompt from the latest policy.
     generator: str = "local"  # generation backend for the policy's samples
-    samples_per_prompt: int = 6
-    rs_prompts: int = 64  # prompts per round
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_new_tokens: int = 12
+    samples_per_prompt: int = positive(6)
+    rs_prompts: int = non_negative(64)  # prompts per round
+    temperature: float = non_negative(1.0)
+    top_p: float = ranged(0.95, min=0, max=1, exclusive=True)
+    max_new_tokens: int = positive(12)
     system_prompts: dict[str, str] = field(default_factory=dict)  # capability -> system prompt
     expert_generators: dict[str, str] = field(default_factory=dict)  # capability -> generator name
     verifiers: list[str] = field(default_factory=list)  # judges of kind "verifier"; empty: all
     # Model turns per rollout: after each, the environments that apply may answer (a tool's
     # result) and the model goes on; a rollout still answered at this cap ends "step_cap".
-    rollout_max_steps: int = 4
+    rollout_max_steps: int = positive(4)
     environments: list[str] = field(default_factory=list)  # rollout environments; empty: every registered one
 
     # Reward model (Bradley-Terry, all rounds' preference data).
-    rm_lr: float = 1e-3
-    rm_epochs: int = 3
-    rm_batch_rows: int = 8
+    rm_lr: float = positive(1e-3)
+    rm_epochs: int = non_negative(3)
+    rm_batch_rows: int = positive(8)
     rm_seeds: list[int] = field(default_factory=lambda: [0])
-    rm_similarity: float = 0.9  # pairs at least this similar are dropped
-    rm_heldout_fraction: float = 0.2  # preference rows kept out of RM training to measure its accuracy
+    rm_similarity: float = fraction(0.9)  # pairs at least this similar are dropped
+    rm_heldout_fraction: float = ranged(0.2, min=0, max=1, exclusive_max=True)  # preference rows kept out of RM training to measure its accuracy
 
     # SFT (assistant tokens only, packed).
-    sft_lr: float = 6e-3  # a tiny CPU model from scratch; the recipe's 1e-5 is the full profile's
-    sft_epochs: int = 12
-    sft_batch_sequences: int = 2
+    sft_lr: float = positive(6e-3)  # a tiny CPU model from scratch; the recipe's 1e-5 is the full profile's
+    sft_epochs: int = non_negative(12)
+    sft_batch_sequences: int = positive(2)
     sft_seeds: list[int] = field(default_factory=lambda: [0, 1])
-    sft_lr_scales: list[float] = field(default_factory=lambda: [1.0])
+    sft_lr_scales: list[float] = positive(default_factory=lambda: [1.0])
 
     # DPO (online: pairs from the newest policy's samples).
-    dpo_beta: float = 0.1
-    dpo_lr: float = 1e-4
-    dpo_nll_coef: float = 0.2
+    dpo_beta: float = positive(0.1)
+    dpo_lr: float = positive(1e-4)
+    dpo_nll_coef: float = non_negative(0.2)
     dpo_mask_special: bool = True
-    dpo_epochs: int = 2
-    dpo_batch_pairs: int = 8
+    dpo_epochs: int = non_negative(2)
+    dpo_batch_pairs: int = positive(8)
     dpo_seeds: list[int] = field(default_factory=lambda: [0, 1])
-    dpo_prompts: int = 48
+    dpo_prompts: int = non_negative(48)
 
     # Evaluation each round: built-in tasks (greedy, exact match) and registered evaluators.
-    eval_prompts: int = 48
+    eval_prompts: int = non_negative(48)
     evaluators: list[str] = field(default_factory=list)  # empty: every registered evaluator
     run_evaluators: bool = True
 
@@ -85,10 +87,10 @@ class PosttrainConfig:
     # herd.lib.posttraining.launch.run_post_train_job): its dtype ("float32" | "bfloat16"),
     # device ("auto" | "cpu" | "cuda") and tensor x data parallel sizes (torchrun above 1 rank).
     trainer: str = "torch"
-    dtype: str = "float32"
+    dtype: str = one_of("float32", ("float32", "bfloat16"))
     device: str = "auto"
-    tp: int = 1
-    dp: int = 1
+    tp: int = positive(1)
+    dp: int = positive(1)
 
     def training_layout(self, stage: str, section: str) -> TrainingLayout:
         """What ``herd run --check`` validates against ``trainer`` (the model's shape is

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from herd.core.config import fraction, non_negative, positive, ranged
+
 from herd.core.protocols import ParallelSizes, TrainingLayout
 
 
@@ -19,20 +21,20 @@ from herd.core.protocols import ParallelSizes, TrainingLayout
 class TorchTrainerConfig:
     device: str = "auto"  # auto: cuda when available, else cpu
     bf16: bool = True  # bf16 autocast where the device supports it (CUDA)
-    micro_batch_rows: int = 0  # sequences per forward pass; 0 = the whole local batch (no accumulation)
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    eps: float = 1e-8
-    grad_clip: float = 1.0
-    checkpoint_every: int = 50
-    keep_checkpoints: int = 2
-    average_every: int = 5  # anneal: snapshot for the Polyak average every N steps
-    eval_rows: int = 16  # short-context validation sequences
+    micro_batch_rows: int = non_negative(0)  # sequences per forward pass; 0 = the whole local batch (no accumulation)
+    weight_decay: float = non_negative(0.1)
+    beta1: float = ranged(0.9, min=0, max=1, exclusive_max=True)
+    beta2: float = ranged(0.95, min=0, max=1, exclusive_max=True)
+    eps: float = positive(1e-8)
+    grad_clip: float = non_negative(1.0)
+    checkpoint_every: int = positive(50)
+    keep_checkpoints: int = positive(2)
+    average_every: int = positive(5)  # anneal: snapshot for the Polyak average every N steps
+    eval_rows: int = positive(16)  # short-context validation sequences
     deterministic: bool = True
-    threads: int = 0  # torch intra-op threads; 0 = 1 for a CPU model under 5M parameters, else torch's default
+    threads: int = non_negative(0)  # torch intra-op threads; 0 = 1 for a CPU model under 5M parameters, else torch's default
     tensorboard: bool = False
-    peak_tflops: float = 0.0  # 0: GPU table or measured CPU matmul rate
+    peak_tflops: float = non_negative(0.0)  # 0: GPU table or measured CPU matmul rate
 
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {"checkpoint_every": 20, "eval_rows": 8, "average_every": 3},
@@ -48,41 +50,41 @@ class PretrainConfig:
     model_overrides: dict[str, int] = field(default_factory=dict)
     # tokenizer: trained on the mix unless tokenizer_path names a tokenizer.json/tiktoken file
     tokenizer_path: str = ""
-    vocab_size: int = 512
-    tokenizer_docs: int = 20000  # documents sampled to train it
-    val_fraction: float = 0.05
+    vocab_size: int = positive(512)
+    tokenizer_docs: int = positive(20000)  # documents sampled to train it
+    val_fraction: float = ranged(0.05, min=0, max=1, exclusive_max=True)
     # initial pretraining (docs/recipe.md 4.1), scaled down
-    seq_len: int = 64
-    batch_tokens: int = 1024
-    ramp_after_tokens: list[int] = field(default_factory=lambda: [60_000])
-    ramp_batch_tokens: list[int] = field(default_factory=lambda: [2048])
-    ramp_seq_len: list[int] = field(default_factory=lambda: [128])
-    initial_tokens: int = 400_000
-    warmup_steps: int = 20
-    lr_peak: float = 3e-3
-    lr_floor: float = 3e-4
+    seq_len: int = positive(64)
+    batch_tokens: int = positive(1024)
+    ramp_after_tokens: list[int] = non_negative(default_factory=lambda: [60_000])
+    ramp_batch_tokens: list[int] = positive(default_factory=lambda: [2048])
+    ramp_seq_len: list[int] = positive(default_factory=lambda: [128])
+    initial_tokens: int = positive(400_000)
+    warmup_steps: int = non_negative(20)
+    lr_peak: float = positive(3e-3)
+    lr_floor: float = non_negative(3e-4)
     # long-context extension (4.2): one stage per length; each trains long_context_tokens
     # then continues until recovered + NIAH passes, at most long_context_max_tokens
-    long_context_lengths: list[int] = field(default_factory=lambda: [256, 512])
-    long_context_tokens: int = 40_000
-    long_context_max_tokens: int = 80_000
-    long_context_batch_tokens: int = 4096
-    recover_tolerance: float = 0.05
-    niah_threshold: float = 1.0
-    niah_trials: int = 8
-    eval_every: int = 10
+    long_context_lengths: list[int] = positive(default_factory=lambda: [256, 512])
+    long_context_tokens: int = non_negative(40_000)
+    long_context_max_tokens: int = non_negative(80_000)
+    long_context_batch_tokens: int = positive(4096)
+    recover_tolerance: float = non_negative(0.05)
+    niah_threshold: float = fraction(1.0)
+    niah_trials: int = non_negative(8)
+    eval_every: int = positive(10)
     # annealing (4.3): LR linearly to 0 on up-sampled high-quality data, Polyak average
-    anneal_tokens: int = 40_000
-    anneal_upsample: int = 3
+    anneal_tokens: int = non_negative(40_000)
+    anneal_upsample: int = ranged(3, min=1)
     # the curation's domain labels (curation_steps' domain classifier) of the code and
     # mathematics 4.3 up-samples
     anneal_domains: list[str] = field(default_factory=lambda: ["code", "math_reasoning"])
-    anneal_min_quality: float = 0.5  # a "*quality*" score (record scores or metadata) at or above it counts too
+    anneal_min_quality: float = fraction(0.5)  # a "*quality*" score (record scores or metadata) at or above it counts too
     # parallel layout (docs/recipe.md section 3)
-    tp: int = 1
-    pp: int = 1
-    cp: int = 1
-    dp: int = 1
+    tp: int = positive(1)
+    pp: int = positive(1)
+    cp: int = positive(1)
+    dp: int = positive(1)
 
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {

@@ -1,16 +1,22 @@
-"""Config validation: typed, profiled, overridable, and strict about unknown keys."""
+"""Config validation: typed, profiled, overridable, strict about unknown keys, and every
+value in its declared range before any stage runs (issue 16 item 8)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from herd.core.config import load_config, parse_override
+from herd.core.config import fraction, load_config, non_negative, one_of, parse_override, positive, ranged
 from herd.core.errors import ConfigError
 from herd.core.hookspecs import hookimpl
-from herd.core.plugins import load_plugins
+from herd.core.plugins import load_plugins, read_builtin_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest import run_cli  # noqa: E402
 
 
 @dataclass
@@ -107,3 +113,109 @@ def test_override_values_parse_as_toml_literals():
         parse_override("nodot=1")
 
 
+
+
+# ----- ranges, choices and a section's own validator --------------------------------------
+
+
+@dataclass
+class Limits:
+    timeout_s: float = positive(10.0)
+    keep: float = fraction(0.5)
+
+
+@dataclass
+class BoundedSection:
+    workers: int = non_negative(0)
+    lrs: list[float] = positive(default_factory=lambda: [1e-3])
+    beta: float = ranged(0.9, min=0, max=1, exclusive_max=True)
+    mode: str = one_of("local", ("local", "ray"))
+    limits: Limits = field(default_factory=Limits)
+    names: list[str] = field(default_factory=list)
+
+    def validate(self, config, registry) -> list[str]:
+        known = sorted(registry.components["filters"])
+        return [f"'bounded.names' = {n!r} is not a registered filter (known: {', '.join(known)})"
+                for n in self.names if n not in known]
+
+
+class BoundedPlugin:
+    @hookimpl
+    def herd_register_config_sections(self, register):
+        register("bounded", BoundedSection)
+
+    @hookimpl
+    def herd_register_filters(self, register):
+        register("gopher", lambda cfg: cfg, config=GopherConfig)
+
+
+@pytest.fixture
+def bounded(empty_registry):
+    return load_plugins(registry_path=empty_registry, entry_points=False, extra_plugins={"b": BoundedPlugin()}).registry
+
+
+def test_values_in_range_load(bounded):
+    cfg = load_config(bounded, overrides=["bounded.workers=0", "bounded.beta=0", "bounded.limits.keep=1"])
+    assert (cfg.section("bounded").workers, cfg.section("bounded").limits.keep) == (0, 1.0)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("bounded.limits.timeout_s=-5", r"'bounded.limits.timeout_s' = -5.0 is out of range: it must be > 0"),
+    ("bounded.limits.timeout_s=0", r"'bounded.limits.timeout_s' = 0.0 is out of range: it must be > 0"),
+    ("bounded.workers=-1", r"'bounded.workers' = -1 is out of range: it must be >= 0"),
+    ("bounded.limits.keep=1.5", r"'bounded.limits.keep' = 1.5 is out of range: it must be >= 0 and <= 1"),
+    ("bounded.beta=1", r"'bounded.beta' = 1.0 is out of range: it must be >= 0 and < 1"),
+    ("bounded.lrs=[0.1, -0.1]", r"'bounded.lrs\[1\]' = -0.1 is out of range"),
+    ("bounded.limits.timeout_s=nan", r"'bounded.limits.timeout_s' = nan is not a number"),
+    ("bounded.mode=rey", r"'bounded.mode' = 'rey' is not one of local, ray; did you mean 'ray'\?"),
+])
+def test_out_of_range_names_key_value_and_range(bounded, override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(bounded, overrides=[override])
+
+
+def test_every_problem_is_reported_at_once(bounded):
+    with pytest.raises(ConfigError) as caught:
+        load_config(bounded, overrides=["bounded.workers=-1", "bounded.beta=2"])
+    assert "2 invalid config value(s)" in str(caught.value)
+    assert "'bounded.workers'" in str(caught.value) and "'bounded.beta'" in str(caught.value)
+
+
+def test_section_validator_gets_config_and_registry(bounded):
+    assert load_config(bounded, overrides=['bounded.names=["gopher"]']).section("bounded").names == ["gopher"]
+    with pytest.raises(ConfigError, match=r"'bounded.names' = 'gophr' is not a registered filter \(known: gopher\)"):
+        load_config(bounded, overrides=['bounded.names=["gophr"]'])
+
+
+@pytest.mark.parametrize("profile", ["quick", "default", "full"])
+def test_builtin_profiles_are_in_range(profile):
+    """Every built-in plugin's declared ranges admit its own profiles' values."""
+    loaded = load_plugins(list(read_builtin_registry()), tolerant=True)
+    cfg = load_config(loaded.registry, profile=profile)
+    assert cfg.profile == profile
+
+
+# ----- the CLI refuses before any stage runs (exit code 2) ---------------------------------
+
+
+def test_cli_refuses_an_out_of_range_value(tmp_path):
+    result = run_cli("run", "--profile", "quick", "--run-dir", str(tmp_path / "r"), "--set", "sandbox.timeout_s=-5")
+    assert result.returncode == 2, result.stderr
+    assert "'sandbox.timeout_s' = -5.0 is out of range: it must be > 0" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_refuses_an_unknown_stage_naming_the_closest(tmp_path):
+    result = run_cli("run", "--profile", "quick", "--run-dir", str(tmp_path / "r"), "--stages", "curate,pretrian")
+    assert result.returncode == 2, result.stderr
+    assert "unknown stage(s) 'pretrian' (did you mean 'pretrain'?)" in result.stderr
+    unknown = run_cli("run", "--profile", "quick", "--run-dir", str(tmp_path / "r"), "--stages", "curate,nosuchstage")
+    assert unknown.returncode == 2 and "'nosuchstage'" in unknown.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_refuses_an_unknown_curation_step_before_curate_starts(tmp_path):
+    result = run_cli("run", "--profile", "quick", "--run-dir", str(tmp_path / "r"), "--set", 'curate.steps=["lenght"]')
+    assert result.returncode == 2, result.stderr
+    assert "curate.steps[0] = 'lenght'" in result.stderr and "did you mean 'length'" in result.stderr
+    assert not (tmp_path / "r" / "curate.partial").exists()
