@@ -79,7 +79,7 @@ class PretrainConfig:
     # the curation's domain labels (curation_steps' domain classifier) of the code and
     # mathematics 4.3 up-samples
     anneal_domains: list[str] = field(default_factory=lambda: ["code", "math_reasoning"])
-    anneal_min_quality: float = fraction(0.5)  # a "*quality*" score (record scores or metadata) at or above it counts too
+    anneal_min_quality: float = non_negative(0.5)  # a "*quality*" score (record scores or metadata) at or above it counts too
     # parallel layout (docs/recipe.md section 3)
     tp: int = positive(1)
     pp: int = positive(1)
