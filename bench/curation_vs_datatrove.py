@@ -417,7 +417,10 @@ def first_failures(input_dir: Path, words: str) -> dict[str, tuple[str | None, s
 
 
 def agreement(decisions: dict[str, tuple[str | None, str | None]]) -> dict:
-    """Overall keep/drop agreement and, per rule, the documents each side dropped by it."""
+    """Overall keep/drop agreement and, per rule, the documents dropped by it: by both sides,
+    by one side while the other keeps them (``herd_only``, ``datatrove_only``), or by one side
+    while the other drops them by an earlier rule (``herd_other``, ``datatrove_other``: the
+    same keep/drop decision, reached through another rule)."""
     same = sum((h is None) == (d is None) for h, d in decisions.values())
     rules: dict[str, Counter] = defaultdict(Counter)
     for h, d in decisions.values():
@@ -425,9 +428,9 @@ def agreement(decisions: dict[str, tuple[str | None, str | None]]) -> dict:
             rules[h]["both"] += 1
             continue
         if h is not None:
-            rules[h]["herd_only"] += 1
+            rules[h]["herd_only" if d is None else "herd_other"] += 1
         if d is not None:
-            rules[d]["datatrove_only"] += 1
+            rules[d]["datatrove_only" if h is None else "datatrove_other"] += 1
     return {"documents": len(decisions), "same_decision": same,
             "herd_dropped": sum(h is not None for h, _ in decisions.values()),
             "datatrove_dropped": sum(d is not None for _, d in decisions.values()),
@@ -503,6 +506,10 @@ RULE_REASONS = {
     "dup_5gram": "datatrove skips n words after each repeated n-gram and counts its characters without "
                  "spaces, so overlapping repeats count less; herd counts every character covered by a "
                  "repeated n-gram once (the Gopher paper's \"fraction of characters in duplicate n-grams\")",
+    "mean_word_length": "herd leaves out of the mean the words made only of non-word characters (`[^\\w\\s]+`); "
+                        "datatrove those made only of the characters of its punctuation list",
+    "symbol_ratio": "herd compares `#` and ellipses together to the words (one Gopher rule); datatrove "
+                    "compares each to the words on its own",
     "alpha_words": "with spaCy's words, punctuation tokens count as words without a letter",
 }
 
@@ -521,11 +528,12 @@ def timed(mode: str, folder: Path, runs: int) -> dict[str, list[dict]]:
     return results
 
 
-def removed_agreement(herd: dict, peer: dict) -> float:
-    """Fraction of documents both sides keep or both remove."""
+def pair_agreement(herd: dict, peer: dict) -> float:
+    """Jaccard of the two sides' sets of duplicate pairs (documents put in one cluster). Not the
+    kept sets: each side keeps one document per cluster, and which one is its own choice."""
     ids = set(herd["clusters"]) | set(peer["clusters"])
-    mine, theirs = set(herd["kept"]), set(peer["kept"])
-    return sum((i in mine) == (i in theirs) for i in ids) / max(1, len(ids))
+    mine, theirs = pairs(herd["clusters"], ids), pairs(peer["clusters"], ids)
+    return len(mine & theirs) / max(1, len(mine | theirs))
 
 
 def main() -> None:
@@ -541,9 +549,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--mh-seed", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--report-only", action="store_true",
+                        help=f"render --output again from the last run's measurements ({CACHE}/last-run.json)")
     args = parser.parse_args()
     if args.side:
         run_side(args.side, args.input_dir, args.work, args.result, args.mh_seed, args.mode)
+        return
+    if args.report_only:
+        write_report(args, **json.loads((CACHE / "last-run.json").read_text()))
         return
 
     folder = CACHE / f"input-{args.docs}-{args.seed}"
@@ -564,10 +577,38 @@ def main() -> None:
     for mode, res in results.items():
         ids = both if mode == "pipeline" else set(truth)
         scores[mode] = {side: [precision_recall(r["clusters"], truth, ids) for r in res[side]] for side in res}
-    same_removed = [removed_agreement(h, d) for h, d in zip(results["minhash"]["herd"], results["minhash"]["datatrove"])]
+    same_pairs = [pair_agreement(h, d) for h, d in zip(results["minhash"]["herd"], results["minhash"]["datatrove"])]
     memory = minhash_memory([int(s) for s in args.memory_sizes.split(",") if s], folder) if args.memory_sizes else []
+    for mode in results:  # the reports need only the clusters, not the kept lists
+        for side in results[mode].values():
+            for r in side:
+                r.pop("kept", None)
+    raw = {"truth": truth, "results": results, "scores": scores, "decisions": decisions, "imports": imports,
+           "same_pairs": same_pairs, "n_both": len(both), "memory": memory, "jaccard": jaccard}
+    (CACHE / "last-run.json").write_text(json.dumps(raw))  # --report-only renders it again
     if args.output:
-        write_report(args, truth, results, scores, decisions, imports, same_removed, len(both), memory, jaccard)
+        write_report(args, **raw)
+
+
+def rule_table(decisions: dict[str, dict]) -> list[str]:
+    """The per-rule agreement with whitespace words, and the one rule spaCy's words change."""
+    lines = ["", "Per rule, with whitespace words: documents dropped by the rule on both sides, on one side "
+             "while the other keeps them, and on one side while the other drops them by an earlier rule "
+             "(same decision, other rule):", "",
+             "| rule | both | herd only | datatrove only | other rule on the other side | why they differ |",
+             "|---|---:|---:|---:|---:|---|"]
+    for rule, c in decisions["whitespace"]["rules"].items():
+        why = ""
+        if c.get("herd_only") or c.get("datatrove_only"):
+            is_ngram = re.fullmatch(r"dup_\d+gram", rule) is not None
+            why = (RULE_REASONS["dup_5gram"] if rule == "dup_5gram" else "as for dup_5gram" if is_ngram
+                   else RULE_REASONS.get(rule, ""))
+        lines.append(f"| {rule} | {c.get('both', 0)} | {c.get('herd_only', 0)} | {c.get('datatrove_only', 0)} | "
+                     f"{c.get('herd_other', 0) + c.get('datatrove_other', 0)} | {why} |")
+    spacy = decisions["spacy"]["rules"].get("alpha_words", {})
+    lines += ["", f"With spaCy's words (datatrove's default), `alpha_words` drops {spacy.get('datatrove_only', 0)} "
+              f"documents that herd keeps: {RULE_REASONS['alpha_words']}.", ""]
+    return lines
 
 
 def _speed(res: list[dict]) -> float:
@@ -584,7 +625,7 @@ def _loads(res: dict[str, list[dict]]) -> list[float]:
     return [r["load"] for side in res.values() for r in side]
 
 
-def write_report(args, truth, results, scores, decisions, imports, same_removed, n_both, memory, jaccard) -> None:
+def write_report(args, truth, results, scores, decisions, imports, same_pairs, n_both, memory, jaccard) -> None:
     from summary_rows import BenchResult, Row, load_range, machine, write_result
 
     command = (f"python bench/curation_vs_datatrove.py --docs {args.docs} --runs {args.runs} "
@@ -618,21 +659,11 @@ def write_report(args, truth, results, scores, decisions, imports, same_removed,
     for words, a in decisions.items():
         lines.append(f"| {words} | {a['same_decision']} of {a['documents']} "
                      f"({a['same_decision'] / a['documents']:.1%}) | {a['herd_dropped']} | {a['datatrove_dropped']} |")
-    lines += ["", "Per rule, with whitespace words (documents dropped by the rule; `herd only` / `datatrove "
-              "only` include documents the other side drops by a different rule):", "",
-              "| rule | both | herd only | datatrove only | why they differ |", "|---|---:|---:|---:|---|"]
-    for rule, c in decisions["whitespace"]["rules"].items():
-        why = RULE_REASONS.get("dup_5gram" if rule.startswith("dup_") and rule.endswith("gram")
-                               and rule not in ("dup_line_frac",) else rule, "")
-        if not (c.get("herd_only") or c.get("datatrove_only")):
-            why = ""
-        lines.append(f"| {rule} | {c.get('both', 0)} | {c.get('herd_only', 0)} | {c.get('datatrove_only', 0)} | {why} |")
-    spacy = decisions["spacy"]["rules"].get("alpha_words", {})
-    lines += ["", f"With spaCy's words, `alpha_words` alone drops {spacy.get('datatrove_only', 0)} documents "
-              f"that herd keeps or drops by another rule: {RULE_REASONS['alpha_words']}.", ""]
-
+    lines += rule_table(decisions)
     rows = []
-    for mode, title in (("pipeline", "Filters + MinHash"), ("minhash", "MinHash alone (unfiltered input)")):
+    for mode, title, what in (("pipeline", "Filters + MinHash", "Gopher filters + MinHash dedup, documents/s"),
+                              ("minhash", "MinHash alone (unfiltered input)",
+                               "MinHash dedup alone (same input, same parameters), documents/s")):
         res = results[mode]
         med, lo, hi = _ratio(res)
         mean_pr = {side: (statistics.mean(p for p, _ in s), statistics.mean(r for _, r in s))
@@ -661,12 +692,14 @@ def write_report(args, truth, results, scores, decisions, imports, same_removed,
             lines += [f"Precision and recall are among the {n_both} documents both tools' filters kept; run k "
                       "uses MinHash seed k in both tools.", ""]
         else:
-            lines += [f"Same keep/remove decision on {statistics.median(same_removed):.1%} of the documents "
-                      "(median over the repeats; LSH is random per seed and the tools' hash functions differ, "
-                      "so some borderline pairs differ from run to run). This is the component figure: the "
-                      "same work on both sides.", ""]
+            lines += [f"The two sides' duplicate pairs agree (Jaccard of the pair sets, median over the repeats): "
+                      f"{statistics.median(same_pairs):.1%}; LSH is random per seed and the tools' hash functions "
+                      "differ, so borderline pairs differ from run to run. Which document of a cluster is kept is "
+                      "each tool's own choice. This is the component figure: the same work on both sides. "
+                      "(datatrove's default spaCy words would make its shingling slower: that is tokenisation, "
+                      "not MinHash.)", ""]
         peer_note = "datatrove 0.10.1, whitespace words"
-        rows.append(Row(what=f"curation: {title.lower()}, documents/s", herd=f"{_speed(res['herd']):.0f}",
+        rows.append(Row(what=what, herd=f"{_speed(res['herd']):.0f}",
                         peer=f"{peer_note}: {_speed(res['datatrove']):.0f}", ratio=f"{med:.1f}x ({lo:.1f}-{hi:.1f})",
                         load=load_range(_loads(res)), page="benchmarks/curation.md"))
     agree = decisions["whitespace"]
@@ -684,7 +717,7 @@ def write_report(args, truth, results, scores, decisions, imports, same_removed,
         "most of the difference is import size, not the algorithm.",
         "",
     ]
-    rows.append(Row(what="curation: filters + MinHash, peak memory MiB (imports alone)",
+    rows.append(Row(what="Gopher filters + MinHash dedup, peak memory MiB (of which imports)",
                     herd=f"{herd_mem:.0f} ({imports['herd']:.0f})", peer=f"datatrove: {dt_mem:.0f} ({imports['datatrove']:.0f})",
                     ratio=f"{herd_mem / dt_mem:.2f}x", load=load_range(_loads(pipe)), page="benchmarks/curation.md"))
     if memory:
