@@ -712,6 +712,8 @@ def write_report(args, truth, results, scores, decisions, imports, same_pairs, n
     agree = decisions["whitespace"]
     rows[0] = Row(**{**rows[0].__dict__, "goal": f"same decisions on {agree['same_decision'] / agree['documents']:.1%} "
                                                  "of documents (>= 95%)"})
+    rows[1] = Row(**{**rows[1].__dict__, "goal": f"duplicate pairs agree: {statistics.median(same_pairs):.1%} "
+                                                 "(Jaccard of the pair sets)"})
     pipe = results["pipeline"]
     herd_mem = statistics.median(r["peak_mib"] for r in pipe["herd"])
     dt_mem = statistics.median(r["peak_mib"] for r in pipe["datatrove"])
