@@ -213,8 +213,9 @@ def write_report(args, results: dict, doc_tokens: dict[str, float]) -> None:
         "document mask, computed per document) and so skips the attention between the documents a row "
         "packs; HF as is attends across them (different maths, more work), HF with the document mask "
         "computes the full square and masks it (same maths, the slowest way HF can do it). With documents "
-        "longer than a row the three do the same attention work, so the ratio is the rest of the step "
-        "(matrix multiplies, optimizer, loop).",
+        "longer than a row most rows hold one document or the ends of two, so herd and HF as is do nearly "
+        "the same attention work and the ratio is mostly the rest of the step (matrix multiplies, optimizer, "
+        "loop); HF with a dense mask loses SDPA's causal fast path and pays for the mask.",
         "",
     ]
     text = "\n".join(lines)
