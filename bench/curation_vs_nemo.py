@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from summary_rows import write_result
+
 DEFAULT_INPUT = Path(os.environ.get("HERD_BENCH_CACHE", "/tmp/herd-bench-cache")) / "input-2000-0" / "input.jsonl.gz"
 SECTION = "## Heuristic filters: herd vs NeMo Curator (CPU)"
 
@@ -128,17 +130,41 @@ def main() -> None:
     if not args.input.exists():
         raise SystemExit(f"{args.input} does not exist: run bench/curation_vs_datatrove.py first or pass --input")
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    sides = {"herd": (sys.executable, tmp / "herd-bench-herd.json"),
+             "nemo": (args.nemo_python, tmp / "herd-bench-nemo.json")}
+    for side, (python, result) in sides.items():  # warm-up (page cache, imports), not timed
+        spawn(python, side, args.input, result)
     runs = []
-    for run in range(args.runs):  # interleaved: the machine is shared
-        herd = spawn(sys.executable, "herd", args.input, tmp / "herd-bench-herd.json")
-        nemo = spawn(args.nemo_python, "nemo", args.input, tmp / "herd-bench-nemo.json")
-        runs.append((herd, nemo, os.getloadavg()[0]))
-        print(f"run {run + 1}: herd {herd['seconds']:.2f}s nemo {nemo['seconds']:.2f}s "
-              f"load {runs[-1][2]:.1f}", file=sys.stderr)
-    text = report(args, runs, nemo_version(args.nemo_python))
+    for run in range(args.runs):  # interleaved, alternating who goes first: the machine is shared
+        load = os.getloadavg()[0]
+        order = ("herd", "nemo") if run % 2 == 0 else ("nemo", "herd")
+        out = {side: spawn(sides[side][0], side, args.input, sides[side][1]) for side in order}
+        runs.append((out["herd"], out["nemo"], load))
+        print(f"run {run + 1}: herd {out['herd']['seconds']:.2f}s nemo {out['nemo']['seconds']:.2f}s "
+              f"load {load:.1f}", file=sys.stderr)
+    version = nemo_version(args.nemo_python)
+    text = report(args, runs, version)
     print(text)
     if args.output:
         write_section(args.output, text)
+        write_result(summary(args, runs, version))
+
+
+def summary(args, runs, version: str):
+    from summary_rows import BenchResult, Row, load_range, machine
+
+    docs = runs[0][0]["docs"]
+    ratios = [n["seconds"] / h["seconds"] for h, n, _ in runs]
+    herd_kept, nemo_kept = set(runs[0][0]["kept"]), set(runs[0][1]["kept"])
+    agree = len(herd_kept & nemo_kept) + (docs - len(herd_kept | nemo_kept))
+    row = Row(what="Gopher heuristic filters, documents/s",
+              herd=f"{docs / statistics.median(h['seconds'] for h, _, _ in runs):.0f}",
+              peer=f"NeMo Curator {version}: {docs / statistics.median(n['seconds'] for _, n, _ in runs):.0f}",
+              ratio=f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})",
+              load=load_range([load for _, _, load in runs]), page="benchmarks/curation.md",
+              goal=f"same decisions on {agree} of {docs} documents (rules close, not identical)")
+    return BenchResult(bench="curation_vs_nemo", command=f"python bench/curation_vs_nemo.py --runs {len(runs)} "
+                       f"--output {args.output}", machine=machine(), rows=[row])
 
 
 def report(args, runs, version: str) -> str:
@@ -174,7 +200,8 @@ def report(args, runs, version: str) -> str:
         "counts a top n-gram by the characters its string removes and has no paragraph-by-character "
         "rule matching Gopher's exactly, so the rules are close, not identical.",
         "",
-        f"Per-run seconds (herd, NeMo Curator; 1-minute load average): {per_run}",
+        f"Per-run seconds (herd, NeMo Curator; 1-minute load average before the run; the side that "
+        f"goes first alternates, after one warm-up run of each): {per_run}",
         "",
         "NeMo Curator's MinHash de-duplication (`FuzzyDeduplicationWorkflow`) cannot run here: its "
         "LSH, bucket-to-edge and connected-components stages import `cudf` (RAPIDS), which needs an "
