@@ -1,7 +1,6 @@
-"""The JSONL rows a ``PostTrainJob`` reads: SFT and preference rows in the form the
-posttrain stage writes (``sft_to_dict`` / ``preference_to_dict`` of
-``plugins/posttrain/data.py``: messages as ``ChatMessage.to_dict``, a one-message plain
-response as its text). Trainer processes read them here without the posttrain plugin."""
+"""SFT and preference rows as JSONL: what the posttrain stage writes (its round data and
+each ``PostTrainJob``'s data file) and what trainer processes read, without the posttrain
+plugin. Messages are ``ChatMessage.to_dict``; a one-message plain response is its text."""
 
 from __future__ import annotations
 

@@ -3,33 +3,22 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m herd.lib.posttraining.worker JOB.json", file=sys.stderr)
-        return 2
-    from herd.core.atomic import write_json
     from herd.lib.posttraining.job_io import job_from_dict, result_to_dict
     from herd.lib.posttraining.launch import RESULT, build_trainer
+    from herd.lib.training.launch import run_rank
 
-    spec = json.loads(Path(argv[0]).read_text())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    job = job_from_dict(spec["job"])
-    trainer = build_trainer(spec["trainer"], config_fields=spec.get("trainer_config") or {})
-    result = trainer.post_train(job)
-    if int(os.environ.get("RANK", "0")) == 0:
-        write_json(Path(job.output_dir) / RESULT, result_to_dict(result))
-    import torch.distributed as dist
+    def post_train(spec: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+        job = job_from_dict(spec["job"])
+        trainer = build_trainer(spec["trainer"], config_fields=spec.get("trainer_config") or {})
+        return Path(job.output_dir) / RESULT, result_to_dict(trainer.post_train(job))
 
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0
+    return run_rank(argv, "herd.lib.posttraining.worker", post_train)
 
 
 if __name__ == "__main__":

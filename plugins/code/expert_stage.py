@@ -21,9 +21,8 @@ from pathlib import Path
 from herd.core.errors import ConfigError, StageError
 from herd.core.pipeline import StageContext, StageResult
 from herd.core.protocols import ParallelSizes, TrainJob, TrainStage
+from herd.core.services import FINAL_MODEL
 from herd.plugins.code.settings import CodeExpertConfig
-
-FINAL_MODEL = "final_model"
 
 
 def pretrained_model(pretrain_dir: Path) -> Path:

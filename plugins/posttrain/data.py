@@ -376,36 +376,6 @@ def row_lengths(chat: Any, row: SFTRow | PreferenceRow) -> tuple[int, int]:
 # ----- writing ----------------------------------------------------------------------------
 
 
-def sft_to_dict(row: SFTRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "messages": [m.to_dict() for m in row.messages],
-        "capability": row.capability,
-        "category": row.category,
-        "scores": row.scores,
-        "metadata": row.metadata,
-    }
-
-
-def preference_to_dict(row: PreferenceRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "prompt": [m.to_dict() for m in row.prompt],
-        "responses": [_response_to_json(turns) for turns in row.responses],
-        "margin": row.margin,
-        "capability": row.capability,
-        "round": row.round,
-        "metadata": row.metadata,
-    }
-
-
-def _response_to_json(turns: list[ChatMessage]) -> str | list[dict[str, Any]]:
-    """A one-message plain answer as its text (the common, readable form); else the messages."""
-    if len(turns) == 1 and turns[0].role == "assistant" and not turns[0].tool_calls and turns[0].name is None:
-        return turns[0].content
-    return [m.to_dict() for m in turns]
-
-
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:

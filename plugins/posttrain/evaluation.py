@@ -13,7 +13,7 @@ from herd.lib.chat.format import ChatFormat
 from herd.core.records import ChatMessage
 from herd.plugins.posttrain import tasks
 from herd.plugins.posttrain.config import PosttrainConfig
-from herd.plugins.posttrain.generators import policy_generator
+from herd.core.services import generator_for_model
 
 EVAL_SEED = 987_654  # built-in evaluation instances: a seed no synthesizer uses
 
@@ -34,7 +34,7 @@ def evaluate_builtin(generator: Generator, chat: ChatFormat, count: int) -> dict
 
 def evaluate_model(ctx: StageContext, cfg: PosttrainConfig, model_dir: Path, chat: ChatFormat,
                    out_dir: Path) -> Evaluation:
-    generator = policy_generator(ctx, "local", model_dir)
+    generator = generator_for_model(ctx, "local", model_dir)
     result = Evaluation(builtin=evaluate_builtin(generator, chat, cfg.eval_prompts))
     if not cfg.run_evaluators:
         return result

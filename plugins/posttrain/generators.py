@@ -1,20 +1,11 @@
-"""Which generator samples for a round: the policy (the configured backend pointed at the
-round's model) or a capability's expert."""
+"""Which generator samples a capability's prompts: its expert, pointed at the model of the
+stage that made it when the run has one (the policy itself is ``generator_for_model``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from herd.core.pipeline import StageContext
 from herd.core.protocols import Generator
-from herd.core.services import generator_for_model
-
-FINAL_MODEL = "final_model"
-
-
-def policy_generator(ctx: StageContext, name: str, model_dir: Path) -> Generator:
-    """The generator ``name`` pointed at ``model_dir`` (backends with a ``model_path``)."""
-    return generator_for_model(ctx, name, model_dir)
+from herd.core.services import FINAL_MODEL, generator_for_model
 
 
 def expert_generator(ctx: StageContext, name: str) -> Generator:
@@ -23,5 +14,5 @@ def expert_generator(ctx: StageContext, name: str) -> Generator:
     stage that provides ``expert_model``); others use their own config."""
     stage = ctx.registry.get("generators", name).options.get("model_stage")
     if stage and stage in ctx.inputs:
-        return policy_generator(ctx, name, ctx.inputs[stage] / FINAL_MODEL)
+        return generator_for_model(ctx, name, ctx.inputs[stage] / FINAL_MODEL)
     return ctx.build("generators", name)

@@ -45,15 +45,12 @@ def reward_step(run: RunInputs, state: RoundState) -> RewardOutcome:
     train, heldout = split_heldout(data, cfg.rm_heldout_fraction)
     max_len = run.lengths.largest(data.rows)
     seeds = [run.seed(r, f"reward_model/{s}") for s in cfg.rm_seeds]
-    # The untrained head (the first variant's start) is what "round 0" means for the RM.
-    rm = reward_model_from_causal(state.model_dir, seed=seeds[0])
-    untrained = pairwise_accuracy(rm, run.chat, heldout, max_len)
     states, stats = [], []
     for k, seed in zip(cfg.rm_seeds, seeds):
         weights, variant = train_reward_variant(run, state, max_len, seed, f"reward_model_{k}")
         states.append(weights)
         stats.append(variant)
-    rm = averaged(rm, states)
+    rm = averaged(reward_model_from_causal(state.model_dir, seed=seeds[0]), states)
     rm.save_pretrained(str(state.round_dir / "reward_model"))
     summary = RewardModelSummary(
         variants=len(stats),
@@ -63,7 +60,9 @@ def reward_step(run: RunInputs, state: RoundState) -> RewardOutcome:
         margin=[s.train_margin for s in stats],
         heldout_pairs=sum(len(p) for p in heldout.pairs),
         heldout_accuracy=pairwise_accuracy(rm, run.chat, heldout, max_len),
-        heldout_accuracy_untrained=untrained,
+        # The first variant's untrained head, measured by its job on the same held-out
+        # rows: what "round 0" means for the RM.
+        heldout_accuracy_untrained=stats[0].heldout_accuracy_untrained,
     )
     # Rollouts may be longer than any preference row: score them whole, up to the context.
     scorer = RewardScorer(rm, run.chat, run.lengths.context)

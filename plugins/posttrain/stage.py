@@ -43,7 +43,8 @@ from herd.plugins.posttrain.config import PosttrainConfig
 from herd.plugins.posttrain.data import load_preferences
 from herd.plugins.posttrain.dpo_step import dpo_step, online_pairs
 from herd.plugins.posttrain.evaluation import evaluate_model
-from herd.plugins.posttrain.generators import FINAL_MODEL, expert_generator, policy_generator
+from herd.core.services import FINAL_MODEL, generator_for_model
+from herd.plugins.posttrain.generators import expert_generator
 from herd.plugins.posttrain.judging import Verifiers
 from herd.plugins.posttrain.lengths import length_policy, model_context
 from herd.lib.posttraining.models import load_policy, load_tokenizer, quiet_transformers, save_policy
@@ -179,7 +180,7 @@ def run_round(run: RunInputs, state: RoundState, baseline: Evaluation) -> RoundS
     """The round's steps in the recipe's order; each step starts from its own seed."""
     ctx, cfg, chat, r, ledger = run.ctx, run.cfg, run.chat, state.round_no, state.ledger
     ctx.log.info("round %d/%d: starting from %s", r, cfg.rounds, state.model_dir)
-    policy = policy_generator(ctx, cfg.generator, state.model_dir)
+    policy = generator_for_model(ctx, cfg.generator, state.model_dir)
     services = Services(ctx, generator=policy, generator_dir=state.model_dir, backend=cfg.generator)
 
     run.seeded_step(r, "synthesis")
@@ -209,7 +210,7 @@ def run_round(run: RunInputs, state: RoundState, baseline: Evaluation) -> RoundS
 
     ctx.log.info("round %d: DPO", r)
     seed = run.seeded_step(r, "dpo_sampling")
-    sft_sampler = Sampler(policy_generator(ctx, cfg.generator, sft.model_dir), experts, environments, cfg)
+    sft_sampler = Sampler(generator_for_model(ctx, cfg.generator, sft.model_dir), experts, environments, cfg)
     judged = sample_and_judge(prompts.dpo, sft_sampler, reward.scorer, verifiers, ledger, "dpo_sampling", seed)
     pairs = checked(online_pairs(judged, ledger, r, cfg.rm_similarity), chat, run.lengths, ledger, "dpo_pairs")
     run.seeded_step(r, "dpo")

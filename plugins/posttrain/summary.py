@@ -13,7 +13,8 @@ from herd.core import atomic
 from herd.core.pipeline import StageResult
 from herd.core.posttrain_summary import Evaluation, RoundSummary, SFTMix, rounds_table, to_json
 from herd.core.records import PreferenceRow, SFTRow
-from herd.plugins.posttrain.data import preference_to_dict, sft_to_dict, write_jsonl
+from herd.lib.posttraining.rows import preference_row_to_dict, sft_row_to_dict
+from herd.plugins.posttrain.data import write_jsonl
 from herd.plugins.posttrain.round_state import Ledger
 
 
@@ -24,9 +25,9 @@ def sft_mix(rows: list[SFTRow]) -> SFTMix:
 
 def write_round_data(data_dir: Path, sft_rows: list[SFTRow], synthetic_preferences: list[PreferenceRow],
                      online_pairs: list[PreferenceRow], ledger: Ledger) -> None:
-    write_jsonl(data_dir / "sft_mix.jsonl", [sft_to_dict(x) for x in sft_rows])
-    write_jsonl(data_dir / "synthetic_preferences.jsonl", [preference_to_dict(x) for x in synthetic_preferences])
-    write_jsonl(data_dir / "online_pairs.jsonl", [preference_to_dict(x) for x in online_pairs])
+    write_jsonl(data_dir / "sft_mix.jsonl", [sft_row_to_dict(x) for x in sft_rows])
+    write_jsonl(data_dir / "synthetic_preferences.jsonl", [preference_row_to_dict(x) for x in synthetic_preferences])
+    write_jsonl(data_dir / "online_pairs.jsonl", [preference_row_to_dict(x) for x in online_pairs])
     write_jsonl(data_dir / "drops.jsonl", ledger.records())
 
 

@@ -101,7 +101,8 @@ def test_prompt_longer_than_context_is_rejected(tmp_path, chat):
 
 
 def test_a_trajectory_response_keeps_its_messages_and_round_trips(tmp_path):
-    from herd.plugins.posttrain.data import load_preferences, preference_to_dict, write_jsonl
+    from herd.lib.posttraining.rows import preference_row_to_dict
+    from herd.plugins.posttrain.data import load_preferences, write_jsonl
 
     trajectory = [
         {"role": "assistant", "content": "", "tool_calls": [{"name": "calc", "arguments": {"x": "2+3"}}]},
@@ -115,7 +116,7 @@ def test_a_trajectory_response_keeps_its_messages_and_round_trips(tmp_path):
     assert row.responses[0][0].tool_calls[0].name == "calc" and row.responses[0][0].tool_calls[0].arguments == {"x": "2+3"}
     assert [m.content for m in row.responses[1]] == ["It is 6."]
     again = tmp_path / "again.jsonl"
-    write_jsonl(again, [preference_to_dict(row)])
+    write_jsonl(again, [preference_row_to_dict(row)])
     assert load_preferences(again).rows[0].responses == row.responses
 
 
