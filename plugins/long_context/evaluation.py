@@ -7,11 +7,11 @@ continues it), decoded greedily for the task's ``tokens_to_generate``. Shared by
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from herd.core.protocols import Generator, SamplingParams
-from herd.plugins.long_context.generate import generate_samples
+from herd.plugins.long_context.generate import LOWER, generate_samples, smallest_length
 from herd.plugins.long_context.haystack import Haystacks
 from herd.plugins.long_context.scoring import match_all, postprocess, string_match_all
 from herd.plugins.long_context.tasks import TaskSpec
@@ -33,11 +33,21 @@ class TaskResult:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A task and length not evaluated, and why (its template alone does not fit)."""
+
+    task: str
+    length: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class EvalSummary:
     model: str
     tokenizer: str
     seed: int
     results: list[TaskResult]
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def average(self) -> float:
@@ -45,16 +55,26 @@ class EvalSummary:
 
     def to_dict(self) -> dict:
         return {"model": self.model, "tokenizer": self.tokenizer, "seed": self.seed, "average": self.average,
-                "results": [asdict(r) for r in self.results]}
+                "results": [asdict(r) for r in self.results], "skipped": [asdict(s) for s in self.skipped]}
 
 
 def evaluate_long_context(generator: Generator, counter: TokenCounter, tasks: list[TaskSpec], lengths: list[int],
-                          samples: int, seed: int, workdir: Path, model: str = "") -> EvalSummary:
+                          samples: int, seed: int, workdir: Path, model: str = "",
+                          skip_unfit: bool = False) -> EvalSummary:
+    """``skip_unfit``: a task whose template alone is too long for a length is recorded in
+    ``skipped`` instead of being an error (the evaluator sizes to the model's context; the
+    ``eval-long`` command keeps the error, since its user chose the lengths)."""
     workdir.mkdir(parents=True, exist_ok=True)
     haystacks = Haystacks(counter)
-    results = []
+    results, skipped = [], []
     for task in tasks:
         for length in lengths:
+            if skip_unfit:
+                smallest = smallest_length(task, length, counter, seed, haystacks)
+                if smallest > LOWER * length:
+                    skipped.append(Skipped(task.name, length, f"its template, needles and question alone take "
+                                                              f"{smallest} tokens"))
+                    continue
             rows = generate_samples(task, length, samples, counter, seed, haystacks)
             params = SamplingParams(temperature=0.0, max_tokens=task.tokens_to_generate, n=1, seed=seed)
             outputs = generator.generate([r.input for r in rows], params)
@@ -65,6 +85,6 @@ def evaluate_long_context(generator: Generator, counter: TokenCounter, tasks: li
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             results.append(TaskResult(task.name, length, len(rows), string_match_all(predictions, [r.outputs for r in rows]),
                                       sum(1 for p in predictions if not p)))
-    summary = EvalSummary(model, counter.source, seed, results)
+    summary = EvalSummary(model, counter.source, seed, results, skipped)
     (workdir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     return summary

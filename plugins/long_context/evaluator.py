@@ -3,6 +3,7 @@ sized with the model's own tokenizer (``tokenizer.json`` in the directory)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from herd.core.errors import ConfigError
@@ -25,9 +26,30 @@ class LongContextEvaluator:
         cfg = self.cfg
         counter = TokenCounter.load(Path(model_dir))
         generator = self.services.generator_for(Path(model_dir), cfg.generator)
-        summary = evaluate_long_context(generator, counter, self.tasks, list(cfg.lengths), cfg.samples, cfg.seed,
-                                        Path(workdir), model=str(model_dir))
+        # A sample never exceeds the model's context; a task whose own template does not fit
+        # there is skipped with its reason, not failed (the built-in tiny models have 256 tokens).
+        context = model_context(Path(model_dir))
+        lengths = sorted({min(length, context or length) for length in cfg.lengths})
+        summary = evaluate_long_context(generator, counter, self.tasks, lengths, cfg.samples, cfg.seed,
+                                        Path(workdir), model=str(model_dir), skip_unfit=True)
+        for skip in summary.skipped:
+            self.services.log.warning("long_context: %s at %d tokens skipped: %s", skip.task, skip.length, skip.reason)
         # Fractions (RULER's percentage / 100), like the other evaluators' accuracies.
         metrics = {f"long_context.{r.task}.{r.length}": r.score / 100 for r in summary.results}
-        metrics["long_context.average"] = summary.average / 100
+        if summary.skipped:
+            metrics["long_context.skipped"] = float(len(summary.skipped))
+        if summary.results:
+            metrics["long_context.average"] = summary.average / 100
         return metrics
+
+
+def model_context(model_dir: Path) -> int | None:
+    """The model's context (``max_position_embeddings`` of its ``config.json``); None for a
+    directory without one (a served model, a tokenizer alone): lengths are then taken as given."""
+    path = model_dir / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        return int(json.loads(path.read_text())["max_position_embeddings"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"evaluator 'long_context': cannot read max_position_embeddings from {path} ({exc})") from None

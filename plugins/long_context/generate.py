@@ -76,8 +76,21 @@ def generate_samples(task: TaskSpec, length: int, samples: int, counter: TokenCo
     return out
 
 
+def smallest_length(task: TaskSpec, length: int, counter: TokenCounter, seed: int,
+                    haystacks: Haystacks | None = None) -> int:
+    """Tokens of ``task``'s template, needles and question with an empty haystack, plus its
+    answer budget: a sample of ``length`` needs ``LOWER * length`` at least this much."""
+    builder = make_builder(task, counter, haystacks or Haystacks(counter), random.Random(f"{seed}:{task.name}:{length}:0"),
+                           length, depth_of(0, 1))
+    return _smallest(task, counter, builder)
+
+
+def _smallest(task: TaskSpec, counter: TokenCounter, builder: Builder) -> int:
+    return counter.count(builder.compose(builder.min_size).input) + task.tokens_to_generate
+
+
 def _check_fits(task: TaskSpec, length: int, counter: TokenCounter, builder: Builder) -> None:
-    smallest = counter.count(builder.compose(builder.min_size).input) + task.tokens_to_generate
+    smallest = _smallest(task, counter, builder)
     if smallest > LOWER * length:
         raise ConfigError(
             f"--length {length} is below task {task.name}'s own size with tokenizer {counter.source}: its template, "

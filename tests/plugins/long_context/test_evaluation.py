@@ -96,3 +96,22 @@ def test_eval_long_with_an_unknown_task_exits_2(tmp_path):
                      "--output", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "unknown long-context task 'nope'" in result.stderr
+
+
+def test_evaluator_sizes_to_the_models_context_and_skips_what_cannot_fit(tokenizer_dir, tmp_path):
+    """A model of 256 tokens (the built-in profiles' size): every length is cut to 256, and a
+    task whose template alone is longer is recorded as skipped with its reason, not failed."""
+    import shutil
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tokenizer_dir, model_dir)
+    (model_dir / "config.json").write_text(json.dumps({"max_position_embeddings": 256}))
+    plugin = ReaderPlugin(False)
+    app = App.create(plugins=["long_context"], extra_plugins={"reader": plugin}, entry_points=False)
+    cfg = LongContextEvalConfig(tasks=["niah_single_2", "vt"], lengths=[2048], samples=2, generator="reader")
+    evaluator = app.registry.get("evaluators", "long_context").factory(cfg, Services.for_app(app, workdir=tmp_path))
+    metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
+    summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    assert {s["task"] for s in summary["skipped"]} == {"niah_single_2", "vt"}
+    assert all(s["length"] == 256 and "tokens" in s["reason"] for s in summary["skipped"])
+    assert metrics == {"long_context.skipped": 2.0} and summary["results"] == []
