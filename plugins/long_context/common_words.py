@@ -4,11 +4,10 @@ example list comes first, as in RULER. Below 4096 tokens RULER lowers the repeat
 
 from __future__ import annotations
 
-import math
 import random
 
 from herd.plugins.long_context.haystack import word_pool
-from herd.plugins.long_context.sample import Composed
+from herd.plugins.long_context.sample import Composed, linear_first_size
 from herd.plugins.long_context.tasks import CWE_TEMPLATE, CommonWordsSettings
 from herd.plugins.long_context.token_counter import TokenCounter
 
@@ -63,8 +62,6 @@ class CommonWordsBuilder:
         return self._unit
 
     def first_size(self, budget: int, hint: int | None) -> int:
-        if hint is not None:
-            return hint
         if self._fixed is None:
             self._fixed = self.counter.count(self.compose(self.min_size).input)
-        return self.min_size + max(0, math.floor((budget - self._fixed) / self.unit_tokens()))
+        return linear_first_size(self, self._fixed, budget, hint)

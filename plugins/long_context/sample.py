@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Protocol
@@ -60,6 +61,15 @@ class Builder(Protocol):
 
     def unit_tokens(self) -> float:
         """About how many tokens one unit of size adds."""
+
+
+def linear_first_size(builder: Builder, fixed_tokens: int, budget: int, hint: int | None) -> int:
+    """For builders whose input grows by about ``unit_tokens()`` per unit past ``min_size``
+    (the word-list tasks): the size that spends ``budget`` given the tokens of the input at
+    ``min_size``."""
+    if hint is not None:
+        return hint
+    return builder.min_size + max(0, math.floor((budget - fixed_tokens) / builder.unit_tokens()))
 
 
 def write_samples(samples: Iterable[Sample], path: Path) -> int:
