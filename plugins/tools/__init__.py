@@ -30,6 +30,14 @@ def _synthesizer(cfg, services):
 
 
 @hookimpl
+def herd_register_commands(register):
+    from herd.plugins.tools.bfcl import command
+
+    register("eval-tools", command.add_arguments, command.run,
+             help="BFCL-compatible tool-call accuracy per category (AST rules; a malformed call is wrong)")
+
+
+@hookimpl
 def herd_register_config_sections(register):
     register("tools", ToolsConfig)
 
