@@ -74,9 +74,9 @@ def build_parser(discovered: LoadedPlugins | None) -> argparse.ArgumentParser:
     _common(stages)
     _config_options(stages)
 
-    inspect = sub.add_parser("inspect", help="show a run directory's manifests, funnels and metrics")
+    inspect = sub.add_parser("inspect", help="show a run directory's stages (or one stage: RUN/curate) in pipeline order")
     _common(inspect)
-    inspect.add_argument("run_dir", type=Path)
+    inspect.add_argument("run_dir", type=Path, help="runs/<name>, or one stage folder of it (runs/<name>/curate)")
     inspect.add_argument("--json", action="store_true")
 
     config = sub.add_parser("config", help="print the resolved config as TOML")
@@ -266,31 +266,14 @@ def cmd_stages(args: argparse.Namespace, log, _discovered) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, log, _discovered) -> int:
-    from herd.core.rundir import MANIFEST, RunDir
+    from herd.core.run_view import read_run, to_json
+    from herd.core.run_view_text import render
 
-    run_dir = RunDir(args.run_dir)
-    if not run_dir.root.is_dir():
-        raise InputError(f"{args.run_dir} is not a run directory")
-    report: dict[str, Any] = {}
-    found = [p.parent.name for p in sorted(run_dir.root.glob(f"*/{MANIFEST}"))]
-    found += [p.name[: -len(".partial")] for p in sorted(run_dir.root.glob("*.partial"))]
-    for stage in sorted(set(found), key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s)):
-        manifest = run_dir.manifest(stage)
-        if manifest is not None:
-            report[stage] = {k: manifest[k] for k in ("plugin", "counts", "metrics", "seconds", "notes")}
-            report[stage]["status"] = "complete"
-        elif run_dir.partial_dir(stage).exists():
-            report[stage] = {"status": "interrupted (resume with --resume)"}
+    view = read_run(args.run_dir)
     if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    if not report:
-        print(f"{args.run_dir}: no stage has run yet")
-    for stage, data in report.items():
-        print(f"{stage}: {data['status']}" + (f" by plugin '{data['plugin']}' in {data['seconds']}s" if "plugin" in data else ""))
-        for key in ("counts", "metrics"):
-            for name, value in (data.get(key) or {}).items():
-                print(f"    {name}: {value}")
+        print(json.dumps(to_json(view), indent=2))
+    else:
+        print(render(view), end="")
     return 0
 
 

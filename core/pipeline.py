@@ -299,6 +299,9 @@ class Pipeline:
             "output_hash": digest_of({k: v["sha256"] for k, v in outputs.items()}),
             "counts": result.counts,
             "metrics": result.metrics,
+            # The manifest is written with sorted keys; ``inspect`` shows them in the order the
+            # stage gave them (a funnel's steps in the order they ran).
+            "key_order": list(result.counts) + list(result.metrics),
             "notes": result.notes,
             "resumed": resuming,
             "started": started.isoformat(),

@@ -12,6 +12,8 @@ Layout of the stage's folder::
     round_<r>/summary.json        counts, losses, reward margins, evaluations (written last)
     final_model/                  the last round's model (what the ``evaluate`` stage reads)
     summary.json                  every round's evaluation against round 0
+    samples.json                  round 0's and each round's answers to the same prompts
+                                  (``herd.core.samples``; round_<r>/samples.json per round)
     rounds.json                   per round: metrics and SFT mix (what the ``report`` stage plots)
 
 A round whose ``summary.json`` exists is complete: ``--resume`` skips it and continues
@@ -172,7 +174,7 @@ def round_zero(run: RunInputs, base_dir: Path) -> Evaluation:
     if not (round0 / "eval.json").is_file():
         current = save_policy(load_policy(base_dir), run.tokenizer_dir, round0 / "model")
         run.seeded_step(0, "evaluation")
-        write_json(round0 / "eval.json", asdict(evaluate_model(run.ctx, run.cfg, current, run.chat, round0)))
+        write_json(round0 / "eval.json", asdict(evaluate_model(run.ctx, run.cfg, current, run.chat, round0, 0)))
     return read_evaluation(round0 / "eval.json")
 
 
@@ -221,7 +223,7 @@ def run_round(run: RunInputs, state: RoundState, baseline: Evaluation) -> RoundS
     ctx.log.info("round %d: evaluation", r)
     write_round_data(state.round_dir / "data", sft_rows, synth_prefs, pairs, ledger)
     run.seeded_step(r, "evaluation")
-    evaluation = evaluate_model(ctx, cfg, dpo.model_dir, chat, state.round_dir)
+    evaluation = evaluate_model(ctx, cfg, dpo.model_dir, chat, state.round_dir, r)
     counts = RoundCounts(
         synthetic_sft=len(synth_sft), human_sft=len(run.human_sft), rs_prompts=len(prompts.rejection_sampling),
         rejection_sampled=len(rs_rows), rs_best_verified=rs.best_verified, multi_turn_trajectories=rs.multi_turn,

@@ -13,6 +13,7 @@ from herd.core import atomic
 from herd.core.pipeline import StageResult
 from herd.core.posttrain_summary import Evaluation, RoundSummary, SFTMix, rounds_table, to_json
 from herd.core.records import PreferenceRow, SFTRow
+from herd.core.samples import SAMPLES_FILE, read_samples, write_samples
 from herd.lib.posttraining.rows import preference_row_to_dict, sft_row_to_dict
 from herd.plugins.posttrain.data import write_jsonl
 from herd.plugins.posttrain.round_state import Ledger
@@ -43,6 +44,9 @@ def write_stage_files(work: Path, summaries: list[RoundSummary], baseline: Evalu
         "per_round": [{"round": s.round, **asdict(s.evaluation)} for s in summaries],
     })
     write_json(work / "rounds.json", to_json(rounds_table(summaries, baseline)))
+    # Every round's samples in one file, round 0 first (each round wrote its own).
+    rounds = [work / f"round_{r}" / SAMPLES_FILE for r in [0] + [s.round for s in summaries]]
+    write_samples(work / SAMPLES_FILE, [m for path in rounds if path.is_file() for m in read_samples(path)])
 
 
 def stage_result(summaries: list[RoundSummary], baseline: Evaluation) -> StageResult:

@@ -105,6 +105,12 @@ def rounds(data: ReportData) -> bytes | None:
 
 
 def sft_mix(data: ReportData) -> bytes | None:
+    fig = sft_mix_figure(data)
+    return None if fig is None else _png(fig)
+
+
+def sft_mix_figure(data: ReportData):
+    """The SFT-mix figure (a matplotlib Figure, or None without rounds)."""
     mixes = [(r.round, r.sft_mix) for r in data.rounds if r.sft_mix]
     if not mixes:
         return None
@@ -118,8 +124,9 @@ def sft_mix(data: ReportData) -> bytes | None:
     ax.set_xlabel("round")
     ax.set_ylabel("SFT rows")
     ax.set_title("SFT data mix by capability")
-    ax.legend(fontsize=7)
-    return _png(fig)
+    # Beside the axes, not on them: stacked bars fill the plot area a legend would cover.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return fig
 
 
 def timings(data: ReportData) -> bytes | None:

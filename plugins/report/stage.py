@@ -11,6 +11,9 @@ from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.report import plots
 from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
+from herd.plugins.report.dropped_examples import collect_dropped, dropped_section
+from herd.plugins.report.header import header_section, run_header
+from herd.plugins.report.samples import collect_samples, samples_section
 
 CAPTIONS = {
     "funnel": "Curation funnel: records in and out of every step",
@@ -33,7 +36,9 @@ def run_report(ctx: StageContext) -> StageResult:
             images[name] = png
             with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
                 handle.write(png)
-    sections = build_sections(data)
+    sections = [header_section(run_header(ctx))] + build_sections(data)
+    sections = placed(sections, dropped_section(collect_dropped(ctx.inputs, data.funnel)), after="Curation funnel")
+    sections = placed(sections, samples_section(collect_samples(ctx.inputs)), after="SFT data mix")
     atomic.write_text(ctx.workdir / "report.md", markdown(cfg.title, sections, images))
     atomic.write_text(ctx.workdir / "report.html", html_page(cfg.title, sections, images))
     # The self-contained HTML is also published at runs/<name>/report.html, where users look.
@@ -80,6 +85,16 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
     return out
 
 
+def placed(sections: list, section: tuple | None, after: str) -> list:
+    """``sections`` with ``section`` right after the one titled ``after`` (at the end
+    when there is none); unchanged when ``section`` is None."""
+    if section is None:
+        return sections
+    titles = [s[0] for s in sections]
+    at = titles.index(after) + 1 if after in titles else len(sections)
+    return sections[:at] + [section] + sections[at:]
+
+
 def _top_level(counts: dict) -> dict:
     # Dotted counts (per step, per round) have their own sections; the overview keeps the totals.
     return {k: v for k, v in counts.items() if "." not in k}
@@ -101,7 +116,9 @@ def markdown(title, sections, images) -> str:
             lines += [f"![{CAPTIONS[figure]}]({figure}.png)", ""]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        # Cells are text (dropped documents hold HTML): escaped so Markdown shows, not renders, it.
+        lines += ["| " + " | ".join(html.escape(c, quote=False).replace("|", "\\|") for c in row) + " |"
+                  for row in rows]
         lines.append("")
     return "\n".join(lines)
 

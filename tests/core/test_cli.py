@@ -53,7 +53,9 @@ def test_failing_stage_exit_code_and_resume(tmp_path):
         "def herd_register_stages(register):\n"
         "    counting.herd_register_stages(register)\n    failing.herd_register_stages(register)\n"
     )
-    env = {"HERD_REGISTRY": str(registry), "PYTHONPATH": str(tmp_path)}
+    # Added to the PYTHONPATH in force, which may point at the herd checkout under test.
+    env = {"HERD_REGISTRY": str(registry),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH", "")) if p)}
     run_dir = tmp_path / "run"
     failed = run_cli("run", "--run-dir", str(run_dir), env=env)
     assert failed.returncode == 4

@@ -84,6 +84,19 @@ def test_quick_round_writes_every_artifact(stage_run):
     assert all(0.0 <= r.metrics["reward_model.heldout_accuracy"] <= 1.0 for r in table)
 
 
+def test_samples_are_the_same_prompts_for_round_0_and_every_round(stage_run):
+    from herd.core.samples import read_samples
+    from herd.plugins.posttrain import tasks
+
+    ctx, _ = stage_run
+    models = read_samples(ctx.workdir / "samples.json")
+    assert [m.round for m in models] == [0, 1]
+    prompts = [[s.prompt for s in m.samples] for m in models]
+    assert prompts[0] == prompts[1] and len(prompts[0]) == len(tasks.TASKS)  # one per built-in task
+    assert all(s.expected for s in models[0].samples)
+    assert read_samples(ctx.workdir / "round_1" / "samples.json") == models[1:]
+
+
 def test_tiny_model_measurably_improves_over_round_0(stage_run):
     ctx, result = stage_run
     before = result.metrics["round_0.general.accuracy"]
