@@ -7,7 +7,7 @@ Why this shape: a Python walk over the DOM costs several microseconds per node (
 thousands), so every per-element decision that CSS can express is made by a selector, and the
 decisions that need text statistics are made per output line (tens per page):
 
-1. ``PRUNE``: elements that are boilerplate by their tag (``nav``, ``aside``, ``footer``, forms,
+1. ``_SKIP``: elements that are boilerplate by their tag (``nav``, ``aside``, ``footer``, forms,
    buttons, figures) or by a class/id hint (comments, sidebars, cookie banners, share bars,
    related teasers, user panels and signatures of forums, breadcrumbs, reviews...). Hints are
    matched as substrings of class and id, except the short ones (``nav``, ``menu``, ``meta``,
@@ -49,7 +49,7 @@ _HINT = re.compile("|".join([re.escape(h) for h in _SUBSTRING_HINTS]
                             + [rf"(?<![\w-]){re.escape(h)}(?![\w-])" for h in _TOKEN_HINTS]), re.IGNORECASE)
 # class/id attribute values; the regex stops at the quote, so one C pass finds them all
 _CLASS_OR_ID = re.compile(r"""\s(?:class|id)\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
-PRUNE = ", ".join(
+_SKIP = list(
     _TAGS
     + ("[data-herd-boilerplate]:not(html):not(body):not(main):not(article)", "[hidden]", "[aria-hidden='true']",
        "[role='navigation']", "[role='dialog']", "[role='banner']", "[role='contentinfo']", "[role='complementary']")
@@ -143,17 +143,17 @@ def _mark_hinted(html: str) -> str:
 
 
 def _title(tree: HTMLTree) -> str:
-    """The first ``h1``/``h2`` whose text is part of the document's ``<title>`` (sites put their own
-    name in an ``h1`` on some pages), else the first ``h1``."""
+    """The longest ``h1``/``h2`` whose text is part of the document's ``<title>`` (sites put their
+    own name in an ``h1``, and in the ``<title>`` too), else the first ``h1``."""
     page_title = " ".join((tree.title or "").split())
-    first_h1 = ""
+    best = first_h1 = ""
     for node in tree.body.query_selector_all("h1, h2"):
         text = " ".join(node.text.replace(_LINK_OPEN, "").replace(_LINK_CLOSE, "").split())
-        if text and text in page_title:
-            return text
+        if text and text in page_title and len(text) > len(best):
+            best = text
         if not first_h1 and node.tag == "h1":
             first_h1 = text
-    return first_h1
+    return best or first_h1
 
 
 @dataclass(frozen=True)
@@ -173,10 +173,11 @@ def extract_main_text(html: str) -> MainText:
     if tree.body is None:
         return MainText("", 0)
     title = _title(tree)
-    for node in tree.body.query_selector_all(PRUNE):
-        node.decompose()
+    # skipped inside resiliparse's C walk: decomposing them from Python wraps every match in a
+    # Python object (hundreds per page, most of the time this function took)
     text = extract_plain_text(tree, main_content=False, preserve_formatting=True, alt_texts=False,
-                              noscript=False, list_bullets=True, links=False, comments=False)
+                              noscript=False, list_bullets=True, links=False, comments=False,
+                              skip_elements=_SKIP)
     lines = _line_stats(text)
     start, end = _best_segment([_score(line, ld) for line, ld in lines])
     start, end = _extend(lines, start, end)
