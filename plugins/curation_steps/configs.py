@@ -14,9 +14,9 @@ KINDS = ("email", "phone", "ipv4", "ipv6", "card", "iban")  # PII kinds
 @dataclass
 class HtmlTextConfig:
     """``engine``: ``hybrid`` | ``resiliparse`` | ``trafilatura`` (measured in
-    docs/benchmarks/extraction.md). In ``hybrid``, a page whose resiliparse main content is
-    shorter than ``fallback_min_chars`` and than ``fallback_ratio`` of the page's whole text
-    is re-extracted with trafilatura. ``max_depth``: deeper pages are dropped.
+    docs/benchmarks/extraction.md). In ``hybrid``, a page whose main text (herd's scorer on
+    resiliparse's DOM) is shorter than ``fallback_min_chars`` and than ``fallback_ratio`` of
+    the text left after pruning boilerplate is re-extracted with trafilatura. ``max_depth``: deeper pages are dropped.
     ``min_chars``: an extraction shorter than this drops the document."""
 
     engine: str = "hybrid"

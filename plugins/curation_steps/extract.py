@@ -3,12 +3,13 @@ recall, code and math formatting kept, markup dropped).
 
 Engines (``engine`` in config), measured in ``docs/benchmarks/extraction.md``:
 
-* ``resiliparse``: resiliparse's main-content extraction (C++, lexbor): fastest.
-* ``trafilatura``: trafilatura (lxml, many heuristics): best content F1 on most pages, slowest.
-* ``hybrid`` (default): resiliparse first; when its main-content output is short
-  (``fallback_min_chars``) and keeps less than ``fallback_ratio`` of the page's full text (its
-  boilerplate heuristic cut the content), trafilatura re-extracts that page. Pages with a
-  long main text take only the fast path, so the check costs nothing on most pages.
+* ``resiliparse``: resiliparse's main-content extraction (C++, lexbor) as it comes.
+* ``trafilatura``: trafilatura (lxml, many heuristics): slowest.
+* ``hybrid`` (default): herd's scorer on resiliparse's DOM (``boilerplate.extract_main_text``:
+  boilerplate pruned by CSS in C, lines scored by link density and prose length, the best
+  contiguous run kept); when its output is short (``fallback_min_chars``) and keeps less than
+  ``fallback_ratio`` of the text it chose from (the scorer cut the content), trafilatura
+  re-extracts that page. Pages with a long main text take only the fast path.
 
 Before any engine runs, math is turned into text the engines keep: MathML ``<math>`` becomes
 its LaTeX annotation (or ``alttext``, or its text) between ``$``, MathJax
@@ -27,6 +28,7 @@ import re
 
 from herd.core.errors import ConfigError
 from herd.core.records import Document, Drop
+from herd.plugins.curation_steps.boilerplate import extract_main_text
 from herd.plugins.curation_steps.configs import HtmlTextConfig
 
 ENGINES = ("hybrid", "resiliparse", "trafilatura")
@@ -194,13 +196,13 @@ class HtmlText:
         engine = self.cfg.engine
         if engine == "trafilatura":
             return clean_text(self._trafilatura(html, url))
-        main = self._resiliparse(html, main_content=True)
         if engine == "resiliparse":
-            return clean_text(main)
+            return clean_text(self._resiliparse(html, main_content=True))
+        fast = extract_main_text(html)
+        main = fast.text
         if len(main) >= self.cfg.fallback_min_chars:
             return clean_text(main)
-        full = self._resiliparse(html, main_content=False)
-        if len(main) < self.cfg.fallback_ratio * len(full):
+        if len(main) < self.cfg.fallback_ratio * fast.candidate_chars:
             self.fallbacks += 1
             rescued = self._trafilatura(html, url)
             if len(rescued) > len(main):
