@@ -37,6 +37,21 @@ def herd_register_commands(register):
              help="BFCL-compatible tool-call accuracy per category (AST rules; a malformed call is wrong)")
 
 
+def _evaluator(cfg, services):
+    from herd.plugins.tools.evaluator import ToolUseEvaluator
+
+    return ToolUseEvaluator(cfg, services)
+
+
+@hookimpl
+def herd_register_evaluators(register):
+    from herd.plugins.tools.evaluator import ToolsEvalConfig
+
+    register("tool_use", _evaluator, config=ToolsEvalConfig, capability="tool_use",
+             description="held-out BFCL-format tool questions: call accuracy, no-call accuracy, call validity, "
+                         "malformed calls")
+
+
 @hookimpl
 def herd_register_config_sections(register):
     register("tools", ToolsConfig)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Collection
 
 from herd.core.records import ChatMessage, ToolCall

@@ -1,6 +1,7 @@
-"""Templates of tool-use trajectories (issue 19): single, parallel and multi-step calls over
-the built-in tools, offered either as Llama 3.1 built-ins or under generated function
-definitions, a CSV-upload task, and questions where the right answer is no call.
+"""Templates of tool-use trajectories (issue 19): single, parallel, nested and multi-step
+calls over the built-in tools, offered either as Llama 3.1 built-ins or under generated
+function definitions, a CSV-upload task, and questions where the right answer is no call
+(an easy question with tools on offer, or tools that do not fit the question).
 
 A template writes a ``Draft``: the model's turns as the raw text a model writes (each a
 function of the results so far), so that the synthesizer checks the whole path a real
@@ -131,5 +132,32 @@ def no_call(rng: random.Random, i: int) -> Draft:
                  aliases={definition.name: builtin})
 
 
+def nested(rng: random.Random, i: int) -> Draft:
+    """A call whose argument is another call's result (BFCL's "nested"): cube a number,
+    then factor the cube, through the same generated function."""
+    definition, builtin, arg = generated_function(rng, "maths")
+    n = rng.randint(12, 99)
+    return Draft(f"tool-nested-{i}", "nested", f"Cube {n}, then factor the result into primes.",
+                 [lambda r: json.dumps({"name": definition.name, "parameters": {arg: f"{n}^3"}}),
+                  lambda r: json.dumps({"name": definition.name, "parameters": {arg: f"factorint({_out(r, 0)})"}})],
+                 lambda r: f"{n} cubed is {_out(r, 0)}; its prime factors (prime: exponent) are {_out(r, 1)}.",
+                 functions=[definition], aliases={definition.name: builtin})
+
+
+# Questions no offered tool can answer (the right reply calls nothing), with their answers.
+_IRRELEVANT = (("Translate 'thank you' into French.", "'Thank you' in French is 'merci'."),
+               ("What is the capital of Japan?", "The capital of Japan is Tokyo."),
+               ("Name the largest planet of the solar system.", "Jupiter is the largest planet of the solar system."),
+               ("Which language is spoken in Brazil?", "Portuguese is the official language of Brazil."))
+
+
+def irrelevant_tool(rng: random.Random, i: int) -> Draft:
+    definition, builtin, _ = generated_function(rng, rng.choice(("maths", "python")))
+    question, answer = rng.choice(_IRRELEVANT)
+    return Draft(f"tool-irrelevant-{i}", "irrelevance", question, [], lambda r: answer, functions=[definition],
+                 aliases={definition.name: builtin})
+
+
 TEMPLATES: tuple[Callable[[random.Random, int], Draft], ...] = (
-    single_builtin_maths, single_custom_maths, parallel_custom_maths, multi_step, csv_upload, no_call)
+    single_builtin_maths, single_custom_maths, parallel_custom_maths, multi_step, csv_upload, no_call, nested,
+    irrelevant_tool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 _INDEX = re.compile(r"^(?P<category>.+?)_\d+(?:-\d+)*$")
 
@@ -32,6 +33,7 @@ def category_of(row_id: str) -> str:
     return match.group("category") if match else row_id
 
 
+@lru_cache(maxsize=256)
 def expectation_of(category: str) -> tuple[Expectation, str]:
     """The rule for ``category`` and, for categories not checked, why."""
     for key, why in _NOT_CHECKED.items():

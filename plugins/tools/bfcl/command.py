@@ -10,13 +10,9 @@ from pathlib import Path
 
 from herd.core.atomic import write_json
 from herd.core.errors import ConfigError
-from herd.core.protocols import Generator, SamplingParams
-from herd.core.records import ChatMessage
 from herd.core.services import build_generator
-from herd.lib.chat.format import PYTHON_TAG
-from herd.lib.chat.tools import render_call
-from herd.plugins.tools.bfcl.prompting import conversation
-from herd.plugins.tools.bfcl.rows import BfclQuestion, BfclResponse, read_answers, read_questions, read_responses
+from herd.plugins.tools.bfcl.generation import generate_responses
+from herd.plugins.tools.bfcl.rows import read_answers, read_questions, read_responses
 from herd.plugins.tools.bfcl.scoring import score
 
 
@@ -31,25 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, required=True, help="where the accuracy and verdicts go (JSON)")
 
 
-def reply_text(message: ChatMessage) -> str:
-    """The raw text of a generated turn, as BFCL's result files hold it: calls the backend
-    already parsed are written back in the format they came in."""
-    if not message.tool_calls:
-        return message.content
-    rendered = [render_call(call) for call in message.tool_calls]
-    if all(r.builtin for r in rendered):
-        return message.content + PYTHON_TAG + "\n".join(r.text for r in rendered)
-    return message.content + "\n".join(r.text for r in rendered)
-
-
-def generate_responses(generator: Generator, questions: list[BfclQuestion], max_tokens: int) -> dict[str, BfclResponse]:
-    """Greedy responses, one per question; a question the model cannot answer (too long
-    for its context) gets an empty response, which the checker scores as no call."""
-    params = SamplingParams(temperature=0.0, max_tokens=max_tokens, n=1, seed=0)
-    replies = generator.chat([conversation(q) for q in questions], params)
-    return {q.id: BfclResponse(q.id, reply_text(r[0].message) if r else "") for q, r in zip(questions, replies)}
-
-
 def run(args: argparse.Namespace, app) -> int:
     if args.max_tokens < 1:
         raise ConfigError(f"--max-tokens {args.max_tokens}: must be at least 1")
@@ -61,7 +38,7 @@ def run(args: argparse.Namespace, app) -> int:
         if not args.model.is_dir():
             raise ConfigError(f"--model {args.model}: not a model directory")
         generator = build_generator(app.registry, app.config, args.generator, args.model)
-        responses = generate_responses(generator, questions, args.max_tokens)
+        responses = generate_responses(generator, questions, args.max_tokens).responses
         responses_path = args.output.with_suffix(".responses.jsonl")
         responses_path.parent.mkdir(parents=True, exist_ok=True)
         responses_path.write_text("".join(json.dumps({"id": r.id, "response": r.text}, ensure_ascii=False) + "\n"
