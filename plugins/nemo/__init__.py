@@ -36,6 +36,18 @@ def _job_run(args, app) -> int:
     return run(args, app)
 
 
+def _image_arguments(parser) -> None:
+    from herd.plugins.nemo.image_command import add_arguments
+
+    add_arguments(parser)
+
+
+def _image_run(args, app) -> int:
+    from herd.plugins.nemo.image_command import run
+
+    return run(args, app)
+
+
 def _require_automodel() -> None:
     import importlib.util
 
@@ -74,4 +86,6 @@ def herd_register_commands(register):
              help="choose tp/cp/pp/dp, micro-batch and checkpointing for a model on N GPUs")
     register("train", _job_arguments, _job_run,
              help="pretrain the config through a NeMo-Run job: local torchrun, docker, slurm, k8s, skypilot "
-                  "(--dry-run prints the job)")
+                  "(--dry-run prints the jobs and writes nothing)")
+    register("build-image", _image_arguments, _image_run,
+             help="write the Dockerfile of an image with herd on a NeMo image and print its docker build command")

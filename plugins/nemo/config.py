@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from herd.core.config import positive
+
 EXECUTORS = ("local", "docker", "slurm", "k8s", "skypilot")
 ENGINES = ("automodel", "megatron-bridge")
 
@@ -27,6 +29,10 @@ class NemoConfig:
     slurm_account: str = ""
     slurm_partition: str = ""
     slurm_time: str = "04:00:00"
+    # The curation job (curate and mix, when the run directory lacks them): its nodes when
+    # curate.executor = "ray" (a Ray cluster; the local executor uses one node) and its time.
+    curate_nodes: int = positive(1)
+    curate_time: str = "04:00:00"
     k8s_namespace: str = "default"
 
     PROFILES: ClassVar[dict[str, dict]] = {

@@ -2,10 +2,17 @@
 backend trains, submitted locally (torchrun), to Docker, Slurm, Kubernetes (Kubeflow
 TrainJob) or SkyPilot.
 
-``build_nemo_job`` creates real ``nemo_run`` objects (``run.Script`` +
+``build_nemo_jobs`` creates real ``nemo_run`` objects (``run.Script`` +
 ``run.<Kind>Executor`` in a ``run.Experiment``) and asks NeMo-Run for its dry-run: the
 sbatch script, the Docker request, the TrainJob manifest or the local torchrun command it
 would submit. ``submit`` launches that experiment for real.
+
+A job carries only what its stages need (``job_config``): its config file holds the
+sections of the stages it runs. On a cluster, the stages the training job reads and the
+run directory lacks (curate, mix) are their own CPU job sized by the curation config
+(``curation_job``), which the training job waits for; on one host (local, docker) the
+one job runs them before ``pretrain``. Cluster jobs run herd inside
+``nemo.container_image``, which ``herd build-image`` builds (``image``).
 
 Two engines: ``automodel`` runs herd's own ``pretrain`` stage on every rank (herd's loop
 with NeMo AutoModel components, issue 10); ``megatron-bridge`` writes a Megatron-Bridge
@@ -23,6 +30,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +38,10 @@ from typing import Any
 from herd.core import atomic
 from herd.core.errors import ConfigError, PluginError
 from herd.plugins.nemo.config import ENGINES, EXECUTORS, NemoConfig
+from herd.plugins.nemo.curation_job import CurationSize, curation_size, ray_cluster
+from herd.plugins.nemo.curation_job import config_overrides as curation_overrides
+from herd.plugins.nemo.image import is_stock_image, stock_image_warning
+from herd.plugins.nemo.job_config import job_config_toml, missing_inputs
 
 HERD_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -108,17 +120,20 @@ class TrainSpec:
 
 @dataclass
 class NemoJob:
-    """A NeMo-Run job as it would be submitted. ``rendered`` is NeMo-Run's own dry-run
+    """One NeMo-Run job as it would be submitted. ``rendered`` is NeMo-Run's own dry-run
     output for the executor (sbatch script, Docker request, TrainJob manifest, local
-    command); ``files`` are written under ``job_dir`` before submission.
+    command); ``files`` are written under ``job_dir`` only when the job is submitted.
     ``processes_per_node`` counts training ranks: on one host (local, docker) NeMo-Run
     starts one process and herd's pretrain stage starts torchrun over them; on clusters
-    NeMo-Run's torchrun launcher starts them on every node."""
+    NeMo-Run's torchrun launcher starts them on every node. ``after`` names the jobs this
+    one waits for (Slurm ``afterok``)."""
 
+    name: str
+    stages: list[str]
     executor: str
     engine: str
     nodes: int
-    gpus_per_node: int  # 0 for local CPU processes
+    gpus_per_node: int  # 0 for CPU processes (local ranks, the curation job)
     processes_per_node: int
     world_size: int
     parallel: dict[str, int]
@@ -128,12 +143,35 @@ class NemoJob:
     job_dir: Path
     files: dict[str, str] = field(default_factory=dict)
     rendered: str = ""
-    _experiment: Any = field(default=None, repr=False, compare=False)
+    after: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["job_dir"] = str(self.job_dir)
         return data
+
+
+@dataclass
+class NemoJobs:
+    """What ``herd train`` submits: the curation job when the run directory lacks the
+    stages the training job reads (cluster executors only), then the training job.
+    ``warnings`` are problems the submission would meet (a stock image without herd)."""
+
+    jobs: list[NemoJob]
+    warnings: list[str] = field(default_factory=list)
+    _experiment: Any = field(default=None, repr=False, compare=False)
+    _ray: Any = field(default=None, repr=False, compare=False)  # the curation job's Ray cluster
+
+    @property
+    def train(self) -> NemoJob:
+        return self.jobs[-1]
+
+    @property
+    def curate(self) -> NemoJob | None:
+        return self.jobs[0] if len(self.jobs) > 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"jobs": [job.to_dict() for job in self.jobs], "warnings": list(self.warnings)}
 
 
 def _require_nemo_run():
@@ -258,12 +296,14 @@ def _yaml(tree: dict[str, Any]) -> str:
     return yaml.safe_dump(tree, sort_keys=False)
 
 
-def build_nemo_job(config, executor: str | None = None, dry_run: bool = True, *, run_dir: Path,
-                   engine: str | None = None) -> NemoJob:
-    """Build the NeMo-Run experiment for ``config`` (a resolved ``herd.core.config.Config``)
-    and fill ``rendered`` with NeMo-Run's dry-run of it. ``run_dir`` holds the job's files
-    and checkpoints; for container executors it must be shared storage, mounted at the same
-    path. With ``dry_run=False`` call ``submit(job)`` afterwards."""
+def build_nemo_jobs(config, registry, executor: str | None = None, dry_run: bool = True, *,
+                    run_dir: Path, engine: str | None = None) -> NemoJobs:
+    """Build the NeMo-Run experiment for ``config`` (a resolved ``herd.core.config.Config``
+    with the ``registry`` of its plugins) and fill each job's ``rendered`` with NeMo-Run's
+    dry-run. A dry run writes nothing (NeMo-Run's experiment folder is a temporary one);
+    with ``dry_run=False`` the jobs' files are written under ``run_dir/nemo_job`` and
+    ``submit(jobs)`` launches them. ``run_dir`` holds the jobs' files and checkpoints; for
+    container executors it must be shared storage, mounted at the same path."""
     nemo: NemoConfig = config.section("nemo")
     executor = executor or nemo.executor
     engine = engine or nemo.engine
@@ -280,7 +320,10 @@ def build_nemo_job(config, executor: str | None = None, dry_run: bool = True, *,
         )
     nodes, gpn, procs = _layout(spec, nemo, executor)
     if executor != "local" and not nemo.container_image:
-        raise ConfigError(f"the {executor} executor runs a container: set nemo.container_image")
+        raise ConfigError(
+            f"the {executor} executor runs a container with herd in it: build one with "
+            "`python cli.py build-image --tag REGISTRY/herd:TAG` and set nemo.container_image"
+        )
     if engine == "megatron-bridge" and executor == "local":
         raise ConfigError(
             "the megatron-bridge engine runs in NVIDIA's container (Python 3.12, Transformer Engine); "
@@ -289,27 +332,87 @@ def build_nemo_job(config, executor: str | None = None, dry_run: bool = True, *,
     run = _require_nemo_run()
     run_dir = Path(run_dir).resolve()
     job_dir = run_dir / "nemo_job"
+    warnings = []
+    if engine == "automodel" and executor != "local" and is_stock_image(nemo.container_image):
+        warnings.append(stock_image_warning(nemo.container_image, nemo.herd_dir))
+    # Megatron-Bridge reads its own data (nemo.data_path or mock data), not herd's mix.
+    before = missing_inputs(registry, run_dir, "pretrain") if engine == "automodel" else []
+    one_host = executor not in CLUSTER_EXECUTORS
+    prefix = f"herd-{_slug(config.run.name)}-"
+    jobs = NemoJobs([], warnings)
+    tasks = []  # (job, run.Script, executor) added to the experiment, in submission order
+    curation = None if one_host or not before else curation_size(config, nemo, executor)
+    if curation is not None:
+        curate_job, curate_script = _curation_job(run, config, registry, nemo, curation, before, executor,
+                                                  prefix, run_dir, job_dir)
+        jobs.jobs.append(curate_job)
+        if curation.ray:  # its own sbatch script (NeMo-Run's Ray template), rendered already
+            jobs._ray = _curation_ray(run, nemo, curation, curate_job, prefix, run_dir, job_dir)
+        else:
+            tasks.append((curate_job, curate_script, _executor(run, nemo, executor, curate_job, run_dir, prefix)))
+    stages = [*before, "pretrain"] if one_host else ["pretrain"]
     env = _environment(nemo, engine, executor)
-    files, script = _script(run, config, spec, nemo, engine, executor, run_dir, job_dir, env)
-    job = NemoJob(
-        executor=executor, engine=engine, nodes=nodes, gpus_per_node=gpn, processes_per_node=procs,
-        world_size=spec.world_size, parallel={"tp": spec.tp, "cp": spec.cp, "pp": spec.pp, "dp": spec.dp},
-        container_image=nemo.container_image or None, env=env,
-        command=[script.entrypoint, *(["-m"] if script.m else []), script.path, *script.args], job_dir=job_dir,
-        files=files,
+    files, script = _script(run, config, registry, spec, nemo, engine, executor, run_dir, job_dir, env, stages)
+    train = NemoJob(
+        name=f"{prefix}pretrain", stages=stages, executor=executor, engine=engine, nodes=nodes,
+        gpus_per_node=gpn, processes_per_node=procs, world_size=spec.world_size,
+        parallel={"tp": spec.tp, "cp": spec.cp, "pp": spec.pp, "dp": spec.dp},
+        container_image=nemo.container_image or None, env=env, command=_command(script), job_dir=job_dir,
+        files=files, after=[j.name for j in jobs.jobs],
     )
-    for name, text in files.items():
-        atomic.write_text(job_dir / name, text)
+    jobs.jobs.append(train)
+    tasks.append((train, script, _executor(run, nemo, executor, train, run_dir, prefix)))
+    if not dry_run:
+        for job in jobs.jobs:
+            for name, text in job.files.items():
+                atomic.write_text(job_dir / name, text)
+    with contextlib.ExitStack() as stack:
+        # NeMo-Run creates the experiment's folder at once: a dry run's is a temporary one.
+        base = stack.enter_context(tempfile.TemporaryDirectory()) if dry_run else str(job_dir / "nemo_run")
+        experiment = run.Experiment(f"herd-{executor}", base_dir=base, clean_mode=True)
+        with experiment, _nemo_run_io():
+            for job, task, task_executor in tasks:
+                experiment.add(task, executor=task_executor, name=job.name.removeprefix(prefix))
+            if dry_run:
+                experiment.dryrun(log=False)
+                for (job, _, task_executor), added in zip(tasks, experiment.jobs):
+                    job.rendered = _render(added, task_executor)
+    jobs._experiment = None if dry_run else experiment
+    return jobs
+
+
+def _command(script) -> list[str]:
+    return [script.entrypoint, *(["-m"] if script.m else []), script.path, *script.args]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+
+
+def _curation_job(run, config, registry, nemo: NemoConfig, size: CurationSize, stages: list[str],
+                  executor: str, prefix: str, run_dir: Path, job_dir: Path):
+    """The job that runs the stages the training job reads (curate, mix) on CPU nodes."""
+    env = {"PYTHONUNBUFFERED": "1", **nemo.env}
+    config_path = job_dir / "curate.toml"
+    args = ["run", "--stages", ",".join(stages), "--config", str(config_path), "--run-dir", str(run_dir), "--resume"]
+    script = run.Script(path=f"{nemo.herd_dir}/cli.py", entrypoint="python", args=args, env=env)
+    job = NemoJob(
+        name=f"{prefix}curate", stages=list(stages), executor=executor, engine="curation", nodes=size.nodes,
+        gpus_per_node=0, processes_per_node=1, world_size=size.nodes, parallel={},
+        container_image=nemo.container_image, env=env, command=_command(script), job_dir=job_dir,
+        files={config_path.name: job_config_toml(config, registry, stages, curation_overrides(size))},
+    )
+    return job, script
+
+
+def _curation_ray(run, nemo: NemoConfig, size: CurationSize, job: NemoJob, prefix: str, run_dir: Path,
+                  job_dir: Path):
     with _nemo_run_io():
-        nemo_executor = _executor(run, nemo, executor, job, run_dir)
-    experiment = run.Experiment(f"herd-{executor}", base_dir=str(job_dir / "nemo_run"), clean_mode=True)
-    with experiment, _nemo_run_io():
-        experiment.add(script, executor=nemo_executor, name="pretrain")
-        if dry_run:
-            experiment.dryrun(log=False)
-            job.rendered = _render(experiment, nemo_executor)
-    job._experiment = experiment
-    return job
+        cluster, job.rendered = ray_cluster(
+            run, nemo, size, name=job.name.removeprefix(prefix), prefix=prefix, command=job.command,
+            env=job.env, mounts=_mounts(nemo, run_dir), tunnel_dir=str(job_dir / "slurm"),
+        )
+    return cluster
 
 
 @contextlib.contextmanager
@@ -326,37 +429,44 @@ def _nemo_run_io():
             sys.stdin = saved
 
 
-def submit(job: NemoJob, wait: bool | None = None) -> str:
-    """Launch a job built with ``dry_run=False`` and return NeMo-Run's state of it
-    (``SUCCEEDED``, ``FAILED``... once waited for; ``SUBMITTED``/``RUNNING`` when detached).
-    Local jobs are waited for with their logs followed; cluster jobs are left running."""
-    if job._experiment is None:
-        raise ConfigError("submit() needs a job from build_nemo_job(...)")
-    wait = job.executor == "local" if wait is None else wait
-    with job._experiment:
-        job._experiment.run(detach=not wait, tail_logs=wait)
-    return str(job._experiment.jobs[0].state).rsplit(".", 1)[-1]
+def submit(jobs: NemoJobs, wait: bool | None = None) -> str:
+    """Launch jobs built with ``dry_run=False`` and return NeMo-Run's state of the training
+    job (``SUCCEEDED``, ``FAILED``... once waited for; ``SUBMITTED``/``RUNNING`` when
+    detached). A curation job on a Ray cluster is submitted first and the training job
+    waits for it (Slurm ``afterok``); jobs in one experiment run in order (Slurm
+    dependencies; other executors wait for each job). Local jobs are waited for with their
+    logs followed; cluster jobs are left running."""
+    if jobs._experiment is None:
+        raise ConfigError("submit() needs jobs from build_nemo_jobs(..., dry_run=False)")
+    train = jobs.train
+    wait = train.executor == "local" if wait is None else wait
+    experiment = jobs._experiment
+    with experiment:
+        if jobs._ray is not None:
+            with _nemo_run_io():
+                ray_job = jobs._ray.create(command=" ".join(jobs.jobs[0].command))
+            # NeMo-Run reads a Slurm job id from a handle's second path part.
+            experiment.jobs[-1].executor.dependencies = [f"slurm_tunnel://nemo_run/{ray_job}"]
+        experiment.run(detach=not wait, tail_logs=wait, sequential=len(experiment.jobs) > 1)
+    return str(experiment.jobs[-1].state).rsplit(".", 1)[-1]
 
 
-def _script(run, config, spec: TrainSpec, nemo: NemoConfig, engine: str, executor: str,
-            run_dir: Path, job_dir: Path, env: dict[str, str]):
-    """The files the job needs and the ``run.Script`` every rank runs."""
+def _script(run, config, registry, spec: TrainSpec, nemo: NemoConfig, engine: str, executor: str,
+            run_dir: Path, job_dir: Path, env: dict[str, str], stages: list[str]):
+    """The files the training job needs and the ``run.Script`` every rank runs."""
+    config_path = job_dir / "pretrain.toml"
+    files = {config_path.name: job_config_toml(config, registry, stages)}
     if engine == "megatron-bridge":
         overrides = megatron_bridge_overrides(spec, nemo, str(run_dir / "checkpoints"))
         recipe = MEGATRON_BRIDGE_RECIPES[spec.model_size]
         dataset = "megatron-indexed" if nemo.data_path else "mock"
         args = ["--recipe", recipe, "--mode", "pretrain", "--dataset", dataset, *_dotlist(overrides)]
-        files = {
-            "megatron_bridge_override.yaml": f"# Megatron-Bridge recipe {recipe}, overridden to match the herd config\n"
-            + _yaml(overrides),
-            "herd.toml": config.to_toml(),
-        }
+        files["megatron_bridge_override.yaml"] = (
+            f"# Megatron-Bridge recipe {recipe}, overridden to match the herd config\n" + _yaml(overrides))
         path = f"{nemo.megatron_bridge_dir}/scripts/training/run_recipe.py"
         return files, run.Script(path=path, entrypoint="python", args=args, env=env)
     herd_dir = str(HERD_ROOT) if executor == "local" else nemo.herd_dir
-    config_path = str(job_dir / "herd.toml")
-    args = ["run", "--stages", "pretrain", "--config", config_path, "--run-dir", str(run_dir), "--resume"]
-    files = {"herd.toml": config.to_toml()}
+    args = ["run", "--stages", ",".join(stages), "--config", str(config_path), "--run-dir", str(run_dir), "--resume"]
     if executor in CLUSTER_EXECUTORS:
         # Every rank runs this; only rank 0 runs herd's pipeline (rank_entry explains why).
         return files, run.Script(path=RANK_ENTRY, m=True, entrypoint="python", args=args, env=env)
@@ -367,7 +477,7 @@ def _mounts(nemo: NemoConfig, run_dir: Path) -> list[str]:
     return [f"{run_dir}:{run_dir}", *nemo.mounts]
 
 
-def _executor(run, nemo: NemoConfig, executor: str, job: NemoJob, run_dir: Path):
+def _executor(run, nemo: NemoConfig, executor: str, job: NemoJob, run_dir: Path, prefix: str):
     # No packaging: the container already has herd (nemo.herd_dir) or Megatron-Bridge, and
     # the job's files live in the mounted run directory.
     packager = run.Packager()
@@ -387,10 +497,11 @@ def _executor(run, nemo: NemoConfig, executor: str, job: NemoJob, run_dir: Path)
             raise ConfigError("the slurm executor needs the account to charge: set nemo.slurm_account")
         return run.SlurmExecutor(
             account=nemo.slurm_account, partition=nemo.slurm_partition or None,
-            nodes=job.nodes, ntasks_per_node=job.processes_per_node, gpus_per_node=job.gpus_per_node,
+            nodes=job.nodes, ntasks_per_node=job.processes_per_node, gpus_per_node=job.gpus_per_node or None,
             container_image=nemo.container_image, container_mounts=_mounts(nemo, run_dir),
-            time=nemo.slurm_time, launcher="torchrun", env_vars=job.env, packager=packager,
-            tunnel=run.LocalTunnel(job_dir=str(job.job_dir / "slurm")),
+            time=nemo.curate_time if job.engine == "curation" else nemo.slurm_time,
+            launcher="torchrun" if job.gpus_per_node else None, env_vars=job.env, packager=packager,
+            job_name_prefix=prefix, tunnel=run.LocalTunnel(job_dir=str(job.job_dir / "slurm")),
         )
     if executor == "k8s":
         return _kubeflow(run, nemo, job, packager)
@@ -420,15 +531,16 @@ def _skypilot(run, nemo: NemoConfig, job: NemoJob, packager):
             "builds its SkyPilot task with it, also for --dry-run"
         )
     return run.SkypilotExecutor(
-        container_image=nemo.container_image, gpus="H100", gpus_per_node=job.gpus_per_node,
-        num_nodes=job.nodes, env_vars=job.env, packager=packager, launcher="torchrun",
+        container_image=nemo.container_image, gpus="H100" if job.gpus_per_node else None,
+        gpus_per_node=job.gpus_per_node or None, num_nodes=job.nodes, env_vars=job.env, packager=packager,
+        launcher="torchrun" if job.gpus_per_node else None,
     )
 
 
-def _render(experiment, nemo_executor) -> str:
-    """NeMo-Run's dry-run of the experiment's one job, as the text its scheduler gets.
+def _render(added, nemo_executor) -> str:
+    """NeMo-Run's dry-run of one job of the experiment, as the text its scheduler gets.
     ``Job._dryrun_info`` is where NeMo-Run 0.11 keeps it (pinned in the nemo extra)."""
-    info = experiment.jobs[0]._dryrun_info
+    info = added._dryrun_info
     request = info.request
     kind = type(request).__name__
     if kind == "SlurmBatchRequest":
@@ -448,7 +560,3 @@ def _render(experiment, nemo_executor) -> str:
 
 def _k8s_name(name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:52] or "herd-pretrain"
-
-
-def job_summary(job: NemoJob) -> str:
-    return json.dumps({k: v for k, v in job.to_dict().items() if k not in ("files", "rendered")}, indent=2)

@@ -71,15 +71,45 @@ class Hardware:
     gpu_memory_gib: float = 80.0
     gpus_per_node: int = 8
     peak_tflops: float = 989.0  # H100 SXM dense BF16
-    nvlink_gbps: float = 360.0  # GB/s per GPU inside a server (NVLink 4: 450 GB/s peak)
-    network_gbps: float = 40.0  # GB/s per GPU between servers (400 Gb/s = 50 GB/s peak)
+    hbm_tbps: float = 3.35  # H100 SXM HBM3 bandwidth, TB/s: the roof of memory-bound kernels
+    # The achievable fraction of the dense peak (the compute roof): large cuBLAS BF16 GEMMs
+    # reach ~75-80% of 989 TFLOP/s on H100 SXM (the peak assumes the boost clock, which the
+    # 700 W power limit does not hold under sustained matmuls); FlashAttention-3's BF16
+    # forward and backward reach ~55-75% (Shah et al., 2024).
+    gemm_efficiency: float = 0.8
+    attention_efficiency: float = 0.6
+    memory_fraction: float = 0.9  # plan for at most this share of GPU memory (fragmentation, spikes)
+    nvlink_gbps: float = 360.0  # GB/s per GPU inside a server (NVLink 4: 900 GB/s both ways, 450 one way; ~80% as bus bandwidth)
+    network_gbps: float = 40.0  # GB/s per GPU between servers (IB 400 Gb/s = 50 GB/s; ~80% as bus bandwidth)
     reserved_gib: float = 5.0  # CUDA context, NCCL buffers, cuBLAS workspace, fragmentation
     pass_overhead_ms: float = 0.3  # kernel launches of one layer's forward + backward on one micro-batch
     nvlink_latency_us: float = 5.0  # per step of a ring collective inside a server
     network_latency_us: float = 20.0  # per step of a ring collective between servers
-    selective_recompute_cost: float = 0.03  # element-wise recompute, as a fraction of layer compute
     tie_tolerance: float = 0.05  # plans this close to the fastest count as ties (see _choose)
     headroom_tolerance: float = 0.01  # ... and this close as equal, decided by free memory
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What a trainer backend runs, so that the planner offers only its layouts."""
+
+    name: str
+    pipeline: bool  # pp > 1
+    context: bool  # cp > 1
+    virtual_stages: bool  # interleaved 1F1B (model chunks per pipeline rank)
+    recompute: bool  # activation checkpointing at all
+    partial_recompute: bool  # full recompute of some of a stage's layers (else none/selective/full)
+
+
+# plugins/nemo/trainer.py: one pipeline stage per rank (1F1B or GPipe, no interleaving) and
+# recompute none | selective | full (NemoTrainerConfig.recompute). lib/training/parallelize.py:
+# the torch backend runs TP and FSDP only, without activation checkpointing.
+BACKENDS: dict[str, Backend] = {
+    "nemo": Backend("nemo", pipeline=True, context=True, virtual_stages=False, recompute=True,
+                    partial_recompute=False),
+    "torch": Backend("torch", pipeline=False, context=False, virtual_stages=False, recompute=False,
+                     partial_recompute=False),
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,7 @@ class Plan:
     mfu_ceiling: float
     gpu_memory_gib: float
     hardware: Hardware = field(default_factory=Hardware)
+    backend: str = "nemo"
 
     @property
     def memory_total_gib(self) -> float:
@@ -167,6 +198,35 @@ class InfeasibleLayout(ConfigError):
         super().__init__(reason + hint)
 
 
+def model_from_hf_config(path) -> ModelShape:
+    """A Llama-style model's shape from a Hugging Face ``config.json``."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"planner: cannot read the Hugging Face config {path}: {exc}") from None
+    keys = {"n_layers": "num_hidden_layers", "dim": "hidden_size", "ffn_dim": "intermediate_size",
+            "n_heads": "num_attention_heads", "vocab_size": "vocab_size"}
+    missing = [hf for hf in keys.values() if hf not in data]
+    if missing:
+        raise ConfigError(f"planner: {path} lacks {', '.join(missing)} (is it a decoder's config.json?)")
+    shape = {ours: int(data[hf]) for ours, hf in keys.items()}
+    shape["n_kv_heads"] = int(data.get("num_key_value_heads") or shape["n_heads"])
+    return checked_shape(ModelShape(name=str(data.get("_name_or_path") or Path(path).parent.name or "model"), **shape))
+
+
+def checked_shape(m: ModelShape) -> ModelShape:
+    for key in ("n_layers", "dim", "ffn_dim", "n_heads", "n_kv_heads", "vocab_size"):
+        if getattr(m, key) < 1:
+            raise ConfigError(f"planner: the model's {key} must be at least 1, got {getattr(m, key)}")
+    if m.dim % m.n_heads or m.n_heads % m.n_kv_heads:
+        raise ConfigError(f"planner: hidden size {m.dim} must divide by {m.n_heads} heads, and the heads by "
+                          f"{m.n_kv_heads} key-value heads")
+    return m
+
+
 def model_shape(name: str) -> ModelShape:
     key = name.lower()
     if key not in MODELS:
@@ -200,8 +260,15 @@ class Checkpointing:
         return "selective" if self.selective else "none"
 
 
-def checkpointing_levels(layers_per_stage: int):
+def checkpointing_levels(layers_per_stage: int, backend: Backend | None = None):
+    """Cheapest first; only what ``backend`` runs (default: every level)."""
     yield Checkpointing()
+    if backend is not None and not backend.recompute:
+        return
+    if backend is not None and not backend.partial_recompute:
+        yield Checkpointing(selective=True)
+        yield Checkpointing(selective=True, full_layers=layers_per_stage)
+        return
     for full in range(layers_per_stage + 1):
         yield Checkpointing(selective=True, full_layers=full)
 
@@ -270,24 +337,58 @@ def _ring_bytes(group: int, size: float) -> float:
     return (group - 1) / group * size
 
 
+def _gemm_s(rows: float, inner: float, cols: float, hw: Hardware) -> float:
+    """Roofline time of one BF16 GEMM: compute-bound at the achievable peak, or bound by
+    reading both operands and writing the result from HBM, whichever is slower."""
+    compute = 2 * rows * inner * cols / (hw.peak_tflops * 1e12 * hw.gemm_efficiency)
+    memory = 2 * (rows * inner + inner * cols + rows * cols) / (hw.hbm_tbps * 1e12)
+    return max(compute, memory)
+
+
+def elementwise_s(m: ModelShape, tokens: float, tp: int, hw: Hardware) -> float:
+    """Memory-bound kernels of one layer's forward (BF16, read + write at HBM bandwidth):
+    2 RMSNorms (4 x dim), 2 residual adds (6 x dim), RoPE on q and k (2 x (dim + kv_dim)),
+    SwiGLU's silu(gate) * up (3 x ffn_dim); sequence parallelism shards them over TP."""
+    per_token = 10 * m.dim + 2 * (m.dim + m.kv_dim) + 3 * m.ffn_dim
+    return 2 * tokens * per_token / tp / (hw.hbm_tbps * 1e12)
+
+
+def layer_forward_s(m: ModelShape, seq_len: int, lay: Layout, hw: Hardware) -> float:
+    """One layer's forward on one micro-batch on one GPU, from the roofline: the 7 GEMMs
+    (q, k, v, o; gate, up, down) sharded over TP, causal flash attention (2 x seq x dim
+    FLOPs per token) at its achievable rate, and the element-wise kernels."""
+    t = lay.micro_batch * seq_len / lay.cp
+    d, kv, f, tp = m.dim, m.kv_dim, m.ffn_dim, lay.tp
+    shapes = [(t, d, d / tp), (t, d, kv / tp), (t, d, kv / tp), (t, d / tp, d),
+              (t, d, f / tp), (t, d, f / tp), (t, f / tp, d)]
+    gemms = sum(_gemm_s(*shape, hw) for shape in shapes)
+    attention = 2 * t * seq_len * d / tp / (hw.peak_tflops * 1e12 * hw.attention_efficiency)
+    return gemms + attention + elementwise_s(m, t, tp, hw)
+
+
+def head_s(m: ModelShape, seq_len: int, lay: Layout, hw: Hardware) -> float:
+    """The output head's forward and backward on one micro-batch (3 GEMMs of its shape) and
+    the loss's softmax over the BF16 logits (read, fp32 write and read back)."""
+    t = lay.micro_batch * seq_len / lay.cp
+    logits = t * m.vocab_size / lay.tp * (2 + 4 + 4) / (hw.hbm_tbps * 1e12)
+    return 3 * _gemm_s(t, m.dim, m.vocab_size / lay.tp, hw) + logits
+
+
 def step_time_s(
     m: ModelShape, seq_len: int, lay: Layout, hw: Hardware, batch_seqs: int, ac: Checkpointing
 ) -> dict[str, float]:
     peak = hw.peak_tflops * 1e12
     layers_per_stage = math.ceil(m.n_layers / lay.pp)
     micro_batches = batch_seqs // lay.dp // lay.micro_batch
-    tokens_per_gpu = batch_seqs * seq_len / (lay.dp * lay.cp)  # each pipeline rank sees all of them
-    layer_flops_token = 6 * (m.layer_params - 2 * m.dim) + 6 * m.dim * seq_len
-    # Stage 0 does layers_per_stage layers; the last stage the output head (it has a layer
-    # less when the layers do not divide evenly, as in the Llama 3 405B pipeline).
-    stage_flops = tokens_per_gpu * layers_per_stage * layer_flops_token / lay.tp
-    head_flops = tokens_per_gpu * 6 * m.embedding_params / lay.tp / lay.pp
-    # A full recompute reruns the layer's forward (a third of its training FLOPs); the
-    # selective one reruns memory-bound element-wise kernels, costed as a fraction of the layer.
-    recompute = tokens_per_gpu * ac.full_layers * layer_flops_token / 3 / lay.tp
+    forward = layer_forward_s(m, seq_len, lay, hw)
+    # A backward pass costs two forwards (the input and the weight gradients), so a layer
+    # trains in 3 forwards; a fully checkpointed layer reruns its forward, a selective one
+    # its element-wise kernels. The head lives on the last stage: averaged over the stages.
+    recompute = ac.full_layers * forward
     if ac.selective:
-        recompute += hw.selective_recompute_cost * stage_flops
-    compute = (stage_flops + head_flops + recompute) / peak
+        recompute += layers_per_stage * elementwise_s(m, lay.micro_batch * seq_len / lay.cp, lay.tp, hw)
+    per_micro_batch = layers_per_stage * 3 * forward + recompute + head_s(m, seq_len, lay, hw) / lay.pp
+    compute = micro_batches * per_micro_batch
     bubble = compute * (lay.pp - 1) / (lay.virtual_stages * micro_batches)
 
     def link(inner_size: int) -> tuple[float, float]:
@@ -326,7 +427,7 @@ def step_time_s(
     # gather overlaps the first micro-batch's forward, the reduce-scatter the last backward.
     shard = lay.dp * lay.cp
     local_params = (layers_per_stage * m.layer_params + m.embedding_params) / lay.tp
-    one_forward = (stage_flops + head_flops) / micro_batches / 3 / peak
+    one_forward = layers_per_stage * forward  # one micro-batch's forward through the stage
     gather = ring(shard, 2 * local_params, lay.world_size)
     scatter = ring(shard, 4 * local_params, lay.world_size)
     dp = max(0.0, gather - one_forward) + max(0.0, scatter - 2 * one_forward)
@@ -336,17 +437,17 @@ def step_time_s(
 # --------------------------------------------------------------------------- search
 
 
-def _candidate_layouts(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_seqs: int):
+def _candidate_layouts(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_seqs: int, backend: Backend):
     for tp in divisors(hw.gpus_per_node):
         if gpus % tp or m.n_kv_heads % tp or m.n_heads % tp:
             continue
         for cp in divisors(gpus // tp):
-            if cp > 1 and seq_len % (2 * cp):  # causal load balancing: 2 chunks per CP rank
+            if cp > 1 and (not backend.context or seq_len % (2 * cp)):  # causal balance: 2 chunks per CP rank
                 continue
             if tp < hw.gpus_per_node and cp > 1:  # TP fills the server before CP starts
                 continue
             for pp in divisors(gpus // (tp * cp)):
-                if pp > m.n_layers:
+                if pp > m.n_layers or (pp > 1 and not backend.pipeline):
                     continue
                 dp = gpus // (tp * cp * pp)
                 if batch_seqs % dp:
@@ -355,29 +456,31 @@ def _candidate_layouts(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, bat
                 layers_per_stage = math.ceil(m.n_layers / pp)
                 # 1F1B needs at least pp micro-batches per step to fill the pipeline.
                 for mb in (d for d in divisors(per_dp) if d <= 8 and per_dp // d >= pp):
-                    for v in divisors(layers_per_stage) if pp > 1 else [1]:
+                    for v in divisors(layers_per_stage) if pp > 1 and backend.virtual_stages else [1]:
                         yield Layout(tp=tp, cp=cp, pp=pp, dp=dp, micro_batch=mb, virtual_stages=v)
 
 
-def _fit(m: ModelShape, seq_len: int, lay: Layout, hw: Hardware, micro_batches: int):
-    """The cheapest activation checkpointing that fits in memory, or None."""
-    for ac in checkpointing_levels(math.ceil(m.n_layers / lay.pp)):
+def _fit(m: ModelShape, seq_len: int, lay: Layout, hw: Hardware, micro_batches: int, backend: Backend):
+    """The cheapest activation checkpointing the backend runs that fits in the planned
+    share of memory (``hw.memory_fraction``), or None."""
+    for ac in checkpointing_levels(math.ceil(m.n_layers / lay.pp), backend):
         mem = memory_gib(m, seq_len, lay, hw, ac, micro_batches)
-        if sum(mem.values()) <= hw.gpu_memory_gib:
+        if sum(mem.values()) <= hw.gpu_memory_gib * hw.memory_fraction:
             return ac, mem
     return None
 
 
 def evaluate_layout(
     model: str | ModelShape, seq_len: int, lay: Layout, *, batch_tokens: int = 16 * 2**20,
-    hardware: Hardware | None = None,
+    hardware: Hardware | None = None, backend: Backend | None = None,
 ) -> Plan | None:
     """The prediction for one given layout (None when it does not fit in memory)."""
     m = model if isinstance(model, ModelShape) else model_shape(model)
     hw = hardware or Hardware()
+    backend = backend or BACKENDS["nemo"]
     batch_seqs = batch_tokens // seq_len
     micro_batches = batch_seqs // lay.dp // lay.micro_batch
-    fit = _fit(m, seq_len, lay, hw, micro_batches)
+    fit = _fit(m, seq_len, lay, hw, micro_batches, backend)
     if fit is None:
         return None
     ac, mem = fit
@@ -387,23 +490,24 @@ def evaluate_layout(
         model=m.name, seq_len=seq_len, gpus=lay.world_size, batch_tokens=batch_tokens, layout=lay,
         checkpointing=ac, layers_per_stage=math.ceil(m.n_layers / lay.pp), micro_batches=micro_batches,
         memory_gib=mem, time_s=times, mfu_ceiling=useful / sum(times.values()),
-        gpu_memory_gib=hw.gpu_memory_gib, hardware=hw,
+        gpu_memory_gib=hw.gpu_memory_gib, hardware=hw, backend=backend.name,
     )
 
 
-def _best(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: int) -> tuple[Plan | None, str]:
+def _best(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: int,
+          backend: Backend) -> tuple[Plan | None, str]:
     batch_seqs = batch_tokens // seq_len
     plans: list[Plan] = []
     smallest: tuple[float, Layout] | None = None
     candidates = 0
-    for lay in _candidate_layouts(m, seq_len, gpus, hw, batch_seqs):
+    for lay in _candidate_layouts(m, seq_len, gpus, hw, batch_seqs, backend):
         candidates += 1
-        plan = evaluate_layout(m, seq_len, lay, batch_tokens=batch_tokens, hardware=hw)
+        plan = evaluate_layout(m, seq_len, lay, batch_tokens=batch_tokens, hardware=hw, backend=backend)
         if plan is not None:
             plans.append(plan)
             continue
         micro_batches = batch_seqs // lay.dp // lay.micro_batch
-        full = Checkpointing(selective=True, full_layers=math.ceil(m.n_layers / lay.pp))
+        full = list(checkpointing_levels(math.ceil(m.n_layers / lay.pp), backend))[-1]
         need = sum(memory_gib(m, seq_len, lay, hw, full, micro_batches).values())
         if smallest is None or need < smallest[0]:
             smallest = (need, lay)
@@ -419,9 +523,9 @@ def _best(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: in
         )
     need, lay = smallest  # type: ignore[misc]
     return None, (
-        f"{m.name} at {seq_len} tokens does not fit in {hw.gpu_memory_gib:g} GiB per GPU on {gpus} GPUs: "
-        f"the smallest layout (TP {lay.tp}, CP {lay.cp}, PP {lay.pp}, DP {lay.dp}, full activation "
-        f"checkpointing) needs {need:.1f} GiB"
+        f"{m.name} at {seq_len} tokens does not fit in {hw.gpu_memory_gib:g} GiB per GPU on {gpus} GPUs "
+        f"(planning for {hw.memory_fraction:.0%} of it) with the {backend.name} backend: the smallest layout "
+        f"(TP {lay.tp}, CP {lay.cp}, PP {lay.pp}, DP {lay.dp}, its most activation checkpointing) needs {need:.1f} GiB"
     )
 
 
@@ -450,19 +554,25 @@ def plan_layout(
     *,
     batch_tokens: int = 16 * 2**20,
     hardware: Hardware | None = None,
+    backend: str = "nemo",
 ) -> Plan:
     """The fastest layout that fits, or ``InfeasibleLayout`` naming why none does and the
     nearest request that works. ``batch_tokens`` defaults to docs/recipe.md section 4's 16M."""
     m = model if isinstance(model, ModelShape) else model_shape(model)
     hw = replace(hardware or Hardware(), gpu_memory_gib=gpu_memory_gib)
+    if backend not in BACKENDS:
+        raise ConfigError(f"planner: unknown backend '{backend}' (known: {', '.join(BACKENDS)})")
+    chosen = BACKENDS[backend]
     _check_request(m, seq_len, gpus, hw, batch_tokens)
-    plan, reason = _best(m, seq_len, gpus, hw, batch_tokens)
+    plan, reason = _best(m, seq_len, gpus, hw, batch_tokens, chosen)
     if plan is not None:
         return plan
-    raise InfeasibleLayout(reason, _nearest(m, seq_len, gpus, hw, batch_tokens))
+    raise InfeasibleLayout(reason, _nearest(m, seq_len, gpus, hw, batch_tokens, chosen))
 
 
 def _check_request(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: int) -> None:
+    if not 0 < hw.memory_fraction <= 1:
+        raise ConfigError(f"planner: --memory-fraction must be in (0, 1], got {hw.memory_fraction:g}")
     if seq_len <= 0 or gpus <= 0 or batch_tokens <= 0 or hw.gpu_memory_gib <= 0:
         raise ConfigError(
             f"planner: --seq ({seq_len}), --gpus ({gpus}), --batch-tokens ({batch_tokens}) and "
@@ -475,7 +585,8 @@ def _check_request(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_t
         )
 
 
-def _nearest(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: int) -> Plan | None:
+def _nearest(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens: int,
+             backend: Backend) -> Plan | None:
     """The feasible GPU count closest to ``gpus`` (fewer first on ties): whole servers
     nearby, then powers of two further away when the model needs many more GPUs."""
     node = hw.gpus_per_node
@@ -486,32 +597,71 @@ def _nearest(m: ModelShape, seq_len: int, gpus: int, hw: Hardware, batch_tokens:
             if count <= 0 or count in tried:
                 continue
             tried.add(count)
-            plan, _ = _best(m, seq_len, count, hw, batch_tokens)
+            plan, _ = _best(m, seq_len, count, hw, batch_tokens, backend)
             if plan is not None:
                 return plan
     count = 2 ** math.ceil(math.log2(max(gpus, node)))
     while count <= 2**20:
         if count not in tried:
-            plan, _ = _best(m, seq_len, count, hw, batch_tokens)
+            plan, _ = _best(m, seq_len, count, hw, batch_tokens, backend)
             if plan is not None:
                 return plan
         count *= 2
     return None
 
 
-def format_plan(plan: Plan) -> str:
+def recompute_setting(ac: Checkpointing, layers_per_stage: int) -> str:
+    """The backend's ``recompute`` value for a checkpointing level it runs."""
+    if ac.full_layers == layers_per_stage and ac.full_layers:
+        return "full"
+    if ac.full_layers:
+        raise ConfigError(f"checkpointing '{ac.describe(layers_per_stage)}' has no recompute setting")
+    return "selective" if ac.selective else "none"
+
+
+def set_lines(plan: Plan, model: ModelShape) -> list[str]:
+    """The ``--set`` overrides that make ``herd train`` / ``herd run`` use the plan."""
     lay = plan.layout
+    lines = [f"pretrain.trainer={plan.backend}"]
+    if model.name in MODELS and MODELS[model.name] == model:
+        lines.append(f"pretrain.model_size={model.name}")
+    else:  # any named size, every shape key overridden
+        shape = {"n_layers": model.n_layers, "dim": model.dim, "ffn_dim": model.ffn_dim,
+                 "n_heads": model.n_heads, "n_kv_heads": model.n_kv_heads}
+        lines += ["pretrain.model_size=8b",
+                  "pretrain.model_overrides={" + ", ".join(f"{k} = {v}" for k, v in shape.items()) + "}"]
+    lines.append(f"pretrain.vocab_size={model.vocab_size}")
+    lines += [f"pretrain.tp={lay.tp}", f"pretrain.cp={lay.cp}", f"pretrain.pp={lay.pp}", f"pretrain.dp={lay.dp}",
+              f"trainers.{plan.backend}.micro_batch_rows={lay.micro_batch}"]
+    if plan.backend == "nemo":
+        lines.append(f"trainers.nemo.recompute={recompute_setting(plan.checkpointing, plan.layers_per_stage)}")
+    return lines
+
+
+ASSUMPTIONS = (
+    "roofline per kernel: GEMMs at min(80% of 989 TFLOP/s dense BF16, 3.35 TB/s HBM), flash attention at 60%, "
+    "element-wise kernels at HBM bandwidth; collectives at ~80% of NVLink (900 GB/s both ways) and of "
+    "400 Gb/s InfiniBand per GPU; bubbles, recompute and exposed communication counted"
+)
+
+
+def format_plan(plan: Plan, model: ModelShape | None = None) -> str:
+    lay = plan.layout
+    limit = plan.gpu_memory_gib * plan.hardware.memory_fraction
     lines = [
-        f"{plan.model} at {plan.seq_len} tokens on {plan.gpus} GPUs "
+        f"{plan.model} at {plan.seq_len} tokens on {plan.gpus} GPUs with the {plan.backend} backend "
         f"({plan.batch_tokens / 2**20:g}M tokens per step, {plan.batch_tokens // plan.seq_len} sequences)",
         f"  layout        TP {lay.tp} x CP {lay.cp} x PP {lay.pp} x DP {lay.dp}  "
         "(innermost first: TP inside a server, then CP, PP, DP)",
-        f"  micro-batch   {lay.micro_batch} sequence(s), {plan.micro_batches} per pipeline per step, "
-        f"{lay.virtual_stages} virtual stage(s) per pipeline rank",
+        f"  micro-batch   {lay.micro_batch} sequence(s), {plan.micro_batches} per pipeline per step"
+        + (f", {lay.virtual_stages} virtual stage(s) per pipeline rank" if lay.virtual_stages > 1 else ""),
         f"  checkpointing {plan.activation_checkpointing} ({plan.layers_per_stage} layers per stage)",
-        f"  memory/GPU    {plan.memory_total_gib:.1f} of {plan.gpu_memory_gib:g} GiB: "
-        + ", ".join(f"{k} {v:.1f}" for k, v in plan.memory_gib.items()),
+        f"  memory/GPU    {plan.memory_total_gib:.1f} GiB, planned within {limit:.1f} of {plan.gpu_memory_gib:g} GiB "
+        f"({plan.hardware.memory_fraction:.0%}): " + ", ".join(f"{k} {v:.1f}" for k, v in plan.memory_gib.items()),
         f"  step time     {plan.step_time_s:.2f} s: " + ", ".join(f"{k} {v:.2f}" for k, v in plan.time_s.items()),
-        f"  MFU ceiling   {plan.mfu_ceiling:.1%} (kernels at peak; bubbles, recompute and exposed communication counted)",
+        f"  MFU ceiling   {plan.mfu_ceiling:.0%} ({ASSUMPTIONS})",
     ]
+    if model is not None:
+        lines.append("  apply it with")
+        lines += [f"    --set {line}" for line in set_lines(plan, model)]
     return "\n".join(lines)
