@@ -351,6 +351,15 @@ class Environment(Protocol):
 
 
 @runtime_checkable
+class PromptEnvironment(Protocol):
+    """An environment whose answers depend on the prompt (the files uploaded with it, the
+    functions it offers): ``start(prompt)`` gives the environment for that prompt's
+    rollouts. Rollouts call it when an environment has it; others serve every prompt alike."""
+
+    def start(self, prompt: SFTRow) -> Environment: ...
+
+
+@runtime_checkable
 class Evaluator(Protocol):
     def evaluate(self, model_dir: Path, workdir: Path) -> dict[str, float]: ...
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from herd.core.errors import StageError
 from herd.core.pipeline import StageContext
-from herd.core.protocols import ChatReply, Environment, Generator, SamplingParams
+from herd.core.protocols import ChatReply, Environment, Generator, PromptEnvironment, SamplingParams
 from herd.core.records import ChatMessage, SFTRow, Trajectory
 from herd.core.services import Services
 
@@ -76,8 +76,11 @@ class Environments:
         return out
 
     def for_prompt(self, prompt: Prompt) -> list[Environment]:
+        """The environments that apply to ``prompt``, each started for it where it depends
+        on the prompt (``PromptEnvironment``)."""
         row = prompt.as_row()
-        return [env for _, env in self.named if env.applies(row)]
+        return [env.start(row) if isinstance(env, PromptEnvironment) else env
+                for _, env in self.named if env.applies(row)]
 
 
 @dataclass

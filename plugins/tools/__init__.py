@@ -16,11 +16,21 @@ def _settings(services) -> ToolsConfig:
 
 
 def _environment(cfg, services):
+    from pathlib import Path
+
+    from herd.plugins.tools.builtin.python import UploadedFiles, python_tool
     from herd.plugins.tools.environment import ToolEnvironment
     from herd.plugins.tools.toolbox import build_toolbox
 
     settings = _settings(services)
-    return ToolEnvironment(build_toolbox(settings, services), settings)
+    run_uploads = UploadedFiles.read([Path(p) for p in settings.uploaded_files])
+
+    def code_tool(files: UploadedFiles):
+        # a prompt's files beside the run's; the prompt's win a name both use
+        return python_tool(services.open_sandbox, UploadedFiles({**run_uploads.texts, **files.texts}),
+                           settings.code_timeout_s or None)
+
+    return ToolEnvironment(build_toolbox(settings, services, files=run_uploads), settings, code_tool)
 
 
 def _synthesizer(cfg, services):

@@ -13,18 +13,14 @@ from typing import Any, Iterator
 
 from herd.core.records import ChatMessage, SFTRow
 from herd.core.services import Services
-from herd.lib.chat.tools import FunctionDef
 from herd.plugins.tools.builtin.maths import maths_tool
 from herd.plugins.tools.builtin.python import UploadedFiles, python_tool
 from herd.plugins.tools.config import ToolsConfig
 from herd.plugins.tools.environment import CAPABILITY
 from herd.plugins.tools.parsing import Calls, MalformedCall, NoCall, parse_text
-from herd.plugins.tools.registry import Tool, ToolBox
+from herd.plugins.tools.prompt_tools import METADATA_KEY, PromptTools, alias_tool
+from herd.plugins.tools.registry import ToolBox
 from herd.plugins.tools.tasks import TEMPLATES, Draft, Results
-
-# The argument each built-in executor reads (a generated definition's one argument maps to it).
-BUILTIN_ARGUMENT = {"wolfram_alpha": "query", "code_interpreter": "code", "brave_search": "query"}
-
 
 @dataclass(frozen=True)
 class DroppedDraft:
@@ -69,7 +65,7 @@ class ToolUseSynthesizer:
             python_tool(self.services.open_sandbox, UploadedFiles(dict(draft.files)), self.cfg.code_timeout_s or None))}
         box = ToolBox([executors[b] for b in draft.builtins], max_output_chars=self.cfg.max_output_chars)
         for definition in draft.functions:
-            box.add(_alias(definition, executors[draft.aliases[definition.name]]), origin=f"draft {draft.id}")
+            box.add(alias_tool(definition, executors[draft.aliases[definition.name]]), origin=f"draft {draft.id}")
         return box
 
     def _run(self, draft: Draft) -> SFTRow | DroppedDraft:
@@ -96,18 +92,9 @@ class ToolUseSynthesizer:
             return DroppedDraft(draft.id, draft.category, "answer_failed", f"{type(exc).__name__}: {exc}")
         messages.append(ChatMessage("assistant", answer))
         return SFTRow(draft.id, messages, capability=CAPABILITY, category=draft.category, source="tool_use",
-                      metadata={"tools": box.names, "calls": sum(len(r) for r in results)})
-
-
-def _alias(definition: FunctionDef, executor: Tool) -> Tool:
-    """A generated definition (one string argument) run by a built-in executor."""
-    argument = next(iter(definition.parameters["properties"]))
-    builtin_argument = BUILTIN_ARGUMENT[executor.name]
-
-    def run(arguments: dict[str, Any]) -> str:
-        return executor.run({builtin_argument: arguments[argument]})
-
-    return Tool(definition, run, executor.timeout_s)
+                      metadata={"tools": box.names, "calls": sum(len(r) for r in results),
+                                METADATA_KEY: PromptTools(list(draft.functions), dict(draft.aliases),
+                                                          dict(draft.files)).to_metadata()})
 
 
 def _assistant_turn(parsed: Calls, text: str) -> ChatMessage:

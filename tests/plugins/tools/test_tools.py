@@ -3,6 +3,7 @@ and the ``tools`` rollout environment."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -141,3 +142,42 @@ def test_the_environment_answers_calls_errors_and_nothing(sandbox):
     assert len(many) == 1 and "9 calls" in many[0].content
     assert env.respond([user, ChatMessage("assistant", "It is sunny in Oslo.")]) is None
     assert env.respond([user]) is None
+
+
+RUN_PYTHON = FunctionDef("run_python", "Run Python 3 code.", {
+    "type": "object", "properties": {"source": {"type": "string"}}, "required": ["source"]})
+SUM_CODE = "import csv\nsum(int(r['amount']) for r in csv.DictReader(open('sales.csv')))"
+
+
+@pytest.mark.slow
+def test_a_prompts_own_functions_and_files_answer_its_rollouts(sandbox):
+    from herd.plugins.tools.prompt_tools import METADATA_KEY, PromptTools
+
+    setup = PromptTools([RUN_PYTHON], {"run_python": "code_interpreter"}, {"sales.csv": "name,amount\na,3\nb,4\n"})
+    env = ToolEnvironment(ToolBox([python_tool(_Held(sandbox), UploadedFiles())]), ToolsConfig(),
+                          code_tool=lambda files: python_tool(_Held(sandbox), files))
+    prompt = SFTRow("p", [ChatMessage("user", "Total amount?")], capability="tool_use",
+                    metadata={METADATA_KEY: setup.to_metadata()})
+    call = ChatMessage("assistant", '{"name": "run_python", "parameters": {"source": ' + json.dumps(SUM_CODE) + "}}")
+    started = env.start(prompt)
+    assert started.respond([prompt.messages[0], call])[0].content == "7"
+    # the run's own environment is untouched: no run_python, and no sales.csv for its code
+    assert "no tool named 'run_python'" in env.respond([prompt.messages[0], call])[0].content
+    direct = ChatMessage("assistant", "", tool_calls=[ToolCall("code_interpreter", {"code": SUM_CODE})])
+    assert "FileNotFoundError" in env.respond([prompt.messages[0], direct])[0].content
+    # a prompt without a setup gets the run's environment itself
+    assert env.start(SFTRow("q", [ChatMessage("user", "hi")])) is env
+
+
+def test_a_tool_setup_round_trips_and_a_broken_one_names_the_prompt():
+    from herd.core.errors import InputError
+    from herd.plugins.tools.prompt_tools import METADATA_KEY, PromptTools
+
+    setup = PromptTools([RUN_PYTHON], {"run_python": "code_interpreter"}, {"a.csv": "x\n1\n"})
+    assert PromptTools.from_metadata({METADATA_KEY: setup.to_metadata()}, "prompt p") == setup
+    assert PromptTools.from_metadata({}, "prompt p") is None
+    with pytest.raises(InputError, match="prompt p: .*run_python name no built-in executor"):
+        PromptTools.from_metadata({METADATA_KEY: {"functions": setup.to_metadata()["functions"], "aliases": {}}},
+                                  "prompt p")
+    with pytest.raises(InputError, match="prompt p: metadata 'tool_setup' is not a tool setup"):
+        PromptTools.from_metadata({METADATA_KEY: {"functions": [{"description": "no name"}]}}, "prompt p")
