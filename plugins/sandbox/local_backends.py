@@ -89,8 +89,19 @@ class BwrapSandbox(WarmPool):
         problem = bwrap_problem()
         if problem:
             raise ConfigError(f"sandbox.backend = 'bwrap' cannot be used: {problem}")
+        # bwrap --die-with-parent ties a sandbox's life to the *thread* that started it (the
+        # kernel's parent-death signal): sandboxes are started from this one thread, which
+        # lives as long as the pool, never from run_many's short-lived threads.
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="herd-bwrap-start")
 
     def start_worker(self) -> "_BwrapWorker":
+        return self._starter.submit(self._start_worker).result()
+
+    def close(self) -> None:
+        super().close()
+        self._starter.shutdown(wait=False)
+
+    def _start_worker(self) -> "_BwrapWorker":
         deadline = time.monotonic() + _START_RETRY_S
         while True:
             try:
