@@ -36,11 +36,12 @@ class InputError(HerdError):
 
 # -- a full disk ----------------------------------------------------------------------
 # One message for every write path: an OSError (ENOSPC, or EDQUOT for a quota), or what a
-# library makes of it (torch's zip writer reports "unexpected pos" and drops the errno).
+# library makes of it (torch's zip writer reports "unexpected pos", numpy's ``tofile``
+# "N requested and M written"; both drop the errno).
 
 _FULL_ERRNOS = frozenset({28, 122})  # ENOSPC, EDQUOT (Linux numbering; errno module agrees)
 _NEARLY_FULL_BYTES = 16 * 1024 * 1024
-_TORCH_WRITE_FAILED = ("unexpected pos", "PytorchStreamWriter failed writing")
+_LIBRARY_WRITE_FAILED = ("unexpected pos", "PytorchStreamWriter failed writing", " requested and ")
 
 
 class DiskFullError(StageError):
@@ -69,13 +70,14 @@ def _rebuilt_disk_full(path: str, message: str) -> DiskFullError:
 def disk_full_error(exc: BaseException, path: str | None = None) -> DiskFullError | None:
     """``exc`` as a ``DiskFullError`` when a full disk caused it (anywhere in its chain of
     causes), naming the file it names, else ``path``; None when the disk is not the cause.
-    A bare torch write failure counts when the disk holding ``path`` is (nearly) full."""
+    A bare torch or numpy write failure counts when the disk holding ``path`` is (nearly) full."""
     for link in _chain(exc):
         if isinstance(link, DiskFullError):
             return link
         if isinstance(link, OSError) and link.errno in _FULL_ERRNOS:
             return DiskFullError(link.filename or path or "(unknown file)", link)
-    if path is not None and isinstance(exc, RuntimeError) and any(m in str(exc) for m in _TORCH_WRITE_FAILED):
+    library_failure = isinstance(exc, (RuntimeError, OSError)) and getattr(exc, "errno", None) is None
+    if path is not None and library_failure and any(m in str(exc) for m in _LIBRARY_WRITE_FAILED):
         if _free_bytes(path) < _NEARLY_FULL_BYTES:
             return DiskFullError(path, exc)
     return None

@@ -15,31 +15,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import socket
 import struct
-import threading
 import time
 import uuid
-import weakref
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from herd.core.errors import ConfigError
-from herd.core.protocols import ExecutionResult, Program
 from herd.lib.sandbox.config import SandboxConfig
 from herd.plugins.sandbox import runner
+from herd.plugins.sandbox.pool import RUNNER_SOURCE, WarmPool
 
-RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
 LABEL = "herd.sandbox"  # every sandbox container: `docker rm -f $(docker ps -aq -f label=herd.sandbox)`
 POOL_LABEL = "herd.sandbox.pool"  # the DockerSandbox instance it belongs to
 # The herd process (the run) that owns it: ``host:pid:start``, the start time (in clock
 # ticks since boot) telling a live owner from a later process that reuses its pid.
 OWNER_LABEL = "herd.sandbox.owner"
 _log = logging.getLogger("herd.sandbox")
-# How much longer than a program's own timeout the host waits for the supervisor's answer
-# before it declares the container broken and replaces it.
-_HOST_GRACE_S = 5.0
 
 
 class _Worker:
@@ -130,6 +121,19 @@ class _Worker:
             data += chunk
         return data
 
+    def diagnose(self) -> str:
+        try:
+            self.container.reload()
+            state = self.container.attrs.get("State", {})
+        except Exception as exc:
+            return f"container vanished ({exc})"
+        parts = [f"status {state.get('Status')}", f"exit code {state.get('ExitCode')}"]
+        if state.get("OOMKilled"):
+            parts.append("OOMKilled")
+        if self.diagnostics:
+            parts.append(self.diagnostics.decode(errors="replace")[-500:])
+        return ", ".join(parts)
+
     def destroy(self) -> None:
         try:
             if self._sock is not None:
@@ -142,127 +146,26 @@ class _Worker:
             pass
 
 
-class DockerSandbox:
+class DockerSandbox(WarmPool):
     """``protocols.Sandbox`` over a pool of warm containers (``cfg.pool_size``)."""
 
+    worker_kind = "sandbox container"
+
     def __init__(self, cfg: SandboxConfig | None = None):
-        self.cfg = cfg or SandboxConfig()
+        super().__init__(cfg)
         self.client = connect()
         require_image(self.client, self.cfg.image)
         reaped = reap_orphans(self.client)
         if reaped:
             _log.info("removed %d sandbox container(s) left by ended herd runs: %s", len(reaped), ", ".join(reaped))
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
-        self._workers: list[_Worker] = []
-        self._starting = 0
         self.pool_id = uuid.uuid4().hex[:12]
-        self._closed = False
-        # Containers of a sandbox nobody closed still go when it is garbage-collected.
-        weakref.finalize(self, _destroy_all, self._workers)
 
-    # -- the Sandbox protocol -------------------------------------------------------
-    def run(self, files: dict[str, str], command: list[str], timeout_s: float | None = None) -> ExecutionResult:
-        timeout = float(timeout_s if timeout_s is not None else self.cfg.timeout_s)
-        job = {
-            "files": files,
-            "command": list(command),
-            "timeout_s": timeout,
-            "output_limit": self.cfg.output_limit_bytes,
-            "limits": {**self.cfg.limits(), "cpu_s": int(timeout) + 1},
-        }
-        worker = self._acquire()
-        started = time.monotonic()
-        result = worker.execute(job, wait_s=timeout + _HOST_GRACE_S)
-        if result is None:
-            # The supervisor died or hung (e.g. the container was OOM-killed): replace it.
-            reason = self._diagnose(worker)
-            self._discard(worker)
-            return ExecutionResult(
-                status="oom" if "OOMKilled" in reason else "sandbox_error",
-                exit_code=None,
-                stdout="",
-                stderr=f"sandbox container failed: {reason}",
-                seconds=time.monotonic() - started,
-            )
-        self._idle.put(worker)
-        return ExecutionResult(**result)
+    def start_worker(self) -> _Worker:
+        return _Worker(self.client, self.cfg, self.pool_id)
 
-    def run_many(self, programs: list[Program]) -> list[ExecutionResult]:
-        if not programs:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, self.cfg.pool_size)) as pool:
-            return list(pool.map(lambda p: self.run(p.files, p.command, p.timeout_s), programs))
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            workers = list(self._workers)
-            self._workers.clear()
-        for worker in workers:
-            worker.destroy()
-
-    def __enter__(self) -> "DockerSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- the pool -------------------------------------------------------------------
-    def _acquire(self) -> _Worker:
-        """An idle worker, a new one while the pool is below ``pool_size``, or wait."""
-        while True:
-            if self._closed:
-                raise RuntimeError("the Docker sandbox is closed")
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            with self._lock:
-                if self._closed:
-                    raise RuntimeError("the Docker sandbox is closed")
-                grow = self._starting + len(self._workers) < self.cfg.pool_size
-                if grow:
-                    self._starting += 1
-            if grow:
-                try:
-                    worker = _Worker(self.client, self.cfg, self.pool_id)
-                finally:
-                    with self._lock:
-                        self._starting -= 1
-                with self._lock:
-                    self._workers.append(worker)
-                return worker
-            try:  # re-check now and then: a broken worker may have freed a slot
-                return self._idle.get(timeout=0.5)
-            except queue.Empty:
-                continue
-
-    def _discard(self, worker: _Worker) -> None:
-        with self._lock:
-            if worker in self._workers:
-                self._workers.remove(worker)
-        worker.destroy()
-
-    @staticmethod
-    def _diagnose(worker: _Worker) -> str:
-        try:
-            worker.container.reload()
-            state = worker.container.attrs.get("State", {})
-        except Exception as exc:
-            return f"container vanished ({exc})"
-        parts = [f"status {state.get('Status')}", f"exit code {state.get('ExitCode')}"]
-        if state.get("OOMKilled"):
-            parts.append("OOMKilled")
-        if worker.diagnostics:
-            parts.append(worker.diagnostics.decode(errors="replace")[-500:])
-        return ", ".join(parts)
-
-
-def _destroy_all(workers: list[_Worker]) -> None:
-    for worker in list(workers):
-        worker.destroy()
-    workers.clear()
+    def failure_status(self, diagnosis: str) -> str:
+        # The container's memory cgroup killed the supervisor with the program.
+        return "oom" if "OOMKilled" in diagnosis else "sandbox_error"
 
 
 def owner_id(pid: int | None = None) -> str:

@@ -1,14 +1,17 @@
-"""Backends that run each program as a fresh host process: bubblewrap and unisolated.
+"""Backends that run programs as host processes: bubblewrap and unisolated.
 
-``BwrapSandbox`` puts every program in new user, pid, network, mount, IPC and UTS
-namespaces (``bwrap --unshare-all``): no network, the host's ``/usr`` read-only, a fresh
-``/proc``, a read-only ``/dev``; the rest of the host filesystem (home, repositories,
-``/etc/shadow``) is not there at all. Everything the program can write is a size-capped
-tmpfs, as in the Docker backend: its work dir ``/work`` (``sandbox.workdir_mb``, the
-program's files copied in before it starts), ``/tmp`` and ``/dev/shm``
-(``runner.SCRATCH_MB``), so no program can fill the host's disk or memory with files. When herd runs
-as root the program is first dropped to uid 65534 (``setpriv``) so that the process
-rlimit (``RLIMIT_NPROC``) holds a fork bomb, which the kernel never applies to root.
+``BwrapSandbox`` keeps a pool of warm bubblewrap sandboxes (``sandbox.pool_size``), as the
+Docker backend keeps warm containers: each is one ``bwrap --unshare-all`` (new user, pid,
+network, mount, IPC, UTS and cgroup namespaces; no network, the host's ``/usr``
+read-only, a fresh ``/proc``, a read-only ``/dev``, the rest of the host filesystem not
+there at all) whose pid 1 is ``runner.serve``, the supervisor that runs one program at a
+time and kills and wipes what it leaves. Everything a program can write is a size-capped
+tmpfs: ``/work`` (``sandbox.workdir_mb``), ``/tmp`` and ``/dev/shm`` (``runner.SCRATCH_MB``),
+so no program can fill the host's disk. Starting namespaces and mounts once per worker
+instead of once per program is what keeps the cost of isolation low (issue 21). When herd
+runs as root the sandbox is first dropped to uid 65534 (``setpriv``); programs never hold
+a capability, cannot create user namespaces of their own (``--disable-userns``), and
+``RLIMIT_NPROC``, which the kernel counts per user namespace, holds a fork bomb.
 
 ``UnisolatedSandbox`` is a plain subprocess with rlimits, a timeout and an output cap,
 like human-eval's harness: it only exists for users who explicitly allow unisolated
@@ -18,6 +21,7 @@ execution (``sandbox.allow_unisolated = true``) and as the benchmark's peer.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -27,55 +31,43 @@ from functools import lru_cache
 
 from herd.core.errors import ConfigError
 from herd.core.protocols import ExecutionResult, Program
-from herd.plugins.sandbox import runner
 from herd.lib.sandbox.config import SandboxConfig
+from herd.plugins.sandbox import runner
+from herd.plugins.sandbox.pool import RUNNER_SOURCE, WarmPool
 
 NOBODY = 65534
-# What bwrap says when the uid's process limit refuses it the namespace or its pid 1: a
-# sandbox start-up failure (the program never ran), transient while the kernel tears down
-# the namespaces of programs that just ended.
+# What bwrap says when the kernel refuses it a namespace for a while (it tears down the
+# namespaces of sandboxes that just ended asynchronously): retry the start briefly.
 _NAMESPACE_BUSY = ("bwrap: Creating new namespace failed", "bwrap: Can't fork")
-_NAMESPACE_RETRY_S = 10.0
+_START_RETRY_S = 10.0
+_START_WAIT_S = 60.0
 
 
-class _ProcessSandbox:
-    """Shared by both: a fresh temporary work dir per program, ``runner.execute`` limits."""
+class UnisolatedSandbox:
+    """No isolation at all beyond rlimits: the program can read and write what herd can.
+    A fresh temporary work dir per program, ``runner.execute``'s limits."""
 
     def __init__(self, cfg: SandboxConfig | None = None):
         self.cfg = cfg or SandboxConfig()
 
-    def nproc(self) -> int | None:
-        """``RLIMIT_NPROC`` for the next program (None: not limited)."""
-        return None
-
-    def wrap(self, command: list[str], workdir: str) -> list[str]:
-        return command
-
     def run(self, files: dict[str, str], command: list[str], timeout_s: float | None = None) -> ExecutionResult:
         timeout = float(timeout_s if timeout_s is not None else self.cfg.timeout_s)
-        limits = {**self.cfg.limits(), "cpu_s": int(timeout) + 1, "nproc": self.nproc()}
+        limits = {**self.cfg.limits(), "cpu_s": int(timeout) + 1}
         workdir = tempfile.mkdtemp(prefix="herd-sandbox-")
         try:
             try:
                 runner.write_files(workdir, files)
             except (ValueError, OSError) as exc:
                 return ExecutionResult("sandbox_error", None, "", f"cannot write files: {exc}", 0.0)
-            self.prepare(workdir)
             # herd's own process is large (models loaded): limits by command prefix keep
             # each program's start a vfork instead of a copy of herd (runner.limit_prefix).
             result = runner.execute(
-                self.wrap(list(command), workdir), workdir, timeout, self.cfg.output_limit_bytes, limits,
-                env=self.environment(workdir), limits_by_prefix=_limit_tools(),
+                list(command), workdir, timeout, self.cfg.output_limit_bytes, limits,
+                env={**runner.CLEAN_ENV, "HOME": workdir}, limits_by_prefix=_limit_tools(),
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         return ExecutionResult(**result)
-
-    def prepare(self, workdir: str) -> None:
-        pass
-
-    def environment(self, workdir: str) -> dict[str, str]:
-        return {**runner.CLEAN_ENV, "HOME": workdir}
 
     def run_many(self, programs: list[Program]) -> list[ExecutionResult]:
         if not programs:
@@ -87,55 +79,131 @@ class _ProcessSandbox:
         pass
 
 
-class UnisolatedSandbox(_ProcessSandbox):
-    """No isolation at all beyond rlimits: the program can read and write what herd can."""
+class BwrapSandbox(WarmPool):
+    """``protocols.Sandbox`` over warm bubblewrap sandboxes (see the module docstring)."""
 
+    worker_kind = "bubblewrap sandbox"
 
-class BwrapSandbox(_ProcessSandbox):
     def __init__(self, cfg: SandboxConfig | None = None):
         super().__init__(cfg)
         problem = bwrap_problem()
         if problem:
             raise ConfigError(f"sandbox.backend = 'bwrap' cannot be used: {problem}")
-        self.drop_root = os.geteuid() == 0
-        self.uid = NOBODY if self.drop_root else os.getuid()
-        self._others, self._counted_at = 0, -1e9
+        # bwrap --die-with-parent ties a sandbox's life to the *thread* that started it (the
+        # kernel's parent-death signal): sandboxes are started from this one thread, which
+        # lives as long as the pool, never from run_many's short-lived threads.
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="herd-bwrap-start")
 
-    def nproc(self) -> int | None:
-        # RLIMIT_NPROC counts *all* processes of the real uid on the host, so the limit
-        # is what that uid runs already plus the program's allowance.
-        # Counting walks /proc (tens of ms), so the count is reused for a second.
-        now = time.monotonic()
-        if now - self._counted_at > 1.0:
-            self._others, self._counted_at = _processes_of(self.uid), now
-        return self._others + self.cfg.pids
+    def start_worker(self) -> "_BwrapWorker":
+        return self._starter.submit(self._start_worker).result()
 
-    def prepare(self, workdir: str) -> None:
-        if self.drop_root:  # the program's user must own its work dir (and nobody else)
-            os.chown(workdir, NOBODY, NOBODY)
-            for root, dirs, names in os.walk(workdir):
-                for name in dirs + names:
-                    os.chown(os.path.join(root, name), NOBODY, NOBODY)
+    def close(self) -> None:
+        super().close()
+        self._starter.shutdown(wait=False)
 
-    def environment(self, workdir: str) -> dict[str, str]:
-        return {**runner.CLEAN_ENV, "HOME": "/work"}
-
-    def run(self, files: dict[str, str], command: list[str], timeout_s: float | None = None) -> ExecutionResult:
-        # The kernel tears down a killed program's pid namespace asynchronously; until it
-        # has, the uid's process rlimit can refuse the next namespace. Wait, then retry.
-        deadline = time.monotonic() + _NAMESPACE_RETRY_S
+    def _start_worker(self) -> "_BwrapWorker":
+        deadline = time.monotonic() + _START_RETRY_S
         while True:
-            result = super().run(files, command, timeout_s)
-            if not result.stderr.startswith(_NAMESPACE_BUSY) or time.monotonic() > deadline:
-                return result
-            self._counted_at = -1e9  # count the uid's processes afresh for the retry
-            time.sleep(0.2)
+            try:
+                return _BwrapWorker(self.cfg)
+            except _NamespaceBusy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
-    def wrap(self, command: list[str], workdir: str) -> list[str]:
-        prefix = []
-        if self.drop_root:
-            prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        return [*prefix, "bwrap", *_bwrap_args(workdir, self.cfg.workdir_mb), "--", *_COPY_IN, *command]
+    def job_limits(self, timeout: float) -> dict[str, int]:
+        # RLIMIT_NPROC counts the processes of the sandbox's own user namespace (the
+        # supervisor is one of them); the program's allowance is what is left.
+        return {**super().job_limits(timeout), "nproc": self.cfg.pids}
+
+
+class _NamespaceBusy(RuntimeError):
+    pass
+
+
+class _BwrapWorker:
+    """One long-lived bwrap sandbox; its supervisor talks over the process's pipes."""
+
+    def __init__(self, cfg: SandboxConfig):
+        command = [*_drop_root(), "bwrap", *_bwrap_args(cfg.workdir_mb), "--as-pid-1",
+                   "--", "/usr/bin/python3", "-I", "-S", "-c", RUNNER_SOURCE]
+        # The supervisor's own limits come by prefix (no preexec_fn: herd's process is
+        # large, see runner.limit_prefix); the programs get theirs from the supervisor.
+        self.proc = subprocess.Popen(
+            [*_oom_first(), *command], env=dict(runner.CLEAN_ENV, HOME="/work"),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, close_fds=True,
+        )
+        self._buffer = b""
+        self.diagnostics = b""  # what bwrap or the supervisor wrote to stderr
+        ready = self._read_line(time.monotonic() + _START_WAIT_S)
+        if ready != b'{"ready": true}':
+            self.destroy()
+            text = self.diagnostics.decode(errors="replace").strip()
+            if text.startswith(_NAMESPACE_BUSY):
+                raise _NamespaceBusy(text)
+            raise RuntimeError(f"the bubblewrap sandbox did not start its supervisor: {text[-500:]}")
+
+    def execute(self, job: dict, wait_s: float) -> dict | None:
+        import json
+
+        try:
+            self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        line = self._read_line(time.monotonic() + wait_s)
+        return json.loads(line) if line is not None else None
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        out, err = self.proc.stdout.fileno(), self.proc.stderr.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([out, err], [], [], left)
+            for fd in ready:
+                data = os.read(fd, 1 << 20)
+                if fd == err:
+                    self.diagnostics = (self.diagnostics + data)[-4000:]
+                elif not data:
+                    return None  # the supervisor is gone
+                else:
+                    self._buffer += data
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    def diagnose(self) -> str:
+        code = self.proc.poll()
+        state = "still running (not answering)" if code is None else f"exit code {code}"
+        text = self.diagnostics.decode(errors="replace")[-500:].strip()
+        return f"{state}{': ' + text if text else ''}"
+
+    def destroy(self) -> None:
+        # bwrap runs --die-with-parent: killing it takes its whole pid namespace with it.
+        try:
+            os.killpg(self.proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _drop_root() -> list[str]:
+    """``setpriv`` to uid 65534 when herd runs as root: the kernel never applies
+    ``RLIMIT_NPROC`` to root, and the sandbox should hold nothing of root's on the host."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+
+
+def _oom_first() -> list[str]:
+    """The kernel's OOM killer should pick a sandbox, never herd."""
+    return ["choom", "-n", "1000", "--"] if _limit_tools() else []
 
 
 @lru_cache(maxsize=1)
@@ -145,42 +213,19 @@ def _limit_tools() -> bool:
     return all(shutil.which(tool, path="/usr/local/bin:/usr/bin:/bin") for tool in ("choom", "prlimit"))
 
 
-def _processes_of(uid: int) -> int:
-    """Processes whose *real* uid is ``uid`` (what ``RLIMIT_NPROC`` counts)."""
-    wanted = f"Uid:\t{uid}\t"
-    count = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as handle:
-                count += any(line.startswith(wanted) for line in handle)
-        except OSError:  # the process ended meanwhile
-            continue
-    return count
-
-
-# The program's files reach its tmpfs work dir through a read-only bind of the host dir
-# they were written to; the host dir itself is never writable from inside. The copy runs in
-# the process that then becomes the program (exec, no fork): a `sh -c "cp ... && exec"`
-# forks once more, and under the uid's process limit that extra fork failed ("sh: Cannot
-# fork") for 2 of 190 programs run 8 at a time.
-_FILES_IN = "/.herd-files"
-_COPY_SCRIPT = (f"import os, shutil, sys; shutil.copytree({_FILES_IN!r}, '/work', dirs_exist_ok=True); "
-                "os.execvp(sys.argv[1], sys.argv[1:])")
-_COPY_IN = ["/usr/bin/python3", "-I", "-S", "-c", _COPY_SCRIPT]
 _MB = 1024 * 1024
 
 
-def _bwrap_args(workdir: str, workdir_mb: int) -> list[str]:
+def _bwrap_args(workdir_mb: int) -> list[str]:
     args = [
-        "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        # --disable-userns: a program cannot make a user namespace of its own, where it
+        # would hold every capability (the kernel's largest attack surface for a local user).
+        "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", str(NOBODY), "--gid", str(NOBODY), "--hostname", "sandbox",
         "--ro-bind", "/usr", "/usr", "--proc", "/proc",
         # bwrap's /dev is an unbounded tmpfs the program owns: read-only, but a capped /dev/shm
         "--dev", "/dev", "--size", str(runner.SCRATCH_MB * _MB), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
         "--size", str(runner.SCRATCH_MB * _MB), "--tmpfs", "/tmp",
-        "--ro-bind", workdir, _FILES_IN,
         "--size", str(workdir_mb * _MB), "--tmpfs", "/work", "--chdir", "/work",
     ]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -202,11 +247,9 @@ def bwrap_problem() -> str | None:
     """Why bubblewrap cannot isolate programs on this machine, or None when it can."""
     if shutil.which("bwrap") is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
-    command = ["bwrap", *_bwrap_args("/tmp", 1), "--", "true"]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            return "herd runs as root and setpriv (util-linux) is missing to drop to uid 65534"
-        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *command]
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "herd runs as root and setpriv (util-linux) is missing to drop to uid 65534"
+    command = [*_drop_root(), "bwrap", *_bwrap_args(1), "--as-pid-1", "--", "/usr/bin/python3", "-c", "pass"]
     try:
         probe = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:

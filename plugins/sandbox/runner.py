@@ -219,6 +219,19 @@ def _kill_everything_else():
 
 
 def _clear(directory):
+    """Remove everything under ``directory``; True when it is empty afterwards. A program
+    may leave a folder without write or search permission: its owner (this supervisor's
+    user) can give them back, so the next program never sees what this one left."""
+    if not os.path.isdir(directory):
+        return True
+    for root, dirs, _ in os.walk(directory):
+        for name in dirs:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
         if os.path.isdir(path) and not os.path.islink(path):
@@ -228,6 +241,7 @@ def _clear(directory):
                 os.unlink(path)
             except OSError:
                 pass
+    return not os.listdir(directory)
 
 
 def _make_undumpable():
@@ -241,8 +255,11 @@ def _make_undumpable():
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
-def serve(workroot="/work", tmpdir="/tmp"):
-    """The warm container's loop: one JSON job per stdin line, one JSON result per line."""
+def serve(workroot="/work", scratch=("/tmp", "/dev/shm")):
+    """The warm sandbox's loop: one JSON job per stdin line, one JSON result per line.
+    After each program every process left is killed and ``workroot`` and the ``scratch``
+    folders are wiped; when one cannot be wiped the result says ``"retire": true`` and
+    the supervisor ends, so that the host replaces this sandbox with a fresh one."""
     _make_undumpable()
     # pid 1 ignores signals it has no handler for when they come from inside its pid
     # namespace, so a program cannot kill its supervisor; Python's SIGINT handler must go.
@@ -262,10 +279,13 @@ def serve(workroot="/work", tmpdir="/tmp"):
             result = execute(
                 job["command"], workdir, job["timeout_s"], job["output_limit"], job["limits"], kill_all=True
             )
-        _clear(workroot)
-        _clear(tmpdir)
+        wiped = [_clear(folder) for folder in (workroot, *scratch)]
+        if not all(wiped):
+            result["retire"] = True
         out.write(json.dumps(result).encode() + b"\n")
         out.flush()
+        if not all(wiped):
+            return
 
 
 if __name__ == "__main__":

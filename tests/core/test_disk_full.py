@@ -88,3 +88,11 @@ def test_enospc_anywhere_in_the_chain_is_the_full_disk():
     assert disk_full_error(ValueError("unrelated"), "/x") is None
     # torch's writer without the errno, on a disk with room: not blamed on the disk
     assert disk_full_error(RuntimeError("unexpected pos 1 vs 2"), str(Path.cwd())) is None
+
+
+def test_numpy_tofile_without_errno_is_the_full_disk_only_when_the_disk_is_full():
+    """numpy's ``tofile`` reports a short write as ``OSError("N requested and M written")``
+    with no errno (found by tests/faults/test_full_disk.py in the pretrain stage)."""
+    short_write = OSError("1595189 requested and 4096 written")
+    assert disk_full_error(short_write, str(Path.cwd())) is None  # this disk has room
+    assert disk_full_error(OSError(13, "Permission denied"), "/x") is None
