@@ -70,6 +70,7 @@ FAMILY_SPECS: dict[str, FamilySpec] = {
     "trainers": FamilySpec(CONFIG),
     "generators": FamilySpec(CONFIG, {"model_stage": TEXT}),
     "evaluators": FamilySpec(CONFIG_AND_SERVICES, {"capability": TEXT}),
+    "tools": FamilySpec(CONFIG_AND_SERVICES),
     "sandboxes": FamilySpec(CONFIG, {"isolated": FLAG, "probe": FUNCTION}),
     "stages": FamilySpec(("context",), {
         "reads": NAMES,

@@ -136,6 +136,15 @@ def herd_register_evaluators(register):
 
 
 @hookspec
+def herd_register_tools(register):
+    """Register tools a model may call in tool-use rollouts, synthesis and evaluation (when
+    the ``tools`` plugin is active). ``factory(config, services) -> herd.lib.tool.Tool`` or
+    a list of them: the tool's ``FunctionDef`` (name, description, JSON Schema of its
+    arguments) and its executor; the toolbox checks the schema when it adds the tool and
+    the arguments before each call."""
+
+
+@hookspec
 def herd_register_sandboxes(register):
     """Register backends that execute untrusted programs (Docker, bubblewrap...).
     ``factory(config) -> protocols.Sandbox``. Option ``isolated: bool`` — the core refuses

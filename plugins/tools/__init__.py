@@ -12,7 +12,7 @@ from herd.plugins.tools.config import ToolsConfig
 
 def _settings(services) -> ToolsConfig:
     config = services.config
-    return config.section("tools") if config.has_section("tools") else ToolsConfig()
+    return config.section("tool_use") if config.has_section("tool_use") else ToolsConfig()
 
 
 def _environment(cfg, services):
@@ -64,7 +64,7 @@ def herd_register_evaluators(register):
 
 @hookimpl
 def herd_register_config_sections(register):
-    register("tools", ToolsConfig)
+    register("tool_use", ToolsConfig)
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""The ``[tools]`` config section, shared by the ``tools`` environment and the
+"""The ``[tool_use]`` config section, shared by the ``tools`` environment and the
 ``tool_use`` synthesizer."""
 
 from __future__ import annotations

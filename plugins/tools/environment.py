@@ -13,7 +13,8 @@ from herd.plugins.tools.builtin.python import UploadedFiles
 from herd.plugins.tools.config import ToolsConfig
 from herd.plugins.tools.parsing import Calls, MalformedCall, NoCall, parse_message
 from herd.plugins.tools.prompt_tools import PromptTools, prompt_toolbox
-from herd.plugins.tools.registry import Tool, ToolBox
+from herd.lib.tool import Tool
+from herd.plugins.tools.registry import ToolBox
 
 CAPABILITY = "tool_use"
 ENVIRONMENT_LINE = "Environment: ipython"

@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping
 from herd.core.errors import InputError
 from herd.lib.chat.tools import FunctionDef
 from herd.plugins.tools.builtin.python import UploadedFiles
-from herd.plugins.tools.registry import Tool, ToolBox
+from herd.lib.tool import Tool
+from herd.plugins.tools.registry import ToolBox
 
 METADATA_KEY = "tool_setup"
 # The argument each built-in executor reads (a generated definition's one argument maps to it).

@@ -7,34 +7,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from herd.core.errors import PluginError
 from herd.core.records import ChatMessage, ToolCall
 from herd.lib.chat.tools import FunctionDef
+from herd.lib.tool import Tool, ToolError
 from herd.plugins.tools.schema import argument_errors, definition_problems
 
 # Why a call did not produce a result (``ToolResult.reason``).
 REASONS = ("unknown_tool", "invalid_arguments", "failed", "timeout")
-
-
-class ToolError(Exception):
-    """Raised by an executor for a failure the model should read (bad input, no result)."""
-
-
-@dataclass(frozen=True)
-class Tool:
-    """A tool: its definition and ``run(arguments) -> text``, called only with arguments
-    that passed the schema. ``timeout_s`` bounds an in-process executor (a thread that
-    outlives it is abandoned; executors that run programs use the sandbox's own limit)."""
-
-    definition: FunctionDef
-    run: Callable[[dict[str, Any]], str]
-    timeout_s: float = 30.0
-
-    @property
-    def name(self) -> str:
-        return self.definition.name
 
 
 @dataclass(frozen=True)

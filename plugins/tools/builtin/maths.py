@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from herd.lib.chat.tools import FunctionDef
-from herd.plugins.tools.registry import Tool, ToolError
+from herd.lib.tool import Tool, ToolError
 
 WORKER = Path(__file__).with_name("maths_worker.py")
 DEFINITION = FunctionDef(

@@ -15,7 +15,7 @@ from typing import Any, Callable, ContextManager
 from herd.core.errors import InputError
 from herd.core.protocols import Sandbox
 from herd.lib.chat.tools import FunctionDef
-from herd.plugins.tools.registry import Tool, ToolError
+from herd.lib.tool import Tool, ToolError
 
 DEFINITION = FunctionDef(
     "code_interpreter", "Run Python 3 code (standard library only, no network); uploaded files are in the "

@@ -4,7 +4,7 @@ Documents are embedded with the judges' packaged MiniLM embedder
 (``herd.lib.sft_funnel.embed``) and searched with a faiss inner-product index (the vectors
 are normalised, so the score is the cosine similarity). The documents are what the caller
 passes in: the run's curated corpus when a stage hands it over, or the files
-``[tools] search_documents`` names."""
+``[tool_use] search_documents`` names."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from herd.core.errors import InputError
 from herd.lib.chat.tools import FunctionDef
-from herd.plugins.tools.registry import Tool, ToolError
+from herd.lib.tool import Tool, ToolError
 
 DEFINITION = FunctionDef(
     "brave_search", "Search a library of documents; returns the most relevant passages.",
@@ -45,7 +45,7 @@ class SearchIndex:
 
         if not passages:
             raise InputError("the search tool has no documents to index: pass documents, or set "
-                             "[tools] search_documents to JSONL or text files")
+                             "[tool_use] search_documents to JSONL or text files")
         self.passages = passages
         self.embedder = embedder
         vectors = embedder.encode([p.text for p in passages])
@@ -72,7 +72,7 @@ def read_passages(paths: list[Path], max_chars: int = 1500, limit: int = 10_000)
 
 def _passages_of(path: Path, max_chars: int) -> Iterator[Passage]:
     if not path.is_file():
-        raise InputError(f"search document file {path} does not exist ([tools] search_documents)")
+        raise InputError(f"search document file {path} does not exist ([tool_use] search_documents)")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         if ".jsonl" in path.suffixes:

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass
 
-import pytest
 
 from herd.core.app import App
 from herd.core.hookspecs import hookimpl

@@ -17,7 +17,8 @@ from herd.plugins.tools.builtin.maths import maths_tool
 from herd.plugins.tools.builtin.python import UploadedFiles, python_tool
 from herd.plugins.tools.config import ToolsConfig
 from herd.plugins.tools.environment import ToolEnvironment
-from herd.plugins.tools.registry import Tool, ToolBox, ToolError
+from herd.lib.tool import Tool, ToolError
+from herd.plugins.tools.registry import ToolBox
 
 WEATHER = FunctionDef("get_weather", "Weather of a city", {
     "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
