@@ -104,7 +104,7 @@ class DomainClassifier:
             raise ConfigError(f"[dedupers.domain_classifier] held_out = {self.cfg.held_out}: must be in [0, 1)")
         self.settings = FastTextSettings(dim=self.cfg.dim, epoch=self.cfg.epoch, held_out=self.cfg.held_out,
                                          min_per_class=self.cfg.min_per_class, max_per_class=self.cfg.max_per_class,
-                                         seed=self.cfg.seed)
+                                         max_chars=self.cfg.train_chars, seed=self.cfg.seed)
         self.sample = LabelledSample(self.cfg.max_per_class, self.settings.max_chars)
         self.model: TextModel | None = None
         self.evaluation: ClassifierEval | None = None

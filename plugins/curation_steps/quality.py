@@ -237,7 +237,7 @@ class QualityClassifier:
             raise ConfigError(f"[dedupers.quality_classifier] held_out = {self.cfg.held_out}: must be in [0, 1)")
         self.settings = FastTextSettings(dim=self.cfg.dim, epoch=self.cfg.epoch, held_out=self.cfg.held_out,
                                          min_per_class=self.cfg.min_per_class, max_per_class=self.cfg.max_per_class,
-                                         max_chars=min(self.cfg.max_chars, 4000), seed=self.cfg.seed)
+                                         max_chars=self.cfg.train_chars, seed=self.cfg.seed)
         self.sample = LabelledSample(self.cfg.max_per_class, self.settings.max_chars)
         self.trained: TextModel | None = None
         self.evaluation: ClassifierEval | None = None  # set by finalize, or now for a given model
