@@ -75,7 +75,8 @@ def test_evaluation_covers_both_capability_plugins(quick_run):
 
 def test_report_markdown_has_every_section(quick_run):
     text = (quick_run / "report" / "report.md").read_text()
-    for heading in ("Stages", "Curation funnel", "Pretraining mix", "Pretraining", "Needle in a haystack",
+    for heading in ("Stages", "Curation funnel", "Curation classifiers (held-out split)", "Pretraining mix",
+                    "Pretraining", "Needle in a haystack",
                     "Post-training rounds", "SFT data mix", "Evaluation of the final model"):
         assert f"## {heading}\n" in text, heading
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
