@@ -18,7 +18,7 @@ import pytest
 
 from herd.core.classifier_eval import FALLBACK, TRAINED, read_classifier_eval
 from herd.core.records import Document, Drop
-from herd.plugins.curation_steps.configs import DomainClassifierConfig, QualityClassifierConfig
+from herd.plugins.curation_steps.configs import QualityClassifierConfig
 from herd.plugins.curation_steps.domain import DomainClassifier
 from herd.plugins.curation_steps.quality import QualityClassifier
 
