@@ -50,7 +50,9 @@ class CorpusStep(Protocol):
 
     The runner calls ``observe`` on every surviving document (all shards, in any order),
     then ``finalize(workdir)`` once, then ``apply`` on every document again. State lives
-    on disk under ``workdir`` when it can grow with the corpus.
+    on disk under ``workdir`` when it can grow with the corpus. ``workdir`` is removed at
+    the end of the run, except ``workdir/keep/``, which the runner copies to the curation
+    output's ``steps/<name>/`` (a classifier's held-out evaluation, a cut-off's statistics).
 
     Optional, for a parallel observe: a step whose class also defines ``sketch(doc) ->
     picklable`` (a pure function of one document, e.g. a MinHash signature or a hash) and

@@ -75,9 +75,9 @@ def test_evaluation_covers_both_capability_plugins(quick_run):
 
 def test_report_markdown_has_every_section(quick_run):
     text = (quick_run / "report" / "report.md").read_text()
-    for heading in ("Run", "Stages", "Curation funnel", "Dropped documents (examples)", "Pretraining mix",
-                    "Pretraining", "Needle in a haystack", "Post-training rounds", "SFT data mix",
-                    "Sample generations", "Evaluation of the final model"):
+    for heading in ("Run", "Stages", "Curation funnel", "Curation classifiers (held-out split)",
+                    "Dropped documents (examples)", "Pretraining mix", "Pretraining", "Needle in a haystack",
+                    "Post-training rounds", "SFT data mix", "Sample generations", "Evaluation of the final model"):
         assert f"## {heading}\n" in text, heading
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         assert (quick_run / "report" / image).stat().st_size > 1000, image

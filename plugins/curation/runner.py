@@ -536,7 +536,7 @@ class CurationRunner:
             for leftover in self.root.rglob(".*.tmp"):  # files a killed task was writing
                 leftover.unlink(missing_ok=True)
             return
-        for name in (WORK, "kept", "dropped"):
+        for name in (WORK, "kept", "dropped", "steps"):
             shutil.rmtree(self.root / name, ignore_errors=True)
         (self.root / "funnel.json").unlink(missing_ok=True)
         atomic.write_json(plan_file, fingerprint)
@@ -587,6 +587,10 @@ class CurationRunner:
         observed = time.perf_counter() - clock
         clock = time.perf_counter()
         step.finalize(state_dir)
+        # What a step writes under <workdir>/keep/ (a classifier's held-out evaluation...)
+        # outlives the work folder: it is copied to <output>/steps/<step>/.
+        if (state_dir / "keep").is_dir():
+            shutil.copytree(state_dir / "keep", self.root / "steps" / step_spec.name, dirs_exist_ok=True)
         return step, {"observe_seconds": observed, "finalize_seconds": time.perf_counter() - clock}
 
     def _execute(self, spec: PassSpec, tasks: list[Task], corpus_obj: Any) -> Iterator[TaskResult]:

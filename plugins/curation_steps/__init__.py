@@ -1,6 +1,6 @@
 """Built-in curation steps (docs/recipe.md section 1): extraction, safety and PII, Gopher-style
 heuristics, dirty words, token-distribution KL, URL/exact/MinHash/line de-duplication,
-model-based quality, domain classification and the domain mixer.
+model-based quality and domain classifiers trained in the run, and the domain mixer.
 
 Only registrations live here; each factory imports its module when the step is built.
 """
@@ -79,10 +79,6 @@ def herd_register_filters(register):
              description="Gopher quality rules: word count, word length, symbols, bullets, stop words")
     register("dirty_words", build_dirty_words, config=DirtyWordsConfig,
              description="per-language dirty-word ratio (replaceable lists)")
-    register("quality_classifier", build_quality_classifier, config=QualityClassifierConfig,
-             description="fastText or transformers quality score (disabled without a model)")
-    register("domain_classifier", build_domain_classifier, config=DomainClassifierConfig,
-             description="assign general / math_reasoning / code / multilingual and a topic")
 
 
 @hookimpl
@@ -97,6 +93,12 @@ def herd_register_dedupers(register):
              description="remove lines seen in more than 6 documents per bucket")
     register("token_kl", build_token_kl, config=TokenKLConfig,
              description="drop documents whose token distribution diverges from the corpus")
+    # The classifiers are corpus steps: they train on the run's labelled documents first.
+    register("quality_classifier", build_quality_classifier, config=QualityClassifierConfig,
+             description="fastText quality classifier trained in the run on labelled documents (or a given model)")
+    register("domain_classifier", build_domain_classifier, config=DomainClassifierConfig,
+             description="fastText domain classifier trained in the run: general / math_reasoning / code / "
+                         "multilingual, and a topic")
 
 
 @hookimpl

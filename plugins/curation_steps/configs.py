@@ -147,10 +147,17 @@ class LengthConfig:
 # -- quality.py
 @dataclass
 class QualityClassifierConfig:
-    """``model_path``: a fastText model from ``train-quality-classifier``. ``hf_model_path``:
-    a local transformers sequence-classification model (used only when set; needs torch).
-    ``threshold``: documents scoring below it are dropped (0 = score only).
-    Both paths empty = the step is disabled (no default model ships with herd)."""
+    """Without ``model_path`` / ``hf_model_path`` the step trains a fastText classifier in the
+    run: documents with a known quality label are its training data (``metadata.quality_label``
+    from a judge, 1/0 or hq/lq, else ``quality_sources``: ``doc.source`` -> ``hq`` or ``lq``;
+    the defaults label the built-in corpus: reference text is ``hq``, licence and copyright
+    boilerplate ``lq``), ``held_out`` of them measure it. Too little labelled data: a
+    heuristic prose score (stop words, letters, symbols) is recorded and nothing is dropped.
+    ``model_path``: a fastText model from ``train-quality-classifier``; ``hf_model_path``: a
+    local transformers sequence-classification model (``positive_label`` = high quality).
+    ``threshold``: documents whose probability of high quality is below it are dropped
+    (0 = score only). ``languages``: the languages the labels describe; documents in another
+    language are neither trained on nor scored (an English-trained model says little about them)."""
 
     model_path: str = ""
     hf_model_path: str = ""
@@ -158,6 +165,19 @@ class QualityClassifierConfig:
     threshold: float = 0.2
     max_chars: int = 20_000
     device: str = "cpu"
+    quality_sources: dict[str, str] = field(default_factory=lambda: {
+        "manpages": "hq", "python-docs": "hq", "scientific-docs": "hq", "source-code": "hq",
+        "debian-copyright": "lq"})
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    held_out: float = 0.2
+    min_per_class: int = 10
+    max_per_class: int = 2000
+    # fastText settings (measured in plugins/curation_steps/classifier.py): the first
+    # ``train_chars`` characters of a document are what the model reads.
+    epoch: int = 10
+    dim: int = 16
+    train_chars: int = 2000
+    seed: int = 0
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 
@@ -165,17 +185,37 @@ class QualityClassifierConfig:
 # -- domain.py
 @dataclass
 class DomainClassifierConfig:
-    """``code_line_ratio``: share of code-looking lines that makes a document code.
-    ``math_density``: LaTeX/math markers per 100 tokens that make it math_reasoning, or
-    ``reasoning_ratio`` of reasoning words. ``english``: languages counted as the general
-    domain; any other known ``doc.language`` is multilingual. ``source_domains`` maps
-    ``doc.source`` values to a domain, overriding the rules (a code corpus is code)."""
+    """The step trains a fastText classifier in the run over ``general``, ``math_reasoning``
+    and ``code``: documents whose ``domain`` is given, or whose ``doc.source`` is in
+    ``source_domains`` (the defaults name the built-in corpus's sources), are its training
+    data, ``held_out`` of them measure it, and they keep their known domain; every other
+    document gets the model's. A document whose ``language`` is known and not in
+    ``english`` is ``multilingual`` unless the model says code.
+    With too little labelled data (fewer than two classes with ``min_per_class`` training
+    documents) the rules decide instead, and the step's ``classifier.json`` says so: ``code_line_ratio``
+    (share of code-looking lines that makes a document code), ``math_density`` (LaTeX and
+    maths-symbol markers per 100 tokens) or ``reasoning_ratio`` of reasoning words."""
 
     code_line_ratio: float = 0.35
     math_density: float = 2.0
     reasoning_ratio: float = 0.03
     english: list[str] = field(default_factory=lambda: ["en"])
-    source_domains: dict[str, str] = field(default_factory=dict)
+    source_domains: dict[str, str] = field(default_factory=lambda: {
+        "scientific-docs": "math_reasoning", "source-code": "code", "manpages": "general",
+        "python-docs": "general", "debian-copyright": "general", "translations": "multilingual"})
+    held_out: float = 0.2
+    min_per_class: int = 10
+    max_per_class: int = 2000
+    # fastText settings (measured in plugins/curation_steps/classifier.py): the first
+    # ``train_chars`` characters of a document are what the model reads.
+    epoch: int = 10
+    dim: int = 16
+    train_chars: int = 2000
+    seed: int = 0
+    # Below this probability of its top class the model is unsure and the rules decide
+    # (on 678 installed packages' READMEs and licences it cuts the ones labelled maths by a
+    # quarter and keeps ~95% of mpmath's maths docstrings; herd's choice).
+    min_confidence: float = 0.6
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 

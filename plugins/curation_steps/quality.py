@@ -1,24 +1,22 @@
 """Model-based quality filtering (docs/recipe.md section 1, "Model-based quality").
 
-* fastText: ``train_quality_classifier`` trains a binary classifier (``__label__hq`` vs
-  ``__label__lq``) from positive and negative example files — e.g. reference-quality text
-  versus random web text — or from a labels JSONL (``{"text": ..., "label": ...}``), which is
-  how labels from a judge model plug in: ``judge_labels`` asks any generation backend
-  (``protocols.Generator``) the recipe's question and writes such a file.
-  CLI: ``python cli.py train-quality-classifier --positive FILE --negative FILE --output MODEL.bin``.
+* Trained in the run (the default): the step is a corpus step. ``observe`` collects the
+  documents whose quality is known — ``metadata["quality_label"]`` written by a judge
+  (``judge_labels`` asks any ``protocols.Generator`` the recipe's question), else their
+  ``source`` through ``quality_sources`` (reference text ``hq``, boilerplate ``lq``) — and
+  ``finalize`` trains a fastText classifier on them (``classifier.py``), measures it on a
+  held-out split and writes ``steps/quality_classifier/classifier.json``. With too little
+  labelled data the step falls back to a heuristic prose score (stop words, letters,
+  symbols), records it and drops nothing; the evaluation file says so.
+* fastText file: ``model_path`` (from ``python cli.py train-quality-classifier --positive
+  FILE --negative FILE --output MODEL.bin``, or ``--labels`` JSONL of ``{"text", "label"}``).
 * transformers: ``hf_model_path`` points at any local Hugging Face sequence-classification
   model (e.g. a fine-tuned DistilRoBERTa); ``positive_label`` is the index of "high quality".
-
-herd ships no default model: a useful one is larger than the repository should carry and
-must be trained on data herd does not ship. With neither ``model_path`` nor
-``hf_model_path`` set, the ``quality_classifier`` step is disabled: it passes every document
-unchanged and adds no score (``enabled`` is False, and the runner's log says so).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 import tempfile
@@ -26,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from herd.plugins.curation_steps.configs import QualityClassifierConfig
+from herd.core.classifier_eval import CONFIGURED, FALLBACK, ClassifierEval
 from herd.core.errors import ConfigError, InputError
+from herd.plugins.curation_steps.classifier import FastTextSettings, LabelledSample, TextModel, fit, keep_dir
+from herd.plugins.curation_steps.configs import QualityClassifierConfig
+from herd.plugins.curation_steps.text import tokens
 from herd.core.protocols import Generator, SamplingParams
 from herd.core.records import Document, Drop
-
-log = logging.getLogger(__name__)
 
 POSITIVE = "__label__hq"
 NEGATIVE = "__label__lq"
@@ -196,29 +195,91 @@ def train_quality_classifier(
     return TrainResult(output, len(rows), pos, len(rows) - pos, accuracy)
 
 
+HQ, LQ = "hq", "lq"
+# Function words of English prose: reference text is full of them, lists, logs and
+# boilerplate are not (the heuristic fallback's main signal; Gopher's stop-word rule).
+_STOP_WORDS = frozenset("the be to of and a in that have it for not on with as you do at this but by from "
+                        "is are was were which or an can will if may when".split())
+
+
+def prose_score(text: str) -> float:
+    """0..1 heuristic quality of prose (the fallback without a model): stop-word share,
+    share of words with letters and few symbols."""
+    words = text.split()
+    toks = tokens(text)
+    if not words or not toks:
+        return 0.0
+    stop = sum(t in _STOP_WORDS for t in toks) / len(toks)
+    alpha = sum(any(c.isalpha() for c in w) for w in words) / len(words)
+    symbols = sum(not c.isalnum() and not c.isspace() for c in text) / max(1, len(text))
+    return round(0.5 * min(1.0, stop / 0.3) + 0.3 * alpha + 0.2 * max(0.0, 1.0 - symbols * 5), 4)
+
+
 class QualityClassifier:
-    """Adds ``scores["quality_classifier.score"]`` (probability of high quality).
-    Reason: ``quality_classifier.low_score``."""
+    """A corpus step. Adds ``scores["quality_classifier.score"]`` (probability of high
+    quality; the heuristic prose score in the fallback). Reason: ``quality_classifier.low_score``."""
 
     name = "quality_classifier"
 
     def __init__(self, cfg: QualityClassifierConfig | None = None):
         self.cfg = cfg or QualityClassifierConfig()
-        self.enabled = bool(self.cfg.model_path or self.cfg.hf_model_path)
+        self.configured = bool(self.cfg.model_path or self.cfg.hf_model_path)
         self._model = None
         if self.cfg.model_path and not Path(self.cfg.model_path).is_file():
-            raise ConfigError(f"[filters.quality_classifier] model_path: no such file {self.cfg.model_path}; "
+            raise ConfigError(f"[dedupers.quality_classifier] model_path: no such file {self.cfg.model_path}; "
                               "train one with `python cli.py train-quality-classifier`")
         if self.cfg.hf_model_path and not Path(self.cfg.hf_model_path).exists():
-            raise ConfigError(f"[filters.quality_classifier] hf_model_path: no such directory {self.cfg.hf_model_path}")
-        if not self.enabled:
-            log.info("quality_classifier: no model_path or hf_model_path configured; step disabled")
+            raise ConfigError(f"[dedupers.quality_classifier] hf_model_path: no such directory {self.cfg.hf_model_path}")
+        bad = {k: v for k, v in self.cfg.quality_sources.items() if v not in (HQ, LQ)}
+        if bad:
+            raise ConfigError(f"[dedupers.quality_classifier] quality_sources {bad}: labels must be 'hq' or 'lq'")
+        if not 0 <= self.cfg.held_out < 1:
+            raise ConfigError(f"[dedupers.quality_classifier] held_out = {self.cfg.held_out}: must be in [0, 1)")
+        self.settings = FastTextSettings(dim=self.cfg.dim, epoch=self.cfg.epoch, held_out=self.cfg.held_out,
+                                         min_per_class=self.cfg.min_per_class, max_per_class=self.cfg.max_per_class,
+                                         max_chars=self.cfg.train_chars, seed=self.cfg.seed)
+        self.sample = LabelledSample(self.cfg.max_per_class, self.settings.max_chars)
+        self.trained: TextModel | None = None
+        self.evaluation: ClassifierEval | None = None  # set by finalize, or now for a given model
+        if self.configured:
+            self.evaluation = ClassifierEval(self.name, CONFIGURED, model=self.cfg.model_path or self.cfg.hf_model_path,
+                                             note="a model given in the config; not trained or measured in the run")
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_model"] = None  # models are loaded lazily in each worker process
         return state
 
+    # -- training (corpus step)
+    def known_label(self, doc: Document) -> str | None:
+        """``hq`` / ``lq`` when the document's quality is known: a judge's label, else its source's."""
+        given = doc.metadata.get("quality_label") if doc.metadata else None
+        if given is not None:
+            return HQ if parse_label(given, f"record {doc.id} metadata.quality_label") else LQ
+        return self.cfg.quality_sources.get(doc.source or "")
+
+    def _in_scope(self, doc: Document) -> bool:
+        lang = (doc.language or "").split("-")[0].lower()
+        return not lang or lang in self.cfg.languages
+
+    def observe(self, doc: Document) -> None:
+        if self.configured or not self._in_scope(doc):
+            return
+        label = self.known_label(doc)
+        if label is not None:
+            self.sample.add(doc.id, label, doc.text)
+
+    def finalize(self, workdir: Path) -> None:
+        if not self.configured:
+            self.trained, self.evaluation = fit(self.name, self.sample, self.settings)
+            self.sample = LabelledSample(self.cfg.max_per_class, self.settings.max_chars)
+            if self.trained is None:
+                self.evaluation.method = FALLBACK
+                self.evaluation.note += "; a heuristic prose score is recorded and no document is dropped"
+        assert self.evaluation is not None
+        self.evaluation.write(keep_dir(workdir))
+
+    # -- scoring
     def _load(self):
         if self._model is None:
             if self.cfg.model_path:
@@ -236,6 +297,11 @@ class QualityClassifier:
 
     def score(self, text: str) -> float:
         """Probability that ``text`` is high quality."""
+        if self.trained is not None:
+            label, prob = self.trained.predict([text])[0]
+            return prob if label == HQ else 1.0 - prob
+        if not self.configured:
+            return prose_score(text)
         kind, model = self._load()
         if kind == "fasttext":
             return _fasttext_scores(model, [fasttext_line(text, self.cfg.max_chars)])[0]
@@ -248,10 +314,12 @@ class QualityClassifier:
         return float(torch.softmax(logits, dim=-1)[self.cfg.positive_label])
 
     def apply(self, doc: Document) -> Document | Drop:
-        if not self.enabled:
+        if self.evaluation is None:
+            raise RuntimeError("quality_classifier.apply called before finalize (it is a corpus step)")
+        if not self._in_scope(doc):
             return doc
-        value = self.score(doc.text)
+        value = round(self.score(doc.text), 4)
         doc.scores["quality_classifier.score"] = value
-        if value < self.cfg.threshold:
-            return Drop("quality_classifier.low_score", f"score {value:.3f} < {self.cfg.threshold}")
-        return doc
+        if self.evaluation.method == FALLBACK or value >= self.cfg.threshold:
+            return doc
+        return Drop("quality_classifier.low_score", f"score {value:.3f} < {self.cfg.threshold}")

@@ -1,6 +1,6 @@
 """Reads what the earlier stages wrote into one typed ``ReportData``.
 
-Only files the stages document are read: their manifests, ``curate/funnel.json``,
+Only files the stages document are read: their manifests, ``curate/funnel.json``, ``curate/steps/*/classifier.json``,
 ``mix/mix.json``, ``pretrain/**/metrics.jsonl`` (loss per step and the long-context
 checks: short-context recovery and needle-in-a-haystack accuracy),
 ``posttrain/rounds.json``, ``evaluate/metrics.json``.
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from herd.core.classifier_eval import ClassifierEval
 from herd.core.posttrain_summary import RoundRow, read_rounds
+from herd.plugins.report.classifiers import read_classifiers
 
 
 @dataclass
@@ -30,6 +32,7 @@ class StageSummary:
 class ReportData:
     stages: list[StageSummary] = field(default_factory=list)
     funnel: list[dict[str, Any]] = field(default_factory=list)  # one row per curation step
+    classifiers: list[ClassifierEval] = field(default_factory=list)  # curate's steps/*/classifier.json
     mix_target: dict[str, float] = field(default_factory=dict)
     mix_achieved: dict[str, float] = field(default_factory=dict)
     loss_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # per pretraining stage
@@ -50,6 +53,8 @@ def collect(inputs: dict[str, Path]) -> ReportData:
                                         manifest["counts"], manifest["metrics"], manifest["notes"]))
     if "curate" in inputs and (inputs["curate"] / "funnel.json").exists():
         data.funnel = funnel_rows(_json(inputs["curate"] / "funnel.json"))
+    if "curate" in inputs:
+        data.classifiers = read_classifiers(inputs["curate"])
     if "mix" in inputs and (inputs["mix"] / "mix.json").exists():
         mix = _json(inputs["mix"] / "mix.json")
         data.mix_target, data.mix_achieved = mix.get("target", {}), mix.get("achieved", {})

@@ -10,6 +10,7 @@ from pathlib import Path
 from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.report import plots
+from herd.plugins.report.classifiers import classifier_section
 from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
 from herd.plugins.report.dropped_examples import collect_dropped, dropped_section
 from herd.plugins.report.header import header_section, run_header
@@ -57,6 +58,8 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
                     [[r["step"], str(r.get("records_in", "")), str(r.get("records_out", "")),
                       str(r.get("tokens_in", "")), str(r.get("tokens_out", "")), _kv(r.get("drops", {}))]
                      for r in data.funnel], "funnel"))
+    if data.classifiers:
+        out.append(classifier_section(data.classifiers))
     if data.mix_target:
         out.append(("Pretraining mix", ["domain", "target", "achieved"],
                     [[d, f"{data.mix_target.get(d, 0):.3f}", f"{data.mix_achieved.get(d, 0):.3f}"]

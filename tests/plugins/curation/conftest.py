@@ -102,6 +102,8 @@ class ExactDedup:
     def finalize(self, workdir: Path) -> None:
         self.state = workdir / "survivors.json"
         self.state.write_text(json.dumps(self.first))
+        (workdir / "keep").mkdir()  # what outlives the run's work folder
+        (workdir / "keep" / "summary.json").write_text(json.dumps({"texts": len(self.first)}))
 
     def apply(self, doc: Document) -> Document | Drop:
         survivor = self.first[self._key(doc)]

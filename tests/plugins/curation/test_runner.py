@@ -77,6 +77,12 @@ def test_corpus_steps_are_global_across_files_and_shards(tmp_path, make_app, run
     assert kept["a3"].text == "document 3 about topic 0\nbody line 3"
 
 
+def test_what_a_corpus_step_keeps_outlives_the_work_folder(tmp_path, make_app, run_curation, jsonl):
+    run_curation(make_app(corpus(tmp_path, jsonl), STEPS), tmp_path / "out")
+    assert not (tmp_path / "out" / "_work").exists()
+    assert json.loads((tmp_path / "out" / "steps" / "exact" / "summary.json").read_text())["texts"] > 0
+
+
 def test_dropped_records_say_where_and_why(tmp_path, make_app, run_curation, jsonl):
     inputs = corpus(tmp_path, jsonl)
     app = make_app(inputs, STEPS, "curate.workers=1")

@@ -67,12 +67,6 @@ def test_bad_inputs(tmp_path, paragraphs):
         QualityClassifier(QualityClassifierConfig(model_path=str(tmp_path / "none.bin")))
 
 
-def test_disabled_without_a_model(paragraphs):
-    step = QualityClassifier()
-    doc = Document(id="d", text=paragraphs[0])
-    assert not step.enabled and step.apply(doc) is doc and not doc.scores
-
-
 def test_cli_command(tmp_path, paragraphs):
     import subprocess
     import sys
