@@ -11,6 +11,7 @@ from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.report import plots
 from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
+from herd.plugins.report.sft_data import sft_data_sections
 
 CAPTIONS = {
     "funnel": "Curation funnel: records in and out of every step",
@@ -33,7 +34,7 @@ def run_report(ctx: StageContext) -> StageResult:
             images[name] = png
             with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
                 handle.write(png)
-    sections = build_sections(data)
+    sections = build_sections(data) + sft_data_sections(ctx.inputs.get("posttrain"))
     atomic.write_text(ctx.workdir / "report.md", markdown(cfg.title, sections, images))
     atomic.write_text(ctx.workdir / "report.html", html_page(cfg.title, sections, images))
     # The self-contained HTML is also published at runs/<name>/report.html, where users look.
