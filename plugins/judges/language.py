@@ -11,7 +11,6 @@ from herd.core.errors import ConfigError
 from herd.core.protocols import Score
 from herd.core.records import SFTRow
 from herd.core.services import Services
-from herd.lib.chat.rows import conversation_text
 from herd.plugins.judges.config import LanguageConfig
 
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`|^(?: {4}|\t).*$|^\s*(?:def|class|return|import)\b.*$",
@@ -45,7 +44,8 @@ class LanguageJudge:
         self.detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
-        texts = [prose(conversation_text(row))[: self.cfg.max_chars] for row in rows]
+        texts = [prose(" ".join(m.content for m in row.messages if m.role in ("user", "assistant")))[: self.cfg.max_chars]
+                 for row in rows]
         readable = [i for i, text in enumerate(texts) if len(_LETTER.findall(text)) >= self.cfg.min_letters]
         ranked = self.detector.compute_language_confidence_values_in_parallel([texts[i] for i in readable])
         found = {i: [(v.language.iso_code_639_1.name.lower(), float(v.value)) for v in values]

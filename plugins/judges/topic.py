@@ -207,34 +207,29 @@ def load_seeds(path: Path, coarse: list[str], fine: dict[str, list[str]]) -> lis
 
 
 class CentroidClassifier:
-    """Nearest centroid over L2-normalised sentence embeddings: one centroid per coarse
-    topic and per fine topic (the mean of its seeds' embeddings); confidence is the softmax
-    of the cosine similarities at ``temperature``. The fine topic is chosen among the
-    predicted coarse topic's fine topics."""
+    """Nearest centroid over L2-normalised sentence embeddings, one centroid per fine topic
+    (the mean of its seeds' embeddings; a coarse topic's seeds are too varied for one
+    centroid). The row's fine topic is the nearest centroid's and its coarse topic that
+    one's parent; confidences are the softmax of the cosine similarities at
+    ``temperature``, a coarse topic's being the sum over its fine topics."""
 
     def __init__(self, seeds: list[TopicSeed], embed, temperature: float):
         self.embed = embed
         self.temperature = temperature
         vectors = embed([s.text for s in seeds])
-        self.coarse = sorted({s.coarse for s in seeds})
         self.fine = sorted({(s.coarse, s.fine) for s in seeds})
-        self.coarse_centroids = _centroids(vectors, [s.coarse for s in seeds], self.coarse)
-        self.fine_centroids = _centroids(vectors, [(s.coarse, s.fine) for s in seeds], self.fine)
+        self.centroids = _centroids(vectors, [(s.coarse, s.fine) for s in seeds], self.fine)
 
     def predict(self, texts: list[str]) -> list[tuple[str, float, str, float]]:
         """(coarse, confidence, fine, confidence) per text."""
         if not texts:
             return []
-        vectors = self.embed(texts)
-        coarse_probs = _softmax(vectors @ self.coarse_centroids.T / self.temperature)
-        fine_sims = vectors @ self.fine_centroids.T
+        probs = _softmax(self.embed(texts) @ self.centroids.T / self.temperature)
         out = []
-        for i, best in enumerate(coarse_probs.argmax(axis=1)):
-            label = self.coarse[best]
-            members = [j for j, (c, _) in enumerate(self.fine) if c == label]
-            probs = _softmax(fine_sims[i:i + 1, members] / self.temperature)[0]
-            pick = int(probs.argmax())
-            out.append((label, float(coarse_probs[i, best]), self.fine[members[pick]][1], float(probs[pick])))
+        for i, best in enumerate(probs.argmax(axis=1)):
+            coarse, fine = self.fine[best]
+            coarse_prob = sum(float(probs[i, j]) for j, (c, _) in enumerate(self.fine) if c == coarse)
+            out.append((coarse, coarse_prob, fine, float(probs[i, best])))
         return out
 
 
