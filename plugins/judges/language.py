@@ -26,7 +26,7 @@ def prose(text: str) -> str:
 class LanguageJudge:
     """Signal ``confidence``: lingua's confidence in the row's language (``None`` with the
     reason when the row has no prose to read). Sets ``row.language``: the declared one
-    when the row has it, else the identified one, else ``fallback``. Never drops."""
+    when it is one of ``languages``, else the identified one, else ``fallback``. Never drops."""
 
     def __init__(self, cfg: LanguageConfig | None = None, services: Services | None = None, name: str = "language"):
         from lingua import IsoCode639_1, LanguageDetectorBuilder
@@ -41,6 +41,7 @@ class LanguageJudge:
                 raise ConfigError(f"[judges.{name}] languages: lingua does not know {code!r} (use ISO 639-1 codes)") from None
         if len(codes) < 2:
             raise ConfigError(f"[judges.{name}] languages needs at least two languages to choose from")
+        self.languages = {code.lower() for code in self.cfg.languages}
         self.detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
@@ -54,15 +55,18 @@ class LanguageJudge:
         for i, row in enumerate(rows):
             candidates = found.get(i) or []
             if not candidates or candidates[0][1] <= 0:
-                reason = f"no prose to identify; language {row.language or self.cfg.fallback!r} " + (
-                    "as declared" if row.language else "by the fallback")
-                row.language = row.language or self.cfg.fallback
+                declared = row.language in self.languages
+                reason = f"no prose to identify; language {row.language if declared else self.cfg.fallback!r} " + (
+                    "as declared" if declared else "by the fallback")
+                row.language = row.language if declared else self.cfg.fallback
                 out.append([Score(self.name, "confidence", None, reason)])
                 continue
-            if row.language:  # declared by its source: keep it, say how much the text agrees
+            if row.language in self.languages:  # declared by its source: kept, with how much the text agrees
                 value = next((c for code, c in candidates if code == row.language), 0.0)
                 out.append([Score(self.name, "confidence", value, f"declared {row.language!r}")])
                 continue
+            # A declared value that is not a natural language (code rows say "python") is replaced.
+            note = f"declared {row.language!r} is not one of the languages; identified" if row.language else ""
             row.language, value = candidates[0]
-            out.append([Score(self.name, "confidence", value)])
+            out.append([Score(self.name, "confidence", value, note)])
         return out

@@ -62,8 +62,10 @@ def test_language_identified_declared_kept_and_code_falls_back(row):
         row("de", "Wie heißt die Hauptstadt von Deutschland?", "Die Hauptstadt ist Berlin."),
         row("declared", "Hola, ¿qué tal?", "Muy bien, gracias.", language="es"),
         row("code", "12 * 7", "84"),
+        # Code rows declare their programming language: not a natural language.
+        row("python", 'def double(x):\n    """Return x doubled."""\n', "    return 2 * x\n", language="python"),
     ]
     scores = [by_signal(s) for s in LanguageJudge(LanguageConfig()).score(rows)]
-    assert [r.language for r in rows] == ["en", "fr", "de", "es", "en"]
+    assert [r.language for r in rows] == ["en", "fr", "de", "es", "en", "en"]
     assert scores[3]["confidence"].value > 0.5 and "declared" in scores[3]["confidence"].reason
     assert scores[4]["confidence"].value is None and "fallback" in scores[4]["confidence"].reason
