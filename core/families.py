@@ -17,7 +17,7 @@ from typing import Any, Callable
 from herd.core.errors import PluginError
 
 # What a judge is for; the post-training loop and the SFT funnel pick judges by kind.
-JUDGE_KINDS = ("reward", "quality", "difficulty", "topic", "verifier", "rule")
+JUDGE_KINDS = ("reward", "quality", "difficulty", "topic", "language", "verifier", "rule")
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def herd_register_judges(register):
     """Register judges of post-training data and model outputs.
 
     ``factory(config, services) -> protocols.Judge``. Option ``kind``: one of
-    ``"reward"``, ``"quality"``, ``"difficulty"``, ``"topic"``, ``"verifier"``, ``"rule"``.
+    ``"reward"``, ``"quality"``, ``"difficulty"``, ``"topic"``, ``"language"``, ``"verifier"``, ``"rule"``.
     Every score a judge gives is stored on the row under ``"<judge name>.<signal>"``.
     """
 

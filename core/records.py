@@ -131,6 +131,12 @@ class SFTRow:
     source: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The SFT funnel's labels (docs/recipe.md section 5, "Data quality"), set by its judges:
+    # the coarse topic, the quality quartile of the reward model's score among the round's
+    # rows (4 = top quartile = high quality) and the difficulty (1 easy, 2 medium, 3 hard).
+    topic: str | None = None
+    quality: int | None = None
+    difficulty: int | None = None
 
 
 @dataclass

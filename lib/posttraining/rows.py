@@ -18,9 +18,15 @@ def message_from_dict(data: dict[str, Any]) -> ChatMessage:
     return ChatMessage(role=data["role"], content=data["content"], name=data.get("name"), tool_calls=calls)
 
 
+# The typed labels of an SFT row, written only when set (a row no judge has seen has none).
+_SFT_LABELS = ("language", "source", "topic", "quality", "difficulty")
+
+
 def sft_row_to_dict(row: SFTRow) -> dict[str, Any]:
-    return {"id": row.id, "messages": [m.to_dict() for m in row.messages], "capability": row.capability,
-            "category": row.category, "scores": row.scores, "metadata": row.metadata}
+    out = {"id": row.id, "messages": [m.to_dict() for m in row.messages], "capability": row.capability,
+           "category": row.category, "scores": row.scores, "metadata": row.metadata}
+    out.update({key: getattr(row, key) for key in _SFT_LABELS if getattr(row, key) is not None})
+    return out
 
 
 def preference_row_to_dict(row: PreferenceRow) -> dict[str, Any]:
@@ -38,7 +44,13 @@ def _response_to_json(turns: list[ChatMessage]) -> str | list[dict[str, Any]]:
 def sft_row_from_dict(data: dict[str, Any]) -> SFTRow:
     return SFTRow(id=str(data["id"]), messages=[message_from_dict(m) for m in data["messages"]],
                   capability=data.get("capability", "general"), category=data.get("category", "general"),
-                  scores=dict(data.get("scores") or {}), metadata=dict(data.get("metadata") or {}))
+                  scores=dict(data.get("scores") or {}), metadata=dict(data.get("metadata") or {}),
+                  language=data.get("language"), source=data.get("source"), topic=data.get("topic"),
+                  quality=_optional_int(data.get("quality")), difficulty=_optional_int(data.get("difficulty")))
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def preference_row_from_dict(data: dict[str, Any]) -> PreferenceRow:

@@ -9,6 +9,7 @@ L2-normalised float32, so a dot product is the cosine similarity.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -98,3 +99,10 @@ class Embedder:
             raise ValueError(f"expected {count} texts to embed, got {start}")
         out.flush()
         return out
+
+
+@functools.lru_cache(maxsize=4)
+def shared_embedder(model: str = "", device: str = "cpu", batch_size: int = 64) -> Embedder:
+    """One loaded ``Embedder`` per (model, device, batch size) for the process: the topic
+    judge and semantic dedup embed with the same MiniLM, loaded once."""
+    return Embedder(model, device=device, batch_size=batch_size)

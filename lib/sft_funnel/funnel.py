@@ -30,10 +30,35 @@ class DroppedRow:
 
 
 @dataclass
+class JudgeStep:
+    """One step of the funnel: the rows it saw, dropped, and labelled (gave at least one
+    score that is not None)."""
+
+    judge: str
+    rows_in: int
+    dropped: int
+    labelled: int
+
+
+# The typed labels the judges set on a row (``SFTRow``), counted over the kept rows.
+LABELS = ("language", "topic", "quality", "difficulty")
+
+
+@dataclass
 class FunnelResult:
     kept: list[SFTRow]
     dropped: list[DroppedRow]
     counts: dict[str, int] = field(default_factory=dict)
+    steps: list[JudgeStep] = field(default_factory=list)
+
+    def labels(self) -> dict[str, dict[str, int]]:
+        """Per label, the kept rows by value ("none": no judge set it)."""
+        return {name: dict(sorted(Counter(_label(getattr(row, name)) for row in self.kept).items()))
+                for name in LABELS}
+
+
+def _label(value: Any) -> str:
+    return "none" if value is None else str(value)
 
 
 def store_scores(row: SFTRow, scores: list[Score]) -> None:
@@ -91,16 +116,20 @@ def run_funnel(
     normalised vectors; required when ``cfg.semantic_dedup``)."""
     counts: Counter[str] = Counter(input=len(rows))
     dropped: list[DroppedRow] = []
+    steps: list[JudgeStep] = []
     alive = list(rows)
     for name, judge in judges:
         if not alive:
-            break
+            steps.append(JudgeStep(name, 0, 0, 0))
+            continue
         all_scores = judge.score(alive)
         if len(all_scores) != len(alive):
             raise ValueError(f"judge '{name}' returned {len(all_scores)} score lists for {len(alive)} rows")
         survivors = []
+        labelled = 0
         for row, scores in zip(alive, all_scores):
             store_scores(row, scores)
+            labelled += any(score.value is not None for score in scores)
             decision = verdict(scores, cfg)
             if decision is None:
                 survivors.append(row)
@@ -108,14 +137,17 @@ def run_funnel(
             dropped.append(DroppedRow(row, name, *decision))
             counts[f"dropped.{decision[0]}"] += 1
         counts[f"after.{name}"] = len(survivors)
+        steps.append(JudgeStep(name, len(alive), len(alive) - len(survivors), labelled))
         alive = survivors
     if cfg.semantic_dedup and len(alive) > 1:
         if embed is None:
             raise ValueError("semantic_dedup is on but run_funnel got no embed function")
+        before = len(alive)
         alive = _dedup(alive, cfg, embed, dropped, counts)
+        steps.append(JudgeStep("semantic_dedup", before, before - len(alive), before - counts["semantic_dedup.exempt"]))
     counts["kept"] = len(alive)
     counts["dropped"] = len(dropped)
-    return FunnelResult(alive, dropped, dict(counts))
+    return FunnelResult(alive, dropped, dict(counts), steps)
 
 
 def _dedup(rows, cfg: SFTFunnelConfig, embed, dropped, counts) -> list[SFTRow]:
@@ -155,8 +187,7 @@ def build_funnel(ctx, services: Any = None) -> tuple[list[tuple[str, Judge]], SF
     judges = [(name, ctx.build("judges", name, services)) for name in cfg.funnel]
     embed = None
     if cfg.semantic_dedup:
-        from herd.lib.sft_funnel.embed import Embedder
+        from herd.lib.sft_funnel.embed import shared_embedder
 
-        embedder = Embedder(cfg.dedup.model, device=cfg.dedup.device, batch_size=cfg.dedup.batch_size)
-        embed = embedder.encode
+        embed = shared_embedder(cfg.dedup.model, cfg.dedup.device, cfg.dedup.batch_size).encode
     return judges, cfg, embed

@@ -1,14 +1,17 @@
 """Difficulty judge (docs/recipe.md section 5): InsTag-style intent tags counted (more distinct
-intents = a more complex instruction), a 3-level difficulty rating by an LLM judge, and
-textstat readability of the prompt as cheap signals."""
+intents = a more complex instruction) by a rule set, and textstat readability of the prompt,
+give every row a level 1-3 without an LLM; when a capable generator is configured
+(``use_llm``) an LLM judge also tags intents and rates difficulty 1-3, and its rating wins."""
 
 from __future__ import annotations
 
 import re
 
+from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
 from herd.plugins.judges.config import DifficultyConfig
+from herd.plugins.judges.instag import IntentTagger
 from herd.plugins.judges.parsing import find_json, parse_score
 from herd.core.services import Services, need_generator
 from herd.lib.chat.rows import user_text
@@ -48,8 +51,10 @@ def parse_tags(text: str) -> tuple[list[str] | None, str]:
 
 
 class DifficultyJudge:
-    """Signals: ``intent_tags`` (number of distinct intent tags), ``rating`` (1-3), and
-    ``automated_readability_index``, ``coleman_liau_index``, ``prompt_words``.
+    """Signals: ``tags`` (distinct rule tags; the reason lists them), ``level`` (1-3 from
+    tags and readability), ``automated_readability_index``, ``coleman_liau_index``,
+    ``prompt_words``; with ``use_llm`` also ``intent_tags`` (the LLM's InsTag count) and
+    ``rating`` (its 1-3). Sets ``row.difficulty``: the LLM's rating when parsed, else the level.
 
     The readability measures are textstat's character-based ones: its syllable-based
     measures (Flesch) fetch NLTK's cmudict at run time, which herd never does."""
@@ -57,6 +62,10 @@ class DifficultyJudge:
     def __init__(self, cfg: DifficultyConfig | None = None, services: Services | None = None, name: str = "difficulty"):
         self.cfg = cfg or DifficultyConfig()
         self.name = name
+        cuts = self.cfg.level_cuts
+        if len(cuts) != 2 or cuts[0] > cuts[1]:
+            raise ConfigError(f"[judges.{name}] level_cuts must be two increasing points (medium, hard), got {cuts}")
+        self.tagger = IntentTagger(self.cfg.tag_rules, f"[judges.{name}] tag_rules")
         self.generator = (
             need_generator(services, f"judge '{name}'", "use_llm is true (InsTag tags, difficulty rating)")
             if self.cfg.use_llm
@@ -65,23 +74,48 @@ class DifficultyJudge:
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
         prompts = [user_text(row) for row in rows]
-        scores: list[list[Score]] = [[] for _ in rows]
-        if self.cfg.readability:
-            for out, prompt in zip(scores, prompts):
-                out.extend(self._readability(prompt))
+        scores = [self._by_rules(prompt) for prompt in prompts]
+        levels = [next(s.value for s in out if s.signal == "level") for out in scores]
+        ratings: list[float | None] = [None] * len(rows)
         if self.generator is not None:
-            params = SamplingParams(temperature=0.0, max_tokens=self.cfg.max_tokens)
-            tag_answers = self.generator.generate([INSTAG_PROMPT.format(prompt=p) for p in prompts], params)
-            rating_answers = self.generator.generate([RATING_PROMPT.format(prompt=p) for p in prompts], params)
-            for out, tags_answer, rating_answer in zip(scores, tag_answers, rating_answers):
-                tag_text = tags_answer[0] if tags_answer else ""
-                tags, reason = parse_tags(tag_text)
-                out.append(Score(self.name, "intent_tags", float(len(tags)) if tags else None,
-                                 reason or "tags: " + ", ".join(tags), raw=tag_text))
-                rating_text = rating_answer[0] if rating_answer else ""
-                parsed = parse_score(rating_text, 1, 3, key="difficulty")
-                out.append(Score(self.name, "rating", parsed.value, parsed.reason, raw=rating_text))
+            for i, extra in enumerate(self._by_llm(prompts)):
+                scores[i].extend(extra)
+                ratings[i] = next(s.value for s in extra if s.signal == "rating")
+        for row, level, rating in zip(rows, levels, ratings):
+            row.difficulty = int(round(rating if rating is not None else level))
         return scores
+
+    def level(self, tags: int, readability: float | None, words: int) -> int:
+        points = tags + int(readability is not None and readability >= self.cfg.readability_grade)
+        points += int(words >= self.cfg.long_prompt_words)
+        medium, hard = self.cfg.level_cuts
+        return 3 if points >= hard else 2 if points >= medium else 1
+
+    def _by_rules(self, prompt: str) -> list[Score]:
+        tags = self.tagger.tags(prompt)
+        out = [Score(self.name, "tags", float(len(tags)), "tags: " + ", ".join(tags) if tags else "no tag rule fired")]
+        readability = self._readability(prompt) if self.cfg.readability else []
+        ari = next((s.value for s in readability if s.signal == "automated_readability_index"), None)
+        words = len(prompt.split())
+        out.append(Score(self.name, "level", float(self.level(len(tags), ari, words))))
+        return out + readability
+
+    def _by_llm(self, prompts: list[str]) -> list[list[Score]]:
+        params = SamplingParams(temperature=0.0, max_tokens=self.cfg.max_tokens)
+        tag_answers = self.generator.generate([INSTAG_PROMPT.format(prompt=p) for p in prompts], params)
+        rating_answers = self.generator.generate([RATING_PROMPT.format(prompt=p) for p in prompts], params)
+        out = []
+        for tags_answer, rating_answer in zip(tag_answers, rating_answers):
+            tag_text = tags_answer[0] if tags_answer else ""
+            tags, reason = parse_tags(tag_text)
+            rating_text = rating_answer[0] if rating_answer else ""
+            parsed = parse_score(rating_text, 1, 3, key="difficulty")
+            out.append([
+                Score(self.name, "intent_tags", float(len(tags)) if tags else None,
+                      reason or "tags: " + ", ".join(tags), raw=tag_text),
+                Score(self.name, "rating", parsed.value, parsed.reason, raw=rating_text),
+            ])
+        return out
 
     def _readability(self, prompt: str) -> list[Score]:
         import textstat

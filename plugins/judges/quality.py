@@ -9,7 +9,7 @@ import numpy as np
 from herd.core.errors import ConfigError
 from herd.core.protocols import SamplingParams, Score
 from herd.core.records import SFTRow
-from herd.plugins.judges.config import QualityConfig
+from herd.plugins.judges.config import QUALITY_METHODS, QualityConfig
 from herd.plugins.judges.parsing import parse_rubric
 from herd.core.services import Services, need_generator
 from herd.lib.chat.rows import conversation_text
@@ -31,18 +31,17 @@ CRITERIA_TEXT = {
     "user_intent": "user_intent: does it understand what the user wants the code to do?",
 }
 
-METHODS = ("rm", "llm", "both")
-
-
 class QualityJudge:
-    """Signals: ``rm_top_quartile`` (1 when the row's reward score is in the batch's top
-    ``top_fraction``), one signal per rubric criterion, and ``rating`` (their mean)."""
+    """Signals: ``rm_quartile`` (1-4: the quartile of the row's reward score among the rows
+    judged together, 4 = top), ``rm_top_quartile`` (1 when the score is in the top
+    ``top_fraction``, the recipe's high quality), one signal per rubric criterion, and
+    ``rating`` (their mean). Sets ``row.quality`` to the reward quartile."""
 
     def __init__(self, cfg: QualityConfig | None = None, services: Services | None = None, name: str = "quality"):
         self.cfg = cfg or QualityConfig()
         self.name = name
-        if self.cfg.method not in METHODS:
-            raise ConfigError(f"[judges.{name}] method must be one of {METHODS}, got {self.cfg.method!r}")
+        if self.cfg.method not in QUALITY_METHODS:
+            raise ConfigError(f"[judges.{name}] method must be one of {QUALITY_METHODS}, got {self.cfg.method!r}")
         if not 0 < self.cfg.top_fraction <= 1:
             raise ConfigError(f"[judges.{name}] top_fraction must be in (0, 1], got {self.cfg.top_fraction}")
         self.generator = None
@@ -52,28 +51,37 @@ class QualityJudge:
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
         scores: list[list[Score]] = [[] for _ in rows]
         if self.cfg.method in ("rm", "both"):
-            for out, score in zip(scores, self._reward_quartile(rows)):
-                out.append(score)
+            for row, out, extra in zip(rows, scores, self._reward_quartile(rows)):
+                out.extend(extra)
+                row.quality = None if extra[0].value is None else int(extra[0].value)
         if self.cfg.method in ("llm", "both"):
             for out, extra in zip(scores, self._rubric(rows)):
                 out.extend(extra)
         return scores
 
-    def _reward_quartile(self, rows: list[SFTRow]) -> list[Score]:
+    def _reward_quartile(self, rows: list[SFTRow]) -> list[list[Score]]:
+        """(``rm_quartile``, ``rm_top_quartile``) per row. Quartile cut points are the
+        25/50/75% quantiles of the scores present; a tie with a cut point goes up."""
         key = self.cfg.rm_score
         values = [row.scores.get(key) for row in rows]
         present = np.array([v for v in values if v is not None], dtype=np.float64)
         if present.size == 0:
-            return [Score(self.name, "rm_top_quartile", None, f"no row has the reward score '{key}'") for _ in rows]
+            reason = f"no row has the reward score '{key}' (post-training's rounds score every SFT row)"
+            return [[Score(self.name, "rm_quartile", None, reason), Score(self.name, "rm_top_quartile", None, reason)]
+                    for _ in rows]
+        quartiles = np.quantile(present, [0.25, 0.5, 0.75])
         cutoff = float(np.quantile(present, 1.0 - self.cfg.top_fraction))
         out = []
         for value in values:
             if value is None:
-                out.append(Score(self.name, "rm_top_quartile", None, f"row has no reward score '{key}'"))
-            else:
-                keep = value >= cutoff
-                reason = "" if keep else f"reward {value:.4g} below the top-{self.cfg.top_fraction:g} cutoff {cutoff:.4g}"
-                out.append(Score(self.name, "rm_top_quartile", 1.0 if keep else 0.0, reason))
+                reason = f"row has no reward score '{key}'"
+                out.append([Score(self.name, "rm_quartile", None, reason), Score(self.name, "rm_top_quartile", None, reason)])
+                continue
+            quartile = 1 + int(np.searchsorted(quartiles, value, side="right"))
+            keep = value >= cutoff
+            reason = "" if keep else f"reward {value:.4g} below the top-{self.cfg.top_fraction:g} cutoff {cutoff:.4g}"
+            out.append([Score(self.name, "rm_quartile", float(quartile), f"reward {value:.4g}"),
+                        Score(self.name, "rm_top_quartile", 1.0 if keep else 0.0, reason)])
         return out
 
     def _criteria(self, row: SFTRow) -> list[str]:

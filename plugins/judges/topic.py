@@ -1,9 +1,12 @@
 """Topic judge (docs/recipe.md section 5): coarse topics (general, code, math_reasoning,
 multilingual, tool_use, long_context) and fine topics (geometry, trigonometry...).
 
-Two methods: an LLM-judge prompt through the generation backend, or a small classifier
-herd trains from the LLM judge's labels (hashed word n-grams, multinomial logistic
-regression in numpy), which then labels millions of rows cheaply on CPU.
+Methods: "embedding" (no LLM: nearest centroid of the packaged MiniLM's embeddings of the
+labelled seed prompts shipped with the plugin, ``data/topic_seeds.jsonl``, a few per fine
+topic); "classifier" (a small classifier herd trains from an LLM judge's labels: hashed word
+n-grams, multinomial logistic regression in numpy, cheap on millions of rows); "llm" (a
+judge prompt through the generation backend); "both" (embedding, with the LLM joining:
+its label wins where it names a known topic).
 """
 
 from __future__ import annotations
@@ -168,19 +171,98 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+SEEDS = Path(__file__).parent / "data" / "topic_seeds.jsonl"
+
+
+@dataclass
+class TopicSeed:
+    coarse: str
+    fine: str
+    text: str
+
+
+def load_seeds(path: Path, coarse: list[str], fine: dict[str, list[str]]) -> list[TopicSeed]:
+    """Labelled seed prompts (JSONL of ``{"coarse", "fine", "text"}``); a label outside the
+    configured topics is an error naming the file and line."""
+    seeds = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"[judges.topic] seeds {path} cannot be read: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            seed = TopicSeed(str(data["coarse"]), str(data["fine"]), str(data["text"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"[judges.topic] seeds {path} line {number}: not a {{coarse, fine, text}} object ({exc})") from None
+        if seed.coarse not in coarse or seed.fine not in fine.get(seed.coarse, []):
+            raise InputError(f"[judges.topic] seeds {path} line {number}: topic {seed.coarse}/{seed.fine} is not "
+                             "among [judges.topic] coarse and fine")
+        seeds.append(seed)
+    if len({s.coarse for s in seeds}) < 2:
+        raise InputError(f"[judges.topic] seeds {path}: need seed prompts of at least 2 coarse topics")
+    return seeds
+
+
+class CentroidClassifier:
+    """Nearest centroid over L2-normalised sentence embeddings, one centroid per fine topic
+    (the mean of its seeds' embeddings; a coarse topic's seeds are too varied for one
+    centroid). The row's fine topic is the nearest centroid's and its coarse topic that
+    one's parent; confidences are the softmax of the cosine similarities at
+    ``temperature``, a coarse topic's being the sum over its fine topics."""
+
+    def __init__(self, seeds: list[TopicSeed], embed, temperature: float):
+        self.embed = embed
+        self.temperature = temperature
+        vectors = embed([s.text for s in seeds])
+        self.fine = sorted({(s.coarse, s.fine) for s in seeds})
+        self.centroids = _centroids(vectors, [(s.coarse, s.fine) for s in seeds], self.fine)
+
+    def predict(self, texts: list[str]) -> list[tuple[str, float, str, float]]:
+        """(coarse, confidence, fine, confidence) per text."""
+        if not texts:
+            return []
+        probs = _softmax(self.embed(texts) @ self.centroids.T / self.temperature)
+        out = []
+        for i, best in enumerate(probs.argmax(axis=1)):
+            coarse, fine = self.fine[best]
+            coarse_prob = sum(float(probs[i, j]) for j, (c, _) in enumerate(self.fine) if c == coarse)
+            out.append((coarse, coarse_prob, fine, float(probs[i, best])))
+        return out
+
+
+def _centroids(vectors: np.ndarray, labels: list, names: list) -> np.ndarray:
+    out = np.stack([vectors[[i for i, label in enumerate(labels) if label == name]].mean(axis=0) for name in names])
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
 class TopicJudge:
-    """Signals: ``coarse.<label>`` and ``fine.<label>`` with the judge's confidence (1.0
-    for the LLM judge, the class probability for the classifier); ``coarse`` with value
-    None and a reason when the answer names no known topic."""
+    """Signals: ``coarse.<label>`` and ``fine.<label>`` with the judge's confidence (the
+    class probability for the embedding and n-gram classifiers, 1.0 for the LLM judge,
+    whose signals are ``llm.coarse.<label>`` and ``llm.fine.<label>`` under "both");
+    ``coarse`` with value None and a reason when the answer names no known topic. Sets
+    ``row.topic`` to the coarse label (the LLM's under "both" where it names one)."""
 
     def __init__(self, cfg: TopicConfig | None = None, services: Services | None = None, name: str = "topic"):
         self.cfg = cfg or TopicConfig()
         self.name = name
         self.generator = None
         self.coarse_model = self.fine_model = None
-        if self.cfg.method == "llm":
-            self.generator = need_generator(services, f"judge '{name}'", "method = \"llm\"")
-        elif self.cfg.method == "classifier":
+        self.centroids: CentroidClassifier | None = None
+        method = self.cfg.method
+        if method not in ("embedding", "classifier", "llm", "both"):
+            raise ConfigError(f"[judges.{name}] method must be \"embedding\", \"classifier\", \"llm\" or \"both\", "
+                              f"got {method!r}")
+        if method in ("llm", "both"):
+            self.generator = need_generator(services, f"judge '{name}'", f"method = \"{method}\"")
+        if method in ("embedding", "both"):
+            from herd.lib.sft_funnel.embed import shared_embedder
+
+            seeds = load_seeds(Path(self.cfg.seeds) if self.cfg.seeds else SEEDS, self.cfg.coarse, self.cfg.fine)
+            self.centroids = CentroidClassifier(seeds, shared_embedder(self.cfg.model).encode, self.cfg.temperature)
+        if method == "classifier":
             if not self.cfg.classifier_path:
                 raise ConfigError(f"[judges.{name}] method = \"classifier\" needs classifier_path")
             path = Path(self.cfg.classifier_path)
@@ -189,16 +271,27 @@ class TopicJudge:
             self.coarse_model = NgramClassifier.load(path)
             if _fine_path(path).exists():
                 self.fine_model = NgramClassifier.load(_fine_path(path))
-        else:
-            raise ConfigError(f"[judges.{name}] method must be \"llm\" or \"classifier\", got {self.cfg.method!r}")
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
         texts = [user_text(row) for row in rows]
-        if self.generator is not None:
-            return self._by_llm(texts)
-        return self._by_classifier(texts)
+        if self.cfg.method == "llm":
+            out = self._by_llm(texts, prefix="")
+        elif self.cfg.method == "classifier":
+            out = self._by_classifier(texts)
+        else:
+            out = self._by_centroids(texts)
+            if self.cfg.method == "both":
+                for scores, extra in zip(out, self._by_llm(texts, prefix="llm.")):
+                    scores.extend(extra)
+        for row, scores in zip(rows, out):
+            row.topic = _coarse_label(scores)
+        return out
 
-    def _by_llm(self, texts: list[str]) -> list[list[Score]]:
+    def _by_centroids(self, texts: list[str]) -> list[list[Score]]:
+        return [[Score(self.name, f"coarse.{coarse}", p), Score(self.name, f"fine.{fine}", q)]
+                for coarse, p, fine, q in self.centroids.predict(texts)]
+
+    def _by_llm(self, texts: list[str], prefix: str) -> list[list[Score]]:
         fine = "; ".join(f"{c}: {', '.join(self.cfg.fine.get(c, []))}" for c in self.cfg.coarse)
         prompts = [TOPIC_PROMPT.format(coarse=", ".join(self.cfg.coarse), fine=fine, prompt=t) for t in texts]
         answers = self.generator.generate(prompts, SamplingParams(temperature=0.0, max_tokens=self.cfg.max_tokens))
@@ -207,13 +300,13 @@ class TopicJudge:
             text = answer[0] if answer else ""
             coarse, fine_label, reason = parse_topic(text, self.cfg.coarse, self.cfg.fine)
             if coarse is None:
-                out.append([Score(self.name, "coarse", None, reason, raw=text)])
+                out.append([Score(self.name, f"{prefix}coarse", None, reason, raw=text)])
                 continue
-            scores = [Score(self.name, f"coarse.{coarse}", 1.0, raw=text)]
+            scores = [Score(self.name, f"{prefix}coarse.{coarse}", 1.0, raw=text)]
             if fine_label:
-                scores.append(Score(self.name, f"fine.{fine_label}", 1.0, raw=text))
+                scores.append(Score(self.name, f"{prefix}fine.{fine_label}", 1.0, raw=text))
             elif reason:
-                scores.append(Score(self.name, "fine", None, reason, raw=text))
+                scores.append(Score(self.name, f"{prefix}fine", None, reason, raw=text))
             out.append(scores)
         return out
 
@@ -229,3 +322,12 @@ class TopicJudge:
                     scores.append(Score(self.name, f"fine.{fine_label}", fine_pred[1]))
             out.append(scores)
         return out
+
+
+def _coarse_label(scores: list[Score]) -> str | None:
+    """The LLM's coarse label where it named one, else the classifier's."""
+    for prefix in ("llm.coarse.", "coarse."):
+        found = [s.signal[len(prefix):] for s in scores if s.signal.startswith(prefix) and s.value is not None]
+        if found:
+            return found[0]
+    return None

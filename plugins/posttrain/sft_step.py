@@ -3,6 +3,8 @@ funnel, variants (seeds x learning-rate scales) averaged (docs/recipe.md section
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,27 +13,68 @@ import torch
 from herd.core.pipeline import StageContext
 from herd.core.posttrain_summary import SFTSummary
 from herd.core.protocols import PostTrainResult, PostTrainSettings
-from herd.core.records import SFTRow
+from herd.core.records import REWARD_SCORE, SFTRow
 from herd.core.services import Services
+from herd.lib.sft_funnel.report import SFTDataReport
 from herd.plugins.posttrain.averaging import averaged
+from herd.plugins.posttrain.judging import RewardSource
 from herd.lib.posttraining.models import load_policy, save_policy
 from herd.plugins.posttrain.round_state import Ledger, RoundState, RunInputs
 from herd.plugins.posttrain.training_jobs import run_job
 
 
-def sft_funnel(ctx: StageContext, services: Services, rows: list[SFTRow], ledger: Ledger) -> tuple[list[SFTRow], dict[str, int]]:
-    """The judges' SFT funnel (``[sft_funnel]``: rule cleaning, quality, difficulty, topic,
-    semantic dedup) over the round's SFT data; every dropped row goes to the ledger with
-    the judge's reason. Without the judges plugin the rows pass unchanged."""
-    if not ctx.config.has_section("sft_funnel"):
-        return rows, {}
-    from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
+def reward_scored(rows: list[SFTRow], scorer: RewardSource) -> None:
+    """Give every row without one the reward model's score (``REWARD_SCORE``), so the
+    quality judge ranks the whole round's SFT data: rejection-sampled rows carry the score
+    that chose them; synthetic and human rows are scored here, their response being the
+    turns after the last user message."""
+    for row in rows:
+        if row.scores.get(REWARD_SCORE) is not None:
+            continue
+        users = [i for i, m in enumerate(row.messages) if m.role == "user"]
+        split = users[-1] + 1 if users else 0
+        row.scores[REWARD_SCORE] = scorer.score(row.messages[:split], [row.messages[split:]])[0]
 
+
+def fresh(row: SFTRow) -> SFTRow:
+    """A copy for this round's judges to score and label: human rows are used in every
+    round, and one round's reward model and judges must not leave marks the next sees."""
+    return dataclasses.replace(row, scores=dict(row.scores), metadata=copy.deepcopy(row.metadata))
+
+
+@dataclass
+class FunnelOutcome:
+    rows: list[SFTRow]
+    counts: dict[str, int]
+    report: SFTDataReport | None  # None without the judges plugin
+
+
+def sft_funnel(ctx: StageContext, services: Services, rows: list[SFTRow], ledger: Ledger, *, round_no: int,
+               seed: int, scorer: RewardSource | None = None) -> FunnelOutcome:
+    """The judges' SFT funnel (``[sft_funnel]``: rule cleaning, language, quality, difficulty,
+    topic, semantic dedup) over the round's SFT data scored by the round's reward model
+    (``scorer``), then the SFT mix enforced (``[sft_funnel.mix]``); every dropped row goes
+    to the ledger with the judge's reason. Without the judges plugin the rows pass unchanged."""
+    if not ctx.config.has_section("sft_funnel"):
+        return FunnelOutcome(rows, {}, None)
+    from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
+    from herd.lib.sft_funnel.mix import enforce_mix
+
+    rows = [fresh(row) for row in rows]
+    if scorer is not None:
+        reward_scored(rows, scorer)
     judges, cfg, embed = build_funnel(ctx, services)
     result = run_funnel(rows, judges, cfg, embed)
-    for dropped in result.dropped:
+    mix = enforce_mix(result.kept, cfg.mix, seed)
+    for dropped in result.dropped + mix.dropped:
         ledger.drop("sft_funnel", dropped.row.id, f"{dropped.reason}: {dropped.detail}")
-    return result.kept, result.counts
+    for group in mix.report.short():
+        ctx.log.info("round %d: SFT mix: capability %s is %s (%d rows for a target share of %g)", round_no,
+                     group.name, group.status, group.available, group.target)
+    counts = {**result.counts, "dropped.sft_mix.down_sampled": len(mix.dropped), "after.sft_mix": len(mix.kept)}
+    result.kept = mix.kept
+    report = SFTDataReport(round_no, len(rows), result.steps, result.labels(), mix.report)
+    return FunnelOutcome(mix.kept, counts, report)
 
 
 def train_sft_variant(run: RunInputs, state: RoundState, rows: list[SFTRow], lr: float, max_len: int,

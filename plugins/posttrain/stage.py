@@ -9,6 +9,7 @@ Layout of the stage's folder::
     round_<r>/reward_model/       the averaged RM (transformers LlamaForSequenceClassification)
     round_<r>/sft_model/          the averaged SFT model (DPO's reference, online DPO samples it)
     round_<r>/model/              the round's averaged DPO model (what round r+1 samples from)
+    round_<r>/sft_data.json       the SFT funnel by judge, the rows' labels, the SFT mix achieved vs target
     round_<r>/summary.json        counts, losses, reward margins, evaluations (written last)
     final_model/                  the last round's model (what the ``evaluate`` stage reads)
     summary.json                  every round's evaluation against round 0
@@ -56,6 +57,7 @@ from herd.plugins.posttrain.rollouts import Environments
 from herd.plugins.posttrain.round_data import checked, human_data, synthesize
 from herd.plugins.posttrain.round_state import Ledger, RoundState, RunInputs
 from herd.plugins.posttrain.sampling import Sampler, sample_and_judge
+from herd.lib.sft_funnel.report import FILE as SFT_DATA_FILE, write_sft_data_report
 from herd.plugins.posttrain.sft_step import sft_funnel, sft_step
 from herd.plugins.posttrain.summary import sft_mix, stage_result, write_json, write_round_data, write_stage_files
 
@@ -206,8 +208,12 @@ def run_round(run: RunInputs, state: RoundState, baseline: Evaluation) -> RoundS
     rs_rows = checked(rs.rows, chat, run.lengths, ledger, "rejection_sampling")
 
     ctx.log.info("round %d: SFT", r)
-    run.seeded_step(r, "sft")
-    sft_rows, funnel_counts = sft_funnel(ctx, services, rs_rows + synth_sft + run.human_sft, ledger)
+    seed = run.seeded_step(r, "sft")
+    funnel = sft_funnel(ctx, services, rs_rows + synth_sft + run.human_sft, ledger, round_no=r, seed=seed,
+                        scorer=reward.scorer)
+    sft_rows, funnel_counts = funnel.rows, funnel.counts
+    if funnel.report is not None:
+        write_sft_data_report(state.round_dir / SFT_DATA_FILE, funnel.report)
     sft = sft_step(run, state, sft_rows)
 
     ctx.log.info("round %d: DPO", r)

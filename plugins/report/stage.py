@@ -15,6 +15,7 @@ from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_hea
 from herd.plugins.report.dropped_examples import collect_dropped, dropped_section
 from herd.plugins.report.header import header_section, run_header
 from herd.plugins.report.samples import collect_samples, samples_section
+from herd.plugins.report.sft_data import sft_data_sections
 
 CAPTIONS = {
     "funnel": "Curation funnel: records in and out of every step",
@@ -40,6 +41,7 @@ def run_report(ctx: StageContext) -> StageResult:
     sections = [header_section(run_header(ctx))] + build_sections(data)
     sections = placed(sections, dropped_section(collect_dropped(ctx.inputs, data.funnel)), after="Curation funnel")
     sections = placed(sections, samples_section(collect_samples(ctx.inputs)), after="SFT data mix")
+    sections += sft_data_sections(ctx.inputs.get("posttrain"))
     atomic.write_text(ctx.workdir / "report.md", markdown(cfg.title, sections, images))
     atomic.write_text(ctx.workdir / "report.html", html_page(cfg.title, sections, images))
     # The self-contained HTML is also published at runs/<name>/report.html, where users look.

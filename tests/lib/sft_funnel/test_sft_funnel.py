@@ -8,6 +8,7 @@ from herd.core.plugins import load_plugins
 from herd.core.services import Services
 from herd.lib.sft_funnel.config import SFTFunnelConfig
 from herd.lib.sft_funnel.funnel import build_funnel, run_funnel
+from herd.plugins.judges.config import DifficultyConfig, QualityConfig, TopicConfig
 from herd.plugins.judges.topic import featurize
 
 
@@ -45,8 +46,9 @@ def test_funnel_conserves_rows_and_records_reasons(row, scripted, tmp_path, make
 
     services = make_services(scripted(judge_script))
     cfg = SFTFunnelConfig()
-    judges = [(n, f(None, services)) for n, f in
-              [("rule_cleaning", _rule_cleaning), ("quality", _quality), ("difficulty", _difficulty), ("topic", _topic)]]
+    llm = [QualityConfig(method="llm"), DifficultyConfig(use_llm=True), TopicConfig(method="llm")]
+    judges = [("rule_cleaning", _rule_cleaning(None, services))]
+    judges += [(n, f(c, services)) for n, f, c in zip(("quality", "difficulty", "topic"), (_quality, _difficulty, _topic), llm)]
     rows = make_rows(row)
     result = run_funnel(rows, judges, cfg, hashed_embed)
 
@@ -73,7 +75,8 @@ def test_funnel_drops_unparsed_when_configured(row, scripted, make_services):
     from herd.plugins.judges import _quality
 
     cfg = SFTFunnelConfig(drop_unparsed=True, semantic_dedup=False)
-    result = run_funnel(make_rows(row), [("quality", _quality(None, make_services(scripted(judge_script))))], cfg)
+    judge = _quality(QualityConfig(method="llm"), make_services(scripted(judge_script)))
+    result = run_funnel(make_rows(row), [("quality", judge)], cfg)
     reasons = {d.row.id: d.reason for d in result.dropped}
     assert reasons == {"wrong": "quality.rating.below_min", "unparsed": "quality.rating.unparsed"}
     assert result.counts["kept"] + result.counts["dropped"] == result.counts["input"]
@@ -84,7 +87,8 @@ def test_plugin_registers_and_builds_from_config(tmp_path, row, scripted):
     registry.write_text('[plugins.judges]\nmodule = "herd.plugins.judges"\nalways = true\n')
     loaded = load_plugins(registry_path=registry, entry_points=False)
     kinds = {c.name: c.options["kind"] for c in loaded.registry.of_plugin("judges")}
-    assert kinds == {"rule_cleaning": "rule", "topic": "topic", "quality": "quality", "difficulty": "difficulty"}
+    assert kinds == {"rule_cleaning": "rule", "language": "language", "topic": "topic", "quality": "quality",
+                     "difficulty": "difficulty"}
     config = load_config(loaded.registry, profile="quick", overrides=[
         'sft_funnel.funnel=["rule_cleaning", "quality"]', "sft_funnel.semantic_dedup=false",
         "judges.rule_cleaning.max_exclamations=0",

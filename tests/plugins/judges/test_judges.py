@@ -102,7 +102,7 @@ def test_difficulty_counts_tags_rates_and_reads(row, scripted, make_services):
             return '["geometry", "proof", "step-by-step explanation"]' if "triangle" in prompt else "unsure"
         return '{"score": 3}' if "triangle" in prompt else "Difficulty: 5"
 
-    judge = DifficultyJudge(DifficultyConfig(), make_services(scripted(script)))
+    judge = DifficultyJudge(DifficultyConfig(use_llm=True), make_services(scripted(script)))
     rows = [row("hard", "Prove that the angles of a triangle sum to 180 degrees.", "..."),
             row("easy", "Say hi.", "Hi!")]
     hard, easy = (by_signal(s) for s in judge.score(rows))

@@ -173,7 +173,8 @@ def test_sft_funnel_of_the_judges_plugin_filters_the_rounds_rows(tmp_path):
     rows.append(SFTRow("sorry", [ChatMessage("user", "What is 2 plus 2?"),
                                  ChatMessage("assistant", "I'm sorry, but as an AI I cannot do maths.")]))
     ledger = Ledger()
-    kept, counts = sft_funnel(ctx, Services(ctx), rows, ledger)
+    funnel = sft_funnel(ctx, Services(ctx), rows, ledger, round_no=1, seed=0)
+    kept, counts = funnel.rows, funnel.counts
     assert [r.id for r in kept] == ["r0", "r1", "r2"]
     assert counts["input"] == 4 and counts["kept"] == 3 and counts["dropped"] == 1
     assert ledger.drops[0].id == "sorry" and ledger.drops[0].reason.startswith("rule_cleaning.rejected")
