@@ -41,9 +41,11 @@ class Draft:
         return tools_system_prompt(self.builtins, self.functions)
 
 
-def _string_schema(argument: str, description: str) -> dict:
-    return {"type": "object", "properties": {argument: {"type": "string", "description": description}},
-            "required": [argument], "additionalProperties": False}
+def _string_schema(argument: str) -> dict:
+    # No per-argument description: a definition is rendered into every prompt that offers
+    # it, and the built-in profiles' models have 256 to 512 tokens of context.
+    return {"type": "object", "properties": {argument: {"type": "string"}}, "required": [argument],
+            "additionalProperties": False}
 
 
 # Generated definitions: a name, description and argument name over each built-in executor.
@@ -58,11 +60,9 @@ def generated_function(rng: random.Random, kind: str) -> tuple[FunctionDef, str,
     it runs on, its argument name)."""
     if kind == "maths":
         name, arg = rng.choice(_MATHS_NAMES), rng.choice(_MATHS_ARGS)
-        return (FunctionDef(name, "Evaluate, simplify or solve a mathematical expression exactly.",
-                            _string_schema(arg, "the mathematics, e.g. 'x^2 - 1 = 0'")), "wolfram_alpha", arg)
+        return (FunctionDef(name, "Solve or simplify mathematics exactly.", _string_schema(arg)), "wolfram_alpha", arg)
     name, arg = rng.choice(_PYTHON_NAMES), rng.choice(_PYTHON_ARGS)
-    return (FunctionDef(name, "Run Python 3 code and return what it prints.",
-                        _string_schema(arg, "Python source code")), "code_interpreter", arg)
+    return (FunctionDef(name, "Run Python 3 code; returns what it prints.", _string_schema(arg)), "code_interpreter", arg)
 
 
 def _out(results: Results, turn: int, call: int = 0) -> str:
