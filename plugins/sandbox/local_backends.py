@@ -33,7 +33,7 @@ from herd.core.errors import ConfigError
 from herd.core.protocols import ExecutionResult, Program
 from herd.lib.sandbox.config import SandboxConfig
 from herd.plugins.sandbox import runner
-from herd.plugins.sandbox.pool import RUNNER_SOURCE, WarmPool
+from herd.plugins.sandbox.pool import RUNNER_SOURCE, WarmPool, run_in_threads
 
 NOBODY = 65534
 # What bwrap says when the kernel refuses it a namespace for a while (it tears down the
@@ -70,10 +70,7 @@ class UnisolatedSandbox:
         return ExecutionResult(**result)
 
     def run_many(self, programs: list[Program]) -> list[ExecutionResult]:
-        if not programs:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, self.cfg.pool_size)) as pool:
-            return list(pool.map(lambda p: self.run(p.files, p.command, p.timeout_s), programs))
+        return run_in_threads(self, programs, self.cfg.pool_size)
 
     def close(self) -> None:
         pass

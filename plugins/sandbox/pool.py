@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from herd.core.protocols import ExecutionResult, Program
+from herd.core.protocols import ExecutionResult, Program, Sandbox
 from herd.lib.sandbox.config import SandboxConfig
 
 # What a worker runs as ``python3 -c``: the stdlib-only supervisor.
@@ -28,6 +28,14 @@ RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encodi
 # How much longer than a program's own timeout the host waits for the supervisor's answer
 # before it declares the worker broken and replaces it.
 HOST_GRACE_S = 5.0
+
+
+def run_in_threads(sandbox: Sandbox, programs: list[Program], threads: int) -> list[ExecutionResult]:
+    """``programs`` through ``sandbox.run`` on ``threads`` threads, results in order."""
+    if not programs:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        return list(pool.map(lambda p: sandbox.run(p.files, p.command, p.timeout_s), programs))
 
 
 class Worker(Protocol):
@@ -94,10 +102,7 @@ class WarmPool:
         return ExecutionResult(**result)
 
     def run_many(self, programs: list[Program]) -> list[ExecutionResult]:
-        if not programs:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, self.cfg.pool_size)) as pool:
-            return list(pool.map(lambda p: self.run(p.files, p.command, p.timeout_s), programs))
+        return run_in_threads(self, programs, self.cfg.pool_size)
 
     def close(self) -> None:
         with self._lock:
