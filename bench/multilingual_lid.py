@@ -146,9 +146,11 @@ def write_rows(args, results: dict, strings: int, languages: int, loads: list[fl
 
     herd = results["lingua, default 11 languages | catalogs"]
     peer = results.get("fastText, restricted to the 11 languages | catalogs")
-    peer_text = (f"fastText lid.176, same 11 languages: {peer['accuracy']:.3f} accuracy, {peer['docs_per_s']:,.0f} docs/s"
+    peer_text = (f"fastText lid.176, same 11 languages: {peer['accuracy']:.3f} accuracy, "
+                 f"{peer['docs_per_s']:,.0f} docs/s"
                  if peer else "fastText not measured (pass --fasttext-model lid.176.ftz)")
-    ratio = (f"accuracy {herd['accuracy'] - peer['accuracy']:+.3f}; speed {herd['docs_per_s'] / peer['docs_per_s']:.2f}x"
+    ratio = (f"accuracy {herd['accuracy'] - peer['accuracy']:+.3f}; "
+             f"speed {herd['docs_per_s'] / peer['docs_per_s']:.2f}x"
              if peer else "")
     command = (f"python bench/multilingual_lid.py --per-language {args.per_language} --runs {args.runs}"
                + (f" --fasttext-model {args.fasttext_model}" if args.fasttext_model else ""))

@@ -161,7 +161,8 @@ def bench_dedup(args) -> None:
                       herd=f"greedy {med(greedy):.2f} s (whole dedup {med(herd_s):.1f} s wall, "
                            f"{anon / 2**20:.0f} MiB peak anon); kept {kept:,} (truth about {expected:,})",
                       peer=f"NumPy SemDeDup reference: {med(ref_s):.2f} s, kept {ref_kept:,} (NeMo Curator: GPU only)",
-                      ratio=f"speed {statistics.median(speedup):.2f}x the reference ({min(speedup):.2f}-{max(speedup):.2f})",
+                      ratio=f"speed {statistics.median(speedup):.2f}x the reference "
+                            f"({min(speedup):.2f}-{max(speedup):.2f})",
                       load=load_range(loads), page="benchmarks/judges.md")]))
 
 
