@@ -12,7 +12,9 @@ does, TRL scores all response tokens. herd lays each pair out as one row
 ``prompt | chosen | rejected`` (the prompt computed once, see ``collate_shared_pairs``),
 TRL as two padded rows; the reference forward runs inside every step on both sides. Generation is ``n`` sampled continuations per
 prompt of ``max_tokens`` new tokens each (no early stop), tokens counted on both sides.
-Each measurement is the median of ``--repeats`` runs; the sides alternate within a run.
+Each measurement is the median of ``--repeats`` runs; the sides alternate which runs first
+within a run, each side is warmed up (one untimed DPO step, one short untimed generation), and
+the 1-minute load average before every run goes into ``bench/results/dpo_and_generation.json``.
 """
 
 from __future__ import annotations
@@ -150,6 +152,8 @@ def herd_generation(model_dir: Path, prompts: list[str], n: int, max_tokens: int
 
     tok = load_tokenizer(model_dir)
     model = load_policy(model_dir).eval()
+    generate_batch(model, [tok.encode(prompts[0], allow_special=True)], 1, 4, temperature=1.0, top_p=1.0,
+                   stop_ids=(), seed=0)  # warm-up: first-call allocations and kernel selection
     start = time.perf_counter()
     ids = [tok.encode(p, allow_special=True) for p in prompts]
     out = generate_batch(model, ids, n, max_tokens, temperature=1.0, top_p=1.0, stop_ids=(), seed=0)
@@ -167,6 +171,9 @@ def hf_generation(model_dir: Path, prompts: list[str], n: int, max_tokens: int,
     tok.padding_side = "left"
     model = LlamaForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, attn_implementation="sdpa").eval()
     groups = [prompts] if batched else [[p] for p in prompts]
+    with torch.no_grad():  # warm-up: first-call allocations and kernel selection
+        enc = tok(prompts[:1], return_tensors="pt", add_special_tokens=False)
+        model.generate(**enc, max_new_tokens=4, do_sample=True, pad_token_id=tok.pad_token_id)
     start = time.perf_counter()
     tokens = 0
     with torch.no_grad():
@@ -214,25 +221,31 @@ def main() -> None:
     chat = ChatFormat.from_tokenizer(tokenizer)
     prompts = [chat.prompt_text(r.prompt) for r in rows[: args.prompts]]
 
-    herd_step, trl_step, herd_tps, hf_tps, hfb_tps = [], [], [], [], []
+    herd_step, trl_step, herd_tps, hf_tps, hfb_tps, loads = [], [], [], [], [], []
+    dpo_sides = {"herd": (herd_dpo_times, herd_step), "trl": (trl_dpo_times, trl_step)}
+    gen_sides = {"herd": (lambda: herd_generation(model_dir, prompts, args.n, args.max_tokens), herd_tps),
+                 "hf": (lambda: hf_generation(model_dir, prompts, args.n, args.max_tokens, batched=False), hf_tps),
+                 "hf_batched": (lambda: hf_generation(model_dir, prompts, args.n, args.max_tokens, batched=True),
+                                hfb_tps)}
     for rep in range(args.repeats):
+        loads.append(os.getloadavg()[0])
+        # The sides swap (DPO) or rotate (generation) which runs first in every repeat, so
+        # neither always meets a cold cache or the load of the previous one.
         if not args.generation_only:
-            h = herd_dpo_times(model_dir, rows, args.batch, args.steps)[1:]
-            t = trl_dpo_times(model_dir, rows, args.batch, args.steps)[1:]
-            herd_step.append(statistics.median(h))
-            trl_step.append(statistics.median(t))
+            for name in (("herd", "trl") if rep % 2 == 0 else ("trl", "herd")):
+                measure, into = dpo_sides[name]
+                into.append(statistics.median(measure(model_dir, rows, args.batch, args.steps)[1:]))
         else:  # placeholders, not reported
             herd_step.append(float("nan"))
             trl_step.append(float("nan"))
-        tokens, secs = herd_generation(model_dir, prompts, args.n, args.max_tokens)
-        herd_tps.append(tokens / secs)
-        tokens, secs = hf_generation(model_dir, prompts, args.n, args.max_tokens, batched=False)
-        hf_tps.append(tokens / secs)
-        tokens, secs = hf_generation(model_dir, prompts, args.n, args.max_tokens, batched=True)
-        hfb_tps.append(tokens / secs)
-        print(f"run {rep + 1}: DPO step herd {herd_step[-1] * 1000:.1f} ms, TRL {trl_step[-1] * 1000:.1f} ms; "
-              f"generation herd {herd_tps[-1]:.0f} tok/s, HF per prompt {hf_tps[-1]:.0f} tok/s, "
-              f"HF batched {hfb_tps[-1]:.0f} tok/s", flush=True)
+        names = list(gen_sides)
+        for name in names[rep % 3:] + names[:rep % 3]:
+            measure, into = gen_sides[name]
+            tokens, secs = measure()
+            into.append(tokens / secs)
+        print(f"run {rep + 1} (load {loads[-1]:.1f}): DPO step herd {herd_step[-1] * 1000:.1f} ms, "
+              f"TRL {trl_step[-1] * 1000:.1f} ms; generation herd {herd_tps[-1]:.0f} tok/s, "
+              f"HF per prompt {hf_tps[-1]:.0f} tok/s, HF batched {hfb_tps[-1]:.0f} tok/s", flush=True)
     hs, ts = statistics.median(herd_step), statistics.median(trl_step)
     hg, fg, fbg = statistics.median(herd_tps), statistics.median(hf_tps), statistics.median(hfb_tps)
     # The ratio of each run (both sides measured back to back) is robust to load that
@@ -250,6 +263,41 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(report)
+    if not args.generation_only:
+        write_rows(args, (herd_step, trl_step), (herd_tps, hf_tps, hfb_tps), dpo_ratio, (gen_ratio, genb_ratio),
+                   loads)
+
+
+def write_rows(args, dpo_runs, gen_runs, dpo_ratio, gen_ratios, loads) -> None:
+    from summary_rows import BenchResult, Row, load_range, machine, write_result
+
+    herd_step, trl_step = dpo_runs
+    herd_tps, hf_tps, hfb_tps = gen_runs
+    dpo_each = [h / t for h, t in zip(herd_step, trl_step)]
+    gen_each = [h / f for h, f in zip(herd_tps, hfb_tps)]
+    load = load_range(loads)
+    page = "benchmarks/posttrain.md"
+    rows = [
+        Row(what=f"DPO step time, {args.batch} pairs (policy + reference forward, backward, AdamW); herd runs "
+                 "the prompt once per pair (about 25% fewer tokens), TRL also computes entropy/accuracy logs",
+            herd=f"{statistics.median(herd_step) * 1000:.1f} ms",
+            peer=f"TRL DPOTrainer: {statistics.median(trl_step) * 1000:.1f} ms",
+            ratio=f"{dpo_ratio:.2f}x ({min(dpo_each):.2f}-{max(dpo_each):.2f}) of TRL's time", load=load, page=page,
+            goal=f"<= 0.7x: {'met' if dpo_ratio <= 0.7 else 'not met'}"),
+        Row(what=f"generation tokens/s, {args.prompts} prompts x {args.n} samples x {args.max_tokens} tokens, "
+                 "one warm-up call per side",
+            herd=f"{statistics.median(herd_tps):,.0f}",
+            peer=f"HF generate batched: {statistics.median(hfb_tps):,.0f}; one call per prompt: "
+                 f"{statistics.median(hf_tps):,.0f}",
+            ratio=f"vs batched: {gen_ratios[1]:.2f}x ({min(gen_each):.2f}-{max(gen_each):.2f}); "
+                  f"vs per prompt: {gen_ratios[0]:.2f}x",
+            load=load, page=page, goal=f">= 1.5x vs batched: {'met' if gen_ratios[1] >= 1.5 else 'not met'}"),
+    ]
+    command = (f"python bench/dpo_and_generation.py --dim {args.dim} --layers {args.layers} --vocab {args.vocab} "
+               f"--batch {args.batch} --steps {args.steps} --prompts {args.prompts} --n {args.n} "
+               f"--max-tokens {args.max_tokens} --repeats {args.repeats} --threads {args.threads}"
+               + (f" --out {args.out}" if args.out else ""))
+    write_result(BenchResult(bench="dpo_and_generation", command=command, machine=machine(), rows=rows))
 
 
 NOTES = """

