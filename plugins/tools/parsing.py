@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Collection
 
@@ -137,7 +138,7 @@ def _after_tag(call_text: str, tools: Collection[str], content: str) -> Parsed:
 def _builtin_calls(body: str) -> list[ToolCall] | str:
     """``name.call(k=v, ...)``, several separated by new lines or ``;``; else the reason."""
     try:
-        tree = ast.parse(body, mode="exec")
+        tree = _parse_python(body, "exec")
     except SyntaxError as exc:
         return f"built-in call does not parse as Python: {exc.msg} (line {exc.lineno})"
     calls = []
@@ -263,7 +264,7 @@ def _json_call(obj: Any, index: int) -> ToolCall | str:
 
 def _python_list(body: str) -> Parsed:
     try:
-        node = ast.parse(body, mode="eval").body
+        node = _parse_python(body, "eval").body
     except SyntaxError as exc:
         return MalformedCall(f"call list does not parse as Python: {exc.msg} (column {exc.offset})", "python_list",
                              body)
@@ -278,6 +279,14 @@ def _python_list(body: str) -> Parsed:
             return MalformedCall(call, "python_list", body)
         calls.append(call)
     return Calls(calls, "python_list")
+
+
+def _parse_python(text: str, mode: str) -> ast.AST:
+    # Model text like "3x" makes Python warn on stderr ("invalid decimal literal") before it
+    # fails; the parse failure is the verdict, the warning only floods the run's log.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(text, mode=mode)
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -12,6 +12,9 @@ from herd.core.records import ToolCall
 from herd.plugins.tools.bfcl.categories import Expectation, category_of, expectation_of
 from herd.plugins.tools.bfcl.rows import BfclAnswer, BfclQuestion, ExpectedCall
 from herd.plugins.tools.bfcl.values import OPTIONAL, value_problem
+from herd.plugins.tools.builtin import maths, python, search
+
+BUILTIN_DEFINITIONS = {d.name: d for d in (maths.DEFINITION, python.DEFINITION, search.DEFINITION)}
 from herd.plugins.tools.parsing import Calls, MalformedCall, NoCall, parse_text
 
 
@@ -36,7 +39,8 @@ def check_response(question: BfclQuestion, answer: BfclAnswer | None, text: str 
         return Verdict(question.id, category, None, f"not checked: {why}")
     if text is None:
         return Verdict(question.id, category, False, "no response for this id")
-    parsed = parse_text(text, tools=[f["name"] for f in question.functions])
+    functions = question.functions + [builtin_definition(name) for name in question.builtins]
+    parsed = parse_text(text, tools=[f["name"] for f in functions])
     if isinstance(parsed, MalformedCall):
         return Verdict(question.id, category, False, f"malformed call ({parsed.format}): {parsed.reason}", True)
     if expectation is Expectation.NO_CALL:
@@ -51,8 +55,15 @@ def check_response(question: BfclQuestion, answer: BfclAnswer | None, text: str 
         return Verdict(question.id, category, False, "no possible answer for this id in the answers file")
     if isinstance(parsed, NoCall):
         return Verdict(question.id, category, False, f"no call; expected {len(answer.calls)}")
-    problem = calls_problem(question.functions, parsed.calls, answer.calls)
+    problem = calls_problem(functions, parsed.calls, answer.calls)
     return Verdict(question.id, category, problem is None, problem or "every call matches")
+
+
+def builtin_definition(name: str) -> dict[str, Any]:
+    """A Llama 3.1 built-in tool's definition, as a BFCL function row (the prompt names the
+    tool; its arguments are checked against this)."""
+    definition = BUILTIN_DEFINITIONS[name]
+    return {"name": definition.name, "description": definition.description, "parameters": definition.parameters}
 
 
 def calls_problem(functions: list[dict[str, Any]], calls: list[ToolCall], expected: list[ExpectedCall]) -> str | None:

@@ -40,6 +40,6 @@ def function_defs(question: BfclQuestion) -> list[FunctionDef]:
 def conversation(question: BfclQuestion) -> list[ChatMessage]:
     """The question's turns after a system message offering its functions (a system
     message the question brings follows the tool instructions)."""
-    system = [tools_system_prompt(functions=function_defs(question))]
+    system = [tools_system_prompt(question.builtins, function_defs(question))]
     system += [m.content for m in question.messages() if m.role == "system"]
     return [ChatMessage("system", "\n\n".join(system)), *[m for m in question.messages() if m.role != "system"]]

@@ -17,11 +17,14 @@ from herd.core.records import ChatMessage
 class BfclQuestion:
     """``turns``: the conversation(s) before the model's answer (BFCL nests one list of
     messages per turn; single-turn categories have one); ``functions``: the definitions
-    offered, in BFCL's schema dialect (``dict``, ``float``, ``tuple``, ``any``)."""
+    offered, in BFCL's schema dialect (``dict``, ``float``, ``tuple``, ``any``);
+    ``builtins``: Llama 3.1 built-in tools offered by name (herd's own questions; BFCL's
+    rows offer none)."""
 
     id: str
     turns: list[list[ChatMessage]]
     functions: list[dict[str, Any]]
+    builtins: tuple[str, ...] = ()
 
     def messages(self) -> list[ChatMessage]:
         return [message for turn in self.turns for message in turn]

@@ -14,7 +14,7 @@ from herd.lib.chat.text_backend import TextChatMixin
 from herd.plugins.tools.eval_items import eval_items
 from herd.plugins.tools.evaluator import ToolsEvalConfig
 
-ITEMS = eval_items(8)
+ITEMS = eval_items(12)
 
 
 def right_answer(prompt: str) -> str:
@@ -36,7 +36,8 @@ class Model(TextChatMixin):
     def generate(self, prompts, params):
         out = []
         for prompt in prompts:
-            name = re.search(r'"name": "([^"]+)"', prompt).group(1)
+            offered = re.search(r'"name": "([^"]+)"', prompt)
+            name = offered.group(1) if offered else "wolfram_alpha"  # built-ins are offered by name
             if self.style == "right":
                 out.append([right_answer(prompt)])
             elif self.style == "always_call":
@@ -64,7 +65,7 @@ def evaluate(style, tmp_path):
     app = App.create(plugins=["tools"], extra_plugins={"scripted": ModelPlugin(style)}, entry_points=False)
     services = Services.for_app(app, workdir=tmp_path)
     evaluator = app.registry.get("evaluators", "tool_use").factory(
-        ToolsEvalConfig(questions=8, generator="scripted"), services)
+        ToolsEvalConfig(questions=12, generator="scripted"), services)
     (tmp_path / "model").mkdir()
     return evaluator.evaluate(tmp_path / "model", tmp_path / "eval")
 
@@ -74,8 +75,8 @@ def test_a_model_that_answers_like_the_templates_scores_one(tmp_path):
     assert metrics == {"tool_use.accuracy": 1.0, "tool_use.call_accuracy": 1.0, "tool_use.no_call_accuracy": 1.0,
                        "tool_use.valid_calls": 1.0, "tool_use.malformed": 0.0, "tool_use.unanswered": 0.0}
     verdicts = json.loads((tmp_path / "eval" / "tool_use_verdicts.json").read_text())
-    assert len(verdicts["results"]) == 8 and all(r["correct"] for r in verdicts["results"])
-    assert len((tmp_path / "eval" / "tool_use_responses.jsonl").read_text().splitlines()) == 8
+    assert len(verdicts["results"]) == 12 and all(r["correct"] for r in verdicts["results"])
+    assert len((tmp_path / "eval" / "tool_use_responses.jsonl").read_text().splitlines()) == 12
 
 
 def test_calling_everywhere_fails_the_no_call_questions(tmp_path):
