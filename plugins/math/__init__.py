@@ -1,12 +1,14 @@
 """The math capability (docs/recipe.md section 6, math and reasoning): an exact answer
 verifier and an arithmetic step checker, as judges of kind ``verifier`` and as the
-``math verify`` and ``math check-steps`` commands. Enable with ``--plugins math``.
+``math verify`` and ``math check-steps`` commands; templated and mined problems as SFT and
+learning-from-mistakes rows (the ``math`` synthesizer); pass@1 and maj@k on held-out
+problems (the ``math`` evaluator and ``eval-math``). Enable with ``--plugins math``.
 See docs/math.md."""
 
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
-from herd.plugins.math.config import MathAnswerConfig, MathStepsConfig
+from herd.plugins.math.config import MathAnswerConfig, MathEvalConfig, MathStepsConfig, MathSynthConfig
 
 
 def _math_answer(cfg, services=None):
@@ -33,6 +35,30 @@ def _run(args, app) -> int:
     return run(args, app)
 
 
+def _synthesizer(cfg, services):
+    from herd.plugins.math.synthesis import MathSynthesizer
+
+    return MathSynthesizer(cfg, services)
+
+
+def _evaluator(cfg, services):
+    from herd.plugins.math.evaluator import MathEvaluator
+
+    return MathEvaluator(cfg, services)
+
+
+def _eval_arguments(parser) -> None:
+    from herd.plugins.math.eval_command import add_arguments
+
+    add_arguments(parser)
+
+
+def _eval_run(args, app) -> int:
+    from herd.plugins.math.eval_command import run
+
+    return run(args, app)
+
+
 @hookimpl
 def herd_register_judges(register):
     register("math_answer", _math_answer, kind="verifier", config=MathAnswerConfig,
@@ -45,3 +71,18 @@ def herd_register_judges(register):
 def herd_register_commands(register):
     register("math", _arguments, _run,
              help="math verify (final answers against references), math check-steps (arithmetic in solutions)")
+    register("eval-math", _eval_arguments, _eval_run,
+             help="pass@1 and maj@k of a model on the math plugin's held-out problems (answer verifier)")
+
+
+@hookimpl
+def herd_register_synthesizers(register):
+    register("math", _synthesizer, config=MathSynthConfig, capability="math",
+             description="templated and corpus-mined word problems: worked solutions passed by the answer verifier "
+                         "and step checker, and learning-from-mistakes rows (wrong, feedback, corrected)")
+
+
+@hookimpl
+def herd_register_evaluators(register):
+    register("math", _evaluator, config=MathEvalConfig, capability="math",
+             description="held-out templated word problems: pass@1 (greedy) and maj@k, by the answer verifier")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from herd.core.config import fraction, non_negative, positive
+
 
 @dataclass
 class MathAnswerConfig:
@@ -22,3 +24,43 @@ class MathStepsConfig:
     # Rows of these capabilities are checked; others get no verdict (None), so that
     # "a = 3 + 4" in a code answer is never read as an arithmetic claim.
     capabilities: list[str] = field(default_factory=lambda: ["math"])
+
+
+@dataclass
+class MathSynthConfig:
+    """``[synthesizers.math]``: templated problems (``plugins/math/problems.py``, the
+    ``train`` split) and prompts mined from the curated corpus, as SFT rows whose worked
+    solutions the answer verifier and the step checker pass; "learning from mistakes"
+    rows for a share of them."""
+
+    seed: int = 0
+    # Problem families (arithmetic, rates, percentages, fractions, algebra,
+    # combinatorics); empty: all of them.
+    families: list[str] = field(default_factory=list)
+    # Share of the templated problems that also give a learning-from-mistakes row (a wrong
+    # solution, the checkers' feedback, the corrected solution).
+    mistakes: float = fraction(0.25)
+    # A preference row per mistake: the corrected solution over the wrong one.
+    preferences: bool = True
+    # A curate stage's folder whose kept/ documents are mined; "" = the curate stage the
+    # running stage reads, if it reads one (else nothing is mined).
+    corpus: str = ""
+    # The domain label of the documents mined, and at most how many mined prompts a call uses.
+    domain: str = "math_reasoning"
+    mined: int = non_negative(64)
+
+
+@dataclass
+class MathEvalConfig:
+    """``[evaluators.math]``: held-out templated problems (the ``eval`` split, which no
+    synthesizer seed reaches), pass@1 from a greedy answer and maj@k from ``samples``
+    sampled ones, both judged by the answer verifier."""
+
+    problems: int = positive(24)
+    samples: int = positive(4)
+    temperature: float = non_negative(0.7)
+    # Worked solutions are 3 short lines: 96 tokens hold one.
+    max_tokens: int = positive(96)
+    generator: str = "local"
+    seed: int = 0
+    timeout_s: float = positive(2.0)
