@@ -46,11 +46,16 @@ class Prompt:
 
 
 def prompts_from_sft(rows: list[SFTRow]) -> list[Prompt]:
-    """Each row's conversation up to its last assistant turn."""
+    """Each row's conversation up to where the model's part starts: its first assistant
+    turn that an environment answered (a tool's result follows it), so that the whole
+    trajectory is sampled again through the environments; else its last assistant turn."""
     out = []
     for row in rows:
-        last = max(i for i, m in enumerate(row.messages) if m.role == "assistant")
-        out.append(Prompt(row.id, row.messages[:last], row.capability, row.category, dict(row.metadata)))
+        messages = row.messages
+        turns = [i for i, m in enumerate(messages) if m.role == "assistant"]
+        answered = [i for i in turns if i + 1 < len(messages) and messages[i + 1].role not in ("assistant", "user")]
+        start = answered[0] if answered else turns[-1]
+        out.append(Prompt(row.id, messages[:start], row.capability, row.category, dict(row.metadata)))
     return out
 
 

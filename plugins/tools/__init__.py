@@ -53,6 +53,19 @@ def _evaluator(cfg, services):
     return ToolUseEvaluator(cfg, services)
 
 
+def _verifier(cfg, services):
+    from herd.plugins.tools.judge import ToolUseVerifier
+
+    return ToolUseVerifier(cfg, services)
+
+
+@hookimpl
+def herd_register_judges(register):
+    register("tool_use", _verifier, kind="verifier",
+             description="1 when a tool-use trajectory's calls all ran and its answer states their results; 0 "
+                         "on a malformed call, a tool error or an answer that ignores the results")
+
+
 @hookimpl
 def herd_register_evaluators(register):
     from herd.plugins.tools.evaluator import ToolsEvalConfig

@@ -54,6 +54,18 @@ def test_prompts_are_split_reproducibly_between_rs_and_dpo():
     assert [p.id for p in split_prompts(rows, 4, 3, seed=8).rejection_sampling] != [p.id for p in a.rejection_sampling]
 
 
+def test_a_tool_trajectory_is_sampled_from_its_first_call_and_a_chat_from_its_last_turn():
+    tool_row = SFTRow("t", [ChatMessage("system", "Environment: ipython"), ChatMessage("user", "6*7?"),
+                            ChatMessage("assistant", "<|python_tag|>print(6*7)"), ChatMessage("ipython", "42"),
+                            ChatMessage("assistant", "It is 42.")], capability="tool_use")
+    chat_row = SFTRow("c", [ChatMessage("user", "hi"), ChatMessage("assistant", "hello"),
+                            ChatMessage("user", "bye"), ChatMessage("assistant", "bye")])
+    prompts = {p.id: p for p in split_prompts([tool_row, chat_row], 2, 0, seed=0).rejection_sampling}
+    tool, chat = prompts["t"], prompts["c"]
+    assert [m.role for m in tool.messages] == ["system", "user"]
+    assert [m.content for m in chat.messages] == ["hi", "hello", "bye"]
+
+
 class Recorder:
     """A generation backend (``protocols.Generator``) that answers from a table and fails
     where told, recording the conversations it saw."""
