@@ -145,7 +145,7 @@ class LongContextSynthesizer:
             if tokens <= bucket:
                 meta = {"kind": kind, "bucket": bucket, "tokens": tokens, "documents": pool.origin, **built.metadata}
                 return self._sft(index, kind, built.messages, meta)
-            target -= tokens - bucket + max(1, bucket // 100)
+            target = _shrunk(target, tokens, bucket)
         return Dropped(index, kind, bucket, "does_not_fit", f"still over {bucket} tokens after {ATTEMPTS} resizes")
 
     def _repo_row(self, index: int, bucket: int, rng: random.Random, tokenizer: RowTokenizer) -> SFTRow | Dropped:
@@ -154,22 +154,26 @@ class LongContextSynthesizer:
         removed = rng.choice(hubs_of(package, self.cfg.min_dependents))
         order = candidates(graph, removed)
         rng.shuffle(order)
-        dependents = set(graph.dependents(removed))
-        first = next(i for i, m in enumerate(order) if m in dependents)
-        order.insert(0, order.pop(first))  # at least one dependent is always shown
         # each block is joined to the next by a blank line (about two tokens)
-        sizes = [n + 2 for n in tokenizer.counter.count_batch([file_block(graph, m) for m in order])]
+        sizes = dict(zip(order, (n + 2 for n in tokenizer.counter.count_batch([file_block(graph, m) for m in order]))))
+        # at least one dependent is always shown: a random one of those that take at most
+        # half the bucket, else the smallest
+        dependents = sorted(graph.dependents(removed), key=lambda m: (sizes[m], m))
+        small = [m for m in dependents if sizes[m] <= bucket // 2]
+        first = rng.choice(small) if small else dependents[0]
+        order.insert(0, order.pop(order.index(first)))
         target = bucket
         for _ in range(ATTEMPTS):
             shown, total = [], 0
-            for module, n in zip(order, sizes):
+            for module in order:
+                n = sizes[module]
                 if total + n > target:
                     break
                 shown.append(module)
                 total += n
             if not shown:
                 return Dropped(index, "repo", bucket, "bucket_too_small",
-                               f"{order[0]}'s import lines alone take {sizes[0]} tokens")
+                               f"{order[0]}'s import lines alone take {sizes[order[0]]} tokens")
             q = question(graph, removed, shown)
             messages = [ChatMessage("user", f"{q.context}\n\nQuestion: {q.question}"),
                         ChatMessage("assistant", q.answer)]
@@ -179,7 +183,7 @@ class LongContextSynthesizer:
                         "removed_module": removed, "dependents": q.dependents, "provides": q.provides,
                         "shown": q.shown, "complete": q.complete}
                 return self._sft(index, "repo", messages, meta)
-            target -= tokens - bucket + max(1, bucket // 100)
+            target = _shrunk(target, tokens, bucket)
         return Dropped(index, "repo", bucket, "does_not_fit", f"still over {bucket} tokens after {ATTEMPTS} resizes")
 
     def _sft(self, index: int, kind: str, messages: list[ChatMessage], metadata: dict) -> SFTRow:
@@ -199,6 +203,13 @@ class LongContextSynthesizer:
         with (workdir / "long_context_dropped.jsonl").open("w", encoding="utf-8") as handle:
             for drop in dropped:
                 handle.write(json.dumps(asdict(drop), ensure_ascii=False) + "\n")
+
+
+def _shrunk(target: int, tokens: int, bucket: int) -> int:
+    """The next content budget of a row measured at ``tokens`` over its ``bucket``: scaled
+    down in proportion (the answers of the summary and repository kinds grow with the
+    content), 1% below, and always smaller than before."""
+    return min(target - 1, target * bucket // tokens - max(1, bucket // 100))
 
 
 def _tally(values) -> dict[str, int]:
