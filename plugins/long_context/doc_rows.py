@@ -30,10 +30,20 @@ class DocRow:
 
 
 def chunk_qa(doc: Sectioned, rng: random.Random) -> DocRow | None:
-    """None when no sentence of the document can be asked about unambiguously."""
-    style = rng.choice(("next_sentence", "locate"))
+    """None when no sentence of the document can be asked about unambiguously. The style
+    is drawn; when it has no candidate (a long document that repeats its source holds no
+    sentence once), the other style is tried."""
+    first = rng.choice(("next_sentence", "locate"))
     order = [(k, j) for k in range(1, len(doc) + 1) for j in range(len(doc.sections[k - 1]))]
     rng.shuffle(order)
+    for style in (first, "locate" if first == "next_sentence" else "next_sentence"):
+        row = _ask(doc, style, order)
+        if row is not None:
+            return row
+    return None
+
+
+def _ask(doc: Sectioned, style: str, order: list[tuple[int, int]]) -> DocRow | None:
     counts: dict[str, int] = {}
     for section in doc.sections:
         for sentence in section:
@@ -44,7 +54,7 @@ def chunk_qa(doc: Sectioned, rng: random.Random) -> DocRow | None:
         sentence = section[j]
         # once as a whole sentence and once as a string: a quote names one place
         if (style == "next_sentence" and j + 1 < len(section)
-                and doc.section_text(k).count(sentence) == 1 and section.count(sentence) == 1):
+                and section.count(sentence) == 1 and doc.section_text(k).count(sentence) == 1):
             question = f'In section {k}, which sentence comes right after "{sentence}"?'
             return _qa(doc, question, section[j + 1], style, k)
         if style == "locate" and counts[sentence] == 1 and text.count(sentence) == 1:
