@@ -144,3 +144,12 @@ def test_bad_settings_are_named(tokenizer_dir, tmp_path):
         rows(tokenizer_dir, tmp_path, kinds=["repo"], packages=["no_such_package_zz"], lengths=[1024])
     with pytest.raises(InputError, match="missing.jsonl does not exist"):
         rows(tokenizer_dir, tmp_path, kinds=["chunk_qa"], documents=[str(tmp_path / "missing.jsonl")])
+
+
+def test_the_plugin_registers_the_synthesizer_for_its_capability():
+    from herd.core.plugins import load_plugins
+
+    component = load_plugins(["long_context"], entry_points=False).registry.get("synthesizers", "long_context")
+    assert component.options["capability"] == "long_context"
+    assert component.options["max_len"] == 131072
+    assert component.config is LongContextSFTConfig
