@@ -1,12 +1,19 @@
 """The long-context capability plugin (docs/recipe.md section 4, long-context pretraining, and
 section 6): RULER-compatible synthetic tasks sized to a tokenizer (``long-context
-generate``), RULER's string-match scores, ``eval-long`` on any registered generator, and the
-``long_context`` evaluator. See docs/long_context.md."""
+generate``), RULER's string-match scores, ``eval-long`` on any registered generator, the
+``long_context`` evaluator, and the ``long_context`` SFT synthesizer (QA over chunks,
+hierarchical summaries, code-repository reasoning; ``long-context repo-qa``). See
+docs/long_context.md."""
 
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
 from herd.plugins.long_context.settings import LongContextEvalConfig
+from herd.plugins.long_context.sft_config import LongContextSFTConfig
+
+# The recipe's longest context (docs/recipe.md section 4): the synthesizer's rows may be this
+# long; post-training cuts the limit to the model's own context.
+MAX_ROW_TOKENS = 131072
 
 
 def _evaluator(cfg, services):
@@ -15,12 +22,19 @@ def _evaluator(cfg, services):
     return LongContextEvaluator(cfg, services)
 
 
+def _synthesizer(cfg, services):
+    from herd.plugins.long_context.synthesis import LongContextSynthesizer
+
+    return LongContextSynthesizer(cfg, services)
+
+
 @hookimpl
 def herd_register_commands(register):
-    from herd.plugins.long_context import eval_command, generate_command
+    from herd.plugins.long_context import command, eval_command
 
-    register("long-context", generate_command.add_arguments, generate_command.run,
-             help="RULER-compatible long-context samples: `long-context generate --task T --length N ...`")
+    register("long-context", command.add_arguments, command.run,
+             help="RULER-compatible samples (`long-context generate --task T --length N ...`) and "
+                  "code-repository questions (`long-context repo-qa --package NAME ...`)")
     register("eval-long", eval_command.add_arguments, eval_command.run,
              help="RULER scores of a model per task and length (generate, ask a generator, string-match)")
 
@@ -29,3 +43,11 @@ def herd_register_commands(register):
 def herd_register_evaluators(register):
     register("long_context", _evaluator, config=LongContextEvalConfig, capability="long_context",
              description="RULER NIAH and variable tracking at the configured lengths (string_match_all)")
+
+
+@hookimpl
+def herd_register_synthesizers(register):
+    register("long_context", _synthesizer, config=LongContextSFTConfig, capability="long_context",
+             max_len=MAX_ROW_TOKENS,
+             description="long-context SFT rows sized to the model's context: QA over chunks, hierarchical "
+                         "summaries, code-repository reasoning (import graph)")

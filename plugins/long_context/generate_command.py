@@ -15,8 +15,8 @@ from herd.plugins.long_context.tasks import TASKS, task_spec
 from herd.plugins.long_context.token_counter import TokenCounter
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="long_context_command", metavar="ACTION")
+def add_parser(sub) -> None:
+    """The ``generate`` action of ``long-context`` (``sub``: its subparsers)."""
     gen = sub.add_parser("generate", help="write RULER-format samples of one task at one length")
     gen.add_argument("--task", required=True, help=f"one of {', '.join(TASKS)}")
     gen.add_argument("--length", type=int, required=True, help="N: every sample is within [0.97 N, N] tokens")
@@ -28,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, app) -> int:
-    if args.long_context_command != "generate":
-        raise ConfigError("long-context: name an action: `long-context generate --task T --length N ...`")
     spec = task_spec(args.task)
     if args.length < 1:
         raise ConfigError(f"--length {args.length}: must be a positive token count")
