@@ -72,7 +72,9 @@ class StepLog:
         self.path, self.phase, self.label, self.total = Path(path), phase, label, total_steps
         self.flops_per_token, self.peak, self.loggers = flops_per_token, peak, list(loggers)
         self.log = log or logging.getLogger("herd.trainer")
-        self.every_s, self.every_steps = every_s, max(1, total_steps // max(1, lines))
+        # An unknown total: only the clock decides.
+        self.every_s = every_s
+        self.every_steps = max(1, total_steps // max(1, lines)) if total_steps else 1 << 62
         self.start = self.last_print = time.perf_counter()
         self.steps = 0  # steps this process ran in this loop
         self.window_tokens, self.window_seconds, self.window_steps = 0, 0.0, 0

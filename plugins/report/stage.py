@@ -9,7 +9,7 @@ from pathlib import Path
 
 from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
-from herd.plugins.report import plots
+from herd.plugins.report import plots, training_curves
 from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
 
 CAPTIONS = {
@@ -20,6 +20,7 @@ CAPTIONS = {
     "sft_mix": "SFT data mix by capability",
     "timings": "Timings of every stage",
     "niah": "Needle-in-a-haystack accuracy during long-context extension",
+    **training_curves.CAPTIONS,
 }
 
 
@@ -31,9 +32,12 @@ def run_report(ctx: StageContext) -> StageResult:
         png = figure(data)
         if png is not None:
             images[name] = png
-            with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
-                handle.write(png)
-    sections = build_sections(data)
+    curves = training_curves.read_curves(ctx.inputs)
+    images.update(training_curves.figures(curves))
+    for name, png in images.items():
+        with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
+            handle.write(png)
+    sections = with_training_sections(build_sections(data), training_curves.sections(curves))
     atomic.write_text(ctx.workdir / "report.md", markdown(cfg.title, sections, images))
     atomic.write_text(ctx.workdir / "report.html", html_page(cfg.title, sections, images))
     # The self-contained HTML is also published at runs/<name>/report.html, where users look.
@@ -78,6 +82,13 @@ def build_sections(data: ReportData) -> list[tuple[str, list[str], list[list[str
     if notes:
         out.append(("Notes and limits", ["stage", "note"], notes, None))
     return out
+
+
+def with_training_sections(sections: list, training: list) -> list:
+    """The training-curve sections go before the evaluation and the notes."""
+    tail = ("Evaluation of the final model", "Notes and limits")
+    at = next((i for i, s in enumerate(sections) if s[0] in tail), len(sections))
+    return sections[:at] + training + sections[at:]
 
 
 def _top_level(counts: dict) -> dict:
