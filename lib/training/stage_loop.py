@@ -197,7 +197,7 @@ class StageLoop:
         self.step_log = StepLog(self.metrics_path, stage.name, f"{self.out.parent.name} {stage.name}",
                                 self.progress.stage_step + steps, self.model_cfg.flops_per_token(stage.seq_len),
                                 self.peak, self.loggers, log)
-        self.step_log.steps = self.progress.stage_step  # a resumed stage counts its earlier steps
+        self.step_log.resumed_at(self.progress.stage_step)
 
     def _validation(self, loss: float) -> None:
         if self.step_log is not None:

@@ -76,7 +76,8 @@ class StepLog:
         self.every_s = every_s
         self.every_steps = max(1, total_steps // max(1, lines)) if total_steps else 1 << 62
         self.start = self.last_print = time.perf_counter()
-        self.steps = 0  # steps this process ran in this loop
+        self.steps = 0  # the loop's steps so far (``resumed_at`` sets where a resumed loop starts)
+        self.ran = 0  # steps this process ran (what the ETA is measured on)
         self.window_tokens, self.window_seconds, self.window_steps = 0, 0.0, 0
         self.last: StepMetrics | None = None
         self.log.info("%s: %s", label, peak.describe())
@@ -93,18 +94,23 @@ class StepLog:
         for logger in self.loggers:
             logger.log(record)
         self.steps += 1
+        self.ran += 1
         self.window_tokens += step_tokens
         self.window_seconds += step_seconds
         self.window_steps += 1
         self.last = record
         now = time.perf_counter()
-        if self.steps == 1 or now - self.last_print >= self.every_s or self.window_steps >= self.every_steps \
+        if self.ran == 1 or now - self.last_print >= self.every_s or self.window_steps >= self.every_steps \
                 or (self.total and self.steps >= self.total):
             self._print(record, now)
         else:  # every step reaches log.txt
             self.log.debug("%s step %d: loss %.4f, lr %.2e, grad norm %.3f, %stok/s", self.label, self.steps,
                            loss, lr, grad_norm, _si(tps))
         return record
+
+    def resumed_at(self, steps: int) -> None:
+        """The loop resumes after ``steps`` steps a checkpoint holds."""
+        self.steps = steps
 
     def validation(self, step: int, val_loss: float) -> None:
         """The loop's validation loss after ``step`` (folded into that step by ``read_metrics``)."""
@@ -133,7 +139,7 @@ class StepLog:
         done = f"{self.steps}/{self.total}" if self.total else f"{self.steps}"
         eta = ""
         if self.total and self.steps < self.total:
-            eta = f", ETA {_clock(elapsed / self.steps * (self.total - self.steps))}"
+            eta = f", ETA {_clock(elapsed / self.ran * (self.total - self.steps))}"
         mfu = f" MFU {self._mfu(tps):.1%}" if self.peak.flops > 0 else ""
         self.log.info("%s step %s: loss %.4f, lr %.2e, grad norm %.3f, %stok/s%s, %s%s", self.label, done,
                       record.loss, record.lr, record.grad_norm, _si(tps), mfu, _clock(elapsed), eta)
