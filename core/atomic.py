@@ -68,6 +68,15 @@ def temp_file(path: Path | str) -> tuple[int, str]:
     return fd, tmp
 
 
+def umask_mode(*paths: Path | str) -> None:
+    """Give files another library wrote the mode ``open`` would have (safetensors creates
+    its files 0600); a folder's files (``save_pretrained``'s output) each get it."""
+    mode = 0o666 & ~current_umask()
+    for path in map(Path, paths):
+        for file in (p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]:
+            os.chmod(file, mode)
+
+
 _UMASK_LOCK = threading.Lock()
 
 

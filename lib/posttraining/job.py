@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from herd.core.atomic import umask_mode
 from herd.core.errors import ConfigError
 from herd.core.metrics import METRICS_FILE
 from herd.core.protocols import PostTrainJob, PostTrainResult
@@ -86,9 +87,10 @@ def job_steps(job: PostTrainJob, backend: PostTrainBackend) -> JobSteps:
     out.mkdir(parents=True, exist_ok=True)
     (out / METRICS_FILE).unlink(missing_ok=True)
     flops = policy_config(job.model_dir).flops_per_token(0)  # 6N: forward and backward over the weights
-    return JobSteps.open(out / METRICS_FILE, job.kind, f"{job.kind} {out.parent.name}/{out.name}", flops,
+    name = "/".join([p for p in out.parts if p.startswith("round_")][-1:] + [out.name])  # round_1/sft_0
+    return JobSteps.open(out / METRICS_FILE, job.kind, f"{job.kind} {name}", flops,
                          backend.data_parallel(job.kind).device, backend.peak_tflops,
-                         open_loggers(job.loggers, out, f"{out.parent.name}-{out.name}"))
+                         open_loggers(job.loggers, out, name.replace("/", "-")))
 
 
 def _sft(job: PostTrainJob, backend: PostTrainBackend, chat: ChatFormat, pad_id: int,
@@ -135,6 +137,7 @@ def _reward(job: PostTrainJob, backend: PostTrainBackend, chat: ChatFormat, pad_
     if backend.rank == 0:
         out = Path(job.output_dir)
         model.save_pretrained(str(out))
+        umask_mode(out)
         load_tokenizer(job.model_dir).save_hf(out)
     return PostTrainResult(kind=job.kind, model_dir=Path(job.output_dir), losses=stats.loss, pairs=stats.pairs,
                            train_accuracy=stats.accuracy, train_margin=stats.margin,

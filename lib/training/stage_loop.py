@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from herd.core.atomic import umask_mode
 from herd.core.errors import ConfigError, InputError
 from herd.core.metrics import METRICS_FILE, append_record
 from herd.core.protocols import TrainJob, TrainResult, TrainStage
@@ -194,7 +195,8 @@ class StageLoop:
         while done < tokens:
             done += self.local_rows(stage, done) * self.dp * batch_at(stage, done)[1]
             steps += 1
-        self.step_log = StepLog(self.metrics_path, stage.name, f"{self.out.parent.name} {stage.name}",
+        stage_dir = self.out.parent.name.removesuffix(".partial")  # the pipeline stage's folder while it runs
+        self.step_log = StepLog(self.metrics_path, stage.name, f"{stage_dir} {stage.name}",
                                 self.progress.stage_step + steps, self.model_cfg.flops_per_token(stage.seq_len),
                                 self.peak, self.loggers, log)
         self.step_log.resumed_at(self.progress.stage_step)
@@ -337,6 +339,7 @@ class StageLoop:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = directory / f".{name}.tmp"
             save_file({k: v.detach().cpu().contiguous().clone() for k, v in model_state.items()}, str(tmp))
+            umask_mode(tmp)
             os.replace(tmp, directory / name)
         if name not in self.progress.anneal_snapshots:
             self.progress.anneal_snapshots.append(name)

@@ -2,15 +2,16 @@
 model) does with a finished step: one ``StepMetrics`` line in its ``metrics.jsonl``, the
 ``[run] loggers`` (TensorBoard, W&B), and a console line at a sane rate.
 
-A console line is printed for the first step, then whenever ``every_s`` seconds or a
-``1/lines`` share of the loop's steps have passed since the last line, whichever comes
-first, and for the last step (``close``): step/total, loss, lr, grad norm, tokens/s, an
+A console line is printed for the first step, then whenever ``every_s`` seconds (10) or a
+``1/lines`` share (a fifth) of the loop's steps have passed since the last line, whichever
+comes first, and for the last step (``close``): step/total, loss, lr, grad norm, tokens/s, an
 MFU estimate against a stated peak, elapsed time and ETA. Only rank 0 makes a
 ``StepLog``; the work per step is a JSON line and a clock read, so training is not slowed.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class Peak:
         return f"MFU against a peak of {_si(self.flops)}FLOP/s ({self.source})"
 
 
+@functools.lru_cache(maxsize=None)  # measured once per process: every loop of a run states the same peak
 def device_peak(device: str, configured_tflops: float = 0.0, key: str = "[trainers.torch] peak_tflops") -> Peak:
     """``configured_tflops`` when above 0; else the GPU's dense BF16 peak from the table;
     else, on a CPU, a measured float32 512x512 matmul rate (no published peak exists for
@@ -60,6 +62,9 @@ def device_peak(device: str, configured_tflops: float = 0.0, key: str = "[traine
     return Peak(2 * 512**3 / best, f"measured float32 matmul rate of this CPU; set {key} to state one")
 
 
+_STATED: set[Peak] = set()
+
+
 class StepLog:
     """One training loop's step records. ``path``: its ``metrics.jsonl`` (several loops
     may append to one file: the pretraining stages do); ``phase``: the ``StepMetrics.phase``
@@ -68,7 +73,7 @@ class StepLog:
 
     def __init__(self, path: Path, phase: str, label: str, total_steps: int, flops_per_token: float, peak: Peak,
                  loggers: Sequence[MetricLogger] = (), log: logging.Logger | None = None, every_s: float = 10.0,
-                 lines: int = 10):
+                 lines: int = 5):
         self.path, self.phase, self.label, self.total = Path(path), phase, label, total_steps
         self.flops_per_token, self.peak, self.loggers = flops_per_token, peak, list(loggers)
         self.log = log or logging.getLogger("herd.trainer")
@@ -80,7 +85,9 @@ class StepLog:
         self.ran = 0  # steps this process ran (what the ETA is measured on)
         self.window_tokens, self.window_seconds, self.window_steps = 0, 0.0, 0
         self.last: StepMetrics | None = None
-        self.log.info("%s: %s", label, peak.describe())
+        # Said once per process at INFO (every loop of a run has the same peak), then in log.txt.
+        self.log.log(logging.DEBUG if peak in _STATED else logging.INFO, "%s: %s", label, peak.describe())
+        _STATED.add(peak)
 
     def step(self, step: int, tokens: int, loss: float, lr: float, grad_norm: float, step_tokens: int,
              step_seconds: float, seq_len: int = 0) -> StepMetrics:

@@ -131,7 +131,7 @@ def _panels(curves: list[Curve], title: str) -> bytes:
     loss, lr, grad, speed = axes.flat
     for c in curves:
         steps = [s.step for s in c.steps]
-        line, = loss.plot(steps, [s.loss for s in c.steps], label=_label(c), linewidth=1)
+        line = _loss_line(loss, c, _label(c))
         if c.validation:
             loss.plot([s.step for s in c.validation], [s.val_loss for s in c.validation], "o",
                       color=line.get_color(), markersize=5, label=f"{_label(c)} validation")
@@ -159,7 +159,7 @@ def _rounds(curves: list[Curve]) -> bytes:
         for j, kind in enumerate(kinds):
             ax = axes[i][j]
             for c in (c for c in curves if c.group == group and c.phase == kind):
-                ax.plot([s.step for s in c.steps], [s.loss for s in c.steps], label=c.job, linewidth=1)
+                _loss_line(ax, c, c.job)
             ax.set_title(f"{group.replace('_', ' ')}: {kind.replace('_', ' ')}", fontsize=9)
             ax.set_xlabel("step", fontsize=8)
             ax.set_ylabel("loss", fontsize=8)
@@ -167,6 +167,22 @@ def _rounds(curves: list[Curve]) -> bytes:
             if ax.lines:
                 ax.legend(fontsize=6)
     return _png(fig)
+
+
+def _loss_line(ax, c: Curve, label: str):
+    """The per-step loss; a long noisy loop (post-training's small batches) is drawn faint
+    with its running mean over a fiftieth of the steps on top; a loop of a few steps gets
+    markers, so a single step still shows."""
+    steps, losses = [s.step for s in c.steps], [s.loss for s in c.steps]
+    window = len(losses) // 50
+    if window < 2:
+        line, = ax.plot(steps, losses, label=label, linewidth=1, marker="o" if len(steps) <= 20 else None,
+                        markersize=3)
+        return line
+    line, = ax.plot(steps, losses, linewidth=0.6, alpha=0.3)
+    means = [sum(losses[max(0, i - window + 1):i + 1]) / (i + 1 - max(0, i - window + 1)) for i in range(len(losses))]
+    ax.plot(steps, means, color=line.get_color(), linewidth=1.2, label=f"{label} (mean of {window})")
+    return line
 
 
 def _round_number(group: str) -> int:

@@ -45,3 +45,15 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, umask):
         handle.write("partial")
         raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_files_another_library_wrote_get_the_umask_mode(tmp_path, umask):
+    from safetensors.torch import save_file
+    import torch
+
+    umask(0o022)
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "model.safetensors"))
+    (tmp_path / "hf").mkdir()
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "hf" / "model.safetensors"))
+    atomic.umask_mode(tmp_path / "model.safetensors", tmp_path / "hf")
+    assert _mode(tmp_path / "model.safetensors") == _mode(tmp_path / "hf" / "model.safetensors") == 0o644
