@@ -173,6 +173,8 @@ def cmd_run(args: argparse.Namespace, log, _discovered) -> int:
     add_file_log(log, run_dir.log_path)
     log.info("herd %s: run '%s' (profile %s) in %s with plugins %s", __version__,
              app.config.run.name, app.config.profile, run_dir.root, ", ".join(app.plugins.active))
+    log.debug("resolved config, a section a line:\n%s", "\n".join(
+        f"[{name}] {json.dumps(values, sort_keys=True, default=str)}" for name, values in app.config.to_dict().items()))
     outcomes = app.run_pipeline(run_dir, stages, args.resume)
     ran = [o.stage for o in outcomes if o.status == "ran"]
     cached = [o.stage for o in outcomes if o.status == "cached"]

@@ -78,8 +78,16 @@ class RunConfig:
     stages: list[str] = field(default_factory=list)  # empty: every stage of the graph
     seed: int = 0
     runs_dir: str = "runs"
+    # Step metrics always go to each training loop's metrics.jsonl; these loggers get them
+    # too (offline, never the network): "tensorboard", "wandb" (core/metrics.py).
+    loggers: list[str] = field(default_factory=list)
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"name": "quick"}, "full": {"name": "full"}}
+
+    def validate(self, config: "Config", registry: Registry) -> list[str]:
+        from herd.core.metrics import logger_problems
+
+        return logger_problems(self.loggers)
 
 
 CORE_SECTIONS: dict[str, type] = {"run": RunConfig}

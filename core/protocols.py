@@ -145,7 +145,8 @@ class TrainStage:
 class TrainJob:
     """``model``: ``{"size": name, **field overrides}``; ``data_dir``: tokenised training
     data; ``eval_dir``: held-out tokens for short-context evaluation; ``init_from``: a
-    model checkpoint to start from (continued pretraining)."""
+    model checkpoint to start from (continued pretraining); ``loggers``: ``[run] loggers``
+    (metric loggers besides ``metrics.jsonl``, core/metrics.py)."""
 
     model: dict[str, Any]
     stages: list[TrainStage]
@@ -157,6 +158,7 @@ class TrainJob:
     eval_dir: Path | None = None
     init_from: Path | None = None
     tokenizer: Path | None = None
+    loggers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -200,8 +202,9 @@ class PostTrainJob:
     ``data``: a JSONL file of rows as ``herd.lib.posttraining.rows`` writes them (SFT rows
     for ``sft``; preference rows, responses best first, for ``dpo`` and ``reward_model``).
     ``output_dir`` receives the trained model (HF format, tokenizer files included; a
-    ``LlamaForSequenceClassification`` for the reward model) and, from a torchrun launch,
-    ``result.json``."""
+    ``LlamaForSequenceClassification`` for the reward model), its step metrics
+    (``metrics.jsonl``, core/metrics.py) and, from a torchrun launch, ``result.json``.
+    ``loggers``: ``[run] loggers``."""
 
     kind: str
     model_dir: Path
@@ -212,6 +215,7 @@ class PostTrainJob:
     dtype: str = "float32"
     device: str = "auto"
     reference_dir: Path | None = None
+    loggers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for key, value, allowed in (("kind", self.kind, POST_TRAIN_KINDS), ("dtype", self.dtype, DTYPES),

@@ -53,7 +53,7 @@ def test_pretraining_ran_all_three_stages_and_exported_a_model(quick_run):
     for line in (quick_run / "pretrain" / "train" / "metrics.jsonl").read_text().splitlines():
         row = json.loads(line)
         if "loss" in row:
-            stages.add(row["stage"])
+            stages.add(row["phase"])
     assert "initial" in stages and "anneal" in stages and any(s.startswith("long_") for s in stages)
     assert (quick_run / "pretrain" / "final_model" / "config.json").is_file()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from herd.core.atomic import umask_mode
 from herd.core.errors import InputError
 from herd.lib.llama.model import Llama, LlamaConfig, RopeScaling
 
@@ -108,6 +109,7 @@ def save_hf(model: Llama, out_dir: Path, tokenizer_dir: Path | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.to(dtype) for k, v in to_hf_state_dict(model).items()}
     save_file(tensors, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    umask_mode(out_dir / "model.safetensors")
     dtype_name = str(dtype).removeprefix("torch.")
     (out_dir / "config.json").write_text(json.dumps(hf_config(model.cfg, dtype_name, special), indent=2) + "\n")
     gen: dict[str, Any] = {"bos_token_id": (special or {}).get("bos"), "eos_token_id": (special or {}).get("eos")}
@@ -183,6 +185,7 @@ def save_model(model: Llama, directory: Path, tokenizer=None) -> None:
     if model.cfg.tie_embeddings:
         state.pop("lm_head.weight", None)
     save_file(state, str(directory / MODEL_FILE))
+    umask_mode(directory / MODEL_FILE)
     (directory / CONFIG_FILE).write_text(json.dumps(model.cfg.to_dict(), indent=2) + "\n")
     if tokenizer is not None:
         tokenizer.save(directory)

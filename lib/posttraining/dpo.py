@@ -10,6 +10,7 @@ over the ``[chosen; rejected]`` batch.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -28,6 +29,7 @@ from herd.lib.posttraining.losses import (
 )
 from herd.lib.posttraining.models import lm_logits, masked_hidden_states, masked_logits
 from herd.lib.posttraining.parallel import SINGLE, DataParallel, clip_and_step
+from herd.lib.training.step_log import JobSteps
 
 
 @dataclass
@@ -114,7 +116,7 @@ def shared_dpo_step(policy, batch: SharedPairBatch, ref: tuple[torch.Tensor, tor
 
 def train_dpo(
     policy, reference, chat: ChatFormat, rows: Sequence[PreferenceRow], settings: DPOSettings, pad_id: int,
-    dp: DataParallel = SINGLE, through_forward: bool = False,
+    dp: DataParallel = SINGLE, through_forward: bool = False, steps: JobSteps = JobSteps(None),
 ) -> DPOStats:
     """DPO over every ordered pair of ``rows``, ``settings.batch_pairs`` pairs per step over
     all ``dp`` ranks; the frozen reference's log-probabilities are computed once before the
@@ -131,18 +133,21 @@ def train_dpo(
         chunk = triples[i : i + settings.batch_pairs]
         mine, weight = dp.share(chunk)
         chosen_tokens = sum(min(len(c), max(0, settings.max_len - len(p))) for p, c, _ in chunk)
-        batches.append((dp.put(collate_shared_pairs(mine, pad_id, settings.max_len)), weight, len(chunk), chosen_tokens))
+        batches.append((dp.put(collate_shared_pairs(mine, pad_id, settings.max_len)), weight, len(chunk), chosen_tokens,
+                        sum(min(settings.max_len, len(p) + len(c) + len(r)) for p, c, r in chunk)))
     reference.eval()
     with dp.autocast():
         refs = [shared_reference_logps(reference, b, settings.mask_special, through_forward) for b, *_ in batches]
     params = [p for p in policy.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
     policy.train()
+    steps.start(settings.epochs * len(batches))
     for _ in range(settings.epochs):
         order = list(range(len(batches)))
         rng.shuffle(order)
         for b in order:
-            batch, weight, n_pairs, n_chosen = batches[b]
+            t0 = time.perf_counter()
+            batch, weight, n_pairs, n_chosen, n_tokens = batches[b]
             with dp.autocast():
                 per_token = shared_token_logps(policy, batch, through_forward)
             chosen, rejected = shared_pair_sums(per_token.float(), batch, settings.mask_special)
@@ -153,7 +158,7 @@ def train_dpo(
             loss = dpo_sum / n_pairs + settings.nll_coef * nll_sum / max(1, n_chosen)
             optimizer.zero_grad(set_to_none=True)
             (loss * dp.loss_scale).backward()
-            clip_and_step(params, optimizer, dp)
+            grad_norm = clip_and_step(params, optimizer, dp)
             sums = dp.all_sum(torch.stack([dpo_sum.detach(), nll_sum.detach(),
                                            terms.margins.sum() * weight,
                                            (terms.chosen_rewards > terms.rejected_rewards).float().sum() * weight]))
@@ -162,5 +167,6 @@ def train_dpo(
             stats.nll.append(nll_mean)
             stats.margins.append(float(sums[2]) / n_pairs)
             stats.accuracy.append(float(sums[3]) / n_pairs)
+            steps.step(stats.loss[-1], settings.lr, grad_norm, n_tokens, time.perf_counter() - t0)
     policy.eval()
     return stats

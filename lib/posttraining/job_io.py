@@ -22,7 +22,7 @@ def job_from_dict(data: dict[str, Any]) -> PostTrainJob:
     return PostTrainJob(kind=data["kind"], model_dir=Path(data["model_dir"]), data=Path(data["data"]),
                         output_dir=Path(data["output_dir"]), settings=PostTrainSettings(**data["settings"]),
                         parallel=ParallelSizes(**data["parallel"]), dtype=data["dtype"], device=data["device"],
-                        reference_dir=None if ref is None else Path(ref))
+                        reference_dir=None if ref is None else Path(ref), loggers=list(data.get("loggers", [])))
 
 
 def result_to_dict(result: PostTrainResult) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from herd.core.components import Registry
 from herd.core.errors import ConfigError, PluginError, StageError
 from herd.core.protocols import PostTrainJob, PostTrainResult, Trainer, TrainingLayout
 from herd.lib.posttraining.job_io import job_to_dict, result_from_dict
+from herd.lib.training.launch import run_torchrun
 
 RESULT = "result.json"
 
@@ -79,10 +80,10 @@ def _torchrun(trainer_name: str, trainer_config: Any, job: PostTrainJob) -> Post
     env = dict(os.environ)
     if job.device == "cpu" or (job.device == "auto" and not _cuda()):
         env.setdefault("OMP_NUM_THREADS", "1")  # the ranks share the cores
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
+    code, output = run_torchrun(cmd, logging.getLogger("herd.posttrain"), env)
+    if code != 0:
         raise StageError(f"post-training {job.kind} job on trainer '{trainer_name}': torchrun exited with "
-                         f"{done.returncode}; job file {spec}. stderr tail:\n{done.stderr[-3000:]}")
+                         f"{code}; job file {spec}. output tail:\n{output[-3000:]}")
     return result_from_dict(json.loads((out / RESULT).read_text()))
 
 

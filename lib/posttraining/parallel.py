@@ -88,10 +88,12 @@ SINGLE = DataParallel()
 
 
 def clip_and_step(params: list[torch.nn.Parameter], optimizer: torch.optim.Optimizer, dp: DataParallel,
-                  max_norm: float = 1.0) -> None:
-    """Sum gradients over ranks, clip to ``max_norm`` (global norm, DTensor-aware) and step."""
+                  max_norm: float = 1.0) -> float:
+    """Sum gradients over ranks, clip to ``max_norm`` (global norm, DTensor-aware) and step;
+    the gradient norm before clipping."""
     from herd.lib.training.parallelize import clip_grad_norm
 
     dp.sync_grads(params)
-    clip_grad_norm(params, max_norm)
+    norm = clip_grad_norm(params, max_norm)
     optimizer.step()
+    return norm

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -29,6 +30,7 @@ from herd.lib.chat.format import ChatFormat, Encoded
 from herd.lib.chat.rows import turns_text
 from herd.lib.posttraining.losses import bradley_terry_loss, ranked_pairs
 from herd.lib.posttraining.parallel import SINGLE, DataParallel, clip_and_step
+from herd.lib.training.step_log import JobSteps
 
 
 def reward_model_from_causal(causal_dir: Path, seed: int = 0):
@@ -161,6 +163,7 @@ def train_reward_model(
     max_len: int,
     seed: int,
     dp: DataParallel = SINGLE,
+    steps: JobSteps = JobSteps(None),
 ) -> RewardStats:
     """Bradley-Terry training, one sequence per prompt with all its responses, ``batch_rows``
     rows per step over all ``dp`` ranks (the loss is the mean over the batch's pairs).
@@ -174,9 +177,11 @@ def train_reward_model(
     stats = RewardStats(pairs=sum(len(p) for p in data.pairs))
     model.train()
     order = list(range(len(encoded)))
+    steps.start(epochs * -(-len(order) // batch_rows))
     for _ in range(epochs):
         rng.shuffle(order)
         for start in range(0, len(order), batch_rows):
+            t0 = time.perf_counter()
             chunk = order[start : start + batch_rows]
             layouts = [(i, multi_response(encoded[i][0], encoded[i][1], rng)) for i in chunk]
             n_pairs = sum(len(data.pairs[i]) for i in chunk)
@@ -187,8 +192,10 @@ def train_reward_model(
                 [p for i, _ in mine for p in data.pairs[i]]) * weight
             optimizer.zero_grad(set_to_none=True)
             (total * (dp.loss_scale / n_pairs)).backward()
-            clip_and_step(params, optimizer, dp)
+            grad_norm = clip_and_step(params, optimizer, dp)
             stats.loss.append(float(dp.all_sum(total.detach())) / n_pairs)
+            steps.step(stats.loss[-1], lr, grad_norm, sum(layout.input_ids.shape[1] for _, layout in layouts),
+                       time.perf_counter() - t0)
     model.eval()
     correct, margin_sum = _pair_totals(model, encoded, data.pairs, dp)
     stats.accuracy = correct / max(1, stats.pairs)

@@ -4,6 +4,7 @@ several conversations packed into one sequence with attention kept inside each."
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -15,6 +16,7 @@ from herd.lib.chat.format import ChatFormat
 from herd.lib.posttraining.losses import sft_loss_sum
 from herd.lib.posttraining.models import packed_logits
 from herd.lib.posttraining.parallel import SINGLE, DataParallel, clip_and_step
+from herd.lib.training.step_log import JobSteps
 
 
 @dataclass
@@ -37,9 +39,11 @@ def train_sft(
     pad_id: int,
     seed: int,
     dp: DataParallel = SINGLE,
+    steps: JobSteps = JobSteps(None),
 ) -> SFTStats:
     """``batch_sequences`` packed sequences per optimizer step over all ``dp`` ranks; each
-    step's loss is the mean over the batch's target tokens (``sft_loss``)."""
+    step's loss is the mean over the batch's target tokens (``sft_loss``); ``steps``
+    records each step (rank 0)."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     encoded = [chat.encode_dialog(row.messages) for row in rows]
@@ -51,9 +55,11 @@ def train_sft(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     model.train()
+    steps.start(epochs * -(-len(packed) // batch_sequences))
     for _ in range(epochs):
         rng.shuffle(packed)
         for start in range(0, len(packed), batch_sequences):
+            t0 = time.perf_counter()
             chunk = packed[start : start + batch_sequences]
             count = sum(int(p.loss_mask[:, 1:].sum()) for p in chunk)
             if count == 0:
@@ -65,7 +71,9 @@ def train_sft(
             total = sft_loss_sum(logits, batch.input_ids, batch.loss_mask) * weight
             optimizer.zero_grad(set_to_none=True)
             (total * (dp.loss_scale / count)).backward()
-            clip_and_step(params, optimizer, dp)
+            grad_norm = clip_and_step(params, optimizer, dp)
             stats.loss.append(float(dp.all_sum(total.detach())) / count)
+            steps.step(stats.loss[-1], lr, grad_norm, sum(int((p.doc_ids >= 0).sum()) for p in chunk),
+                       time.perf_counter() - t0)
     model.eval()
     return stats

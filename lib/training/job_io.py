@@ -24,4 +24,5 @@ def job_from_dict(data: dict[str, Any]) -> TrainJob:
     return TrainJob(model=data["model"], stages=stages, parallel=ParallelSizes(**data["parallel"]),
                     output_dir=Path(data["output_dir"]), data_dir=Path(data["data_dir"]), seed=data.get("seed", 0),
                     resume=data.get("resume", False), eval_dir=path(data.get("eval_dir")),
-                    init_from=path(data.get("init_from")), tokenizer=path(data.get("tokenizer")))
+                    init_from=path(data.get("init_from")), tokenizer=path(data.get("tokenizer")),
+                    loggers=list(data.get("loggers", [])))

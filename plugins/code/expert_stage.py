@@ -88,7 +88,8 @@ def run_code_expert(ctx: StageContext) -> StageResult:
     job = TrainJob(model={}, stages=train_stages(cfg, tokens_dir), parallel=ParallelSizes(), output_dir=work / "train",
                    data_dir=tokens_dir / "train", seed=ctx.config.run.seed, eval_dir=tokens_dir / "val",
                    init_from=base, tokenizer=base,
-                   resume=ctx.resuming and (work / "train" / "checkpoints").is_dir())
+                   resume=ctx.resuming and (work / "train" / "checkpoints").is_dir(),
+                   loggers=list(ctx.config.run.loggers))
     clock = time.perf_counter()
     result = ctx.build("trainers", cfg.trainer).train(job)
     train_seconds = time.perf_counter() - clock

@@ -19,6 +19,7 @@ rejection sampling can verify later samples of the same prompt.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ from herd.plugins.code.humaneval import Problem, read_problems
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge, Verdict
 from herd.plugins.code.services import sampling_generator
 from herd.plugins.code.settings import TRAIN_PROBLEMS, CodeJudgeConfig, CodeRejectionSamplingConfig
+
+# Sampling and judging are batched, so progress is a line per batch and revision turn.
+log = logging.getLogger("herd.code.rejection_sampling")
 
 NAME = "code_rejection_sampling"
 
@@ -87,8 +91,10 @@ class CodeRejectionSampling:
         items = self._prompts(budget)
         params = SamplingParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens, n=cfg.samples_per_prompt,
                                 seed=cfg.seed)
+        log.info("code rejection sampling: %d prompts x %d samples with %s", len(items), cfg.samples_per_prompt, which)
         outputs = _generate(generator, [self._sampling_text(p) for p in items], params)
         flat = [(p, a) for p, answers in zip(items, outputs) for a in answers]
+        log.info("code rejection sampling: judging %d samples", len(flat))
         for (item, answer), verdict in zip(flat, judge.verdicts([item.row(a) for item, a in flat])):
             item.attempts.append(Attempt(answer, verdict))
         for item in items:
@@ -126,6 +132,8 @@ class CodeRejectionSampling:
                 revise = prompts.REVISE_HARD.format(request=item.request, answer=best.answer.strip() or "(empty)",
                                                     feedback=best.verdict.feedback())
                 asks.append(prompts.SAMPLE.format(system=prompts_for(self.cfg)[item.system_name], request=revise))
+            log.info("code rejection sampling: revision turn %d of %d for %d prompts", turn + 1,
+                     self.cfg.max_revisions, len(hard))
             answers = [out[0] if out else "" for out in _generate(generator, asks, params)]
             verdicts = judge.verdicts([item.row(a) for item, a in zip(hard, answers)])
             for item, answer, verdict in zip(hard, answers, verdicts):

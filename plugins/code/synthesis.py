@@ -19,6 +19,7 @@ All model calls go through ``protocols.Generator``, batched per step; all progra
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from herd.plugins.code.answers import code_blocks
 from herd.plugins.code.seeds import Seed, seeds_from_paths
 from herd.plugins.code.settings import TRAIN_PROBLEMS, ExecutionFeedbackConfig
 from herd.plugins.code.static_analysis import analyze
+
+# Generation and sandbox runs are batched, so progress is a line per revision turn.
+log = logging.getLogger("herd.code.synthesis")
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,8 @@ class ExecutionFeedbackSynthesizer:
                 task.answer, task.turns = answer, turn + 1
             for task, check in zip(active, self._check(active)):
                 task.check = check
+            log.info("%s: turn %d of %d: %d of %d answers pass", kind, turn + 1, self.cfg.max_revisions + 1,
+                     sum(1 for t in tasks if t.check and t.check.passed), len(tasks))
             active = [t for t in active if not t.check.passed]
             if not active or turn == self.cfg.max_revisions:
                 break

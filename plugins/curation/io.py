@@ -11,11 +11,10 @@ import gzip
 import json
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from herd.core.atomic import disk_guard
+from herd.core.atomic import disk_guard, temp_file
 from herd.core.records import Document, DroppedRecord
 from herd.plugins.curation.sources.records import without_surrogates
 
@@ -73,8 +72,7 @@ class _AtomicFile:
 
     def __init__(self, path: Path, compress: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, self.tmp = temp_file(self.path)
         raw = os.fdopen(fd, "wb")
         self.raw = raw
         self.handle: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) if compress else raw
@@ -162,8 +160,7 @@ class KeptWriter:
             self.path = directory / f"part-{shard}.parquet"
             self.rows: list[dict[str, Any]] = []
             self.parquet_writer = None
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+            fd, self.tmp = temp_file(self.path)
             os.close(fd)
         else:
             self.path = directory / f"part-{shard}.jsonl.gz"

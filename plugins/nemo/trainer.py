@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -43,6 +42,7 @@ from herd.plugins.nemo.packed import StageInputs, packed_inputs
 from herd.lib.training.niah import niah_accuracy
 from herd.lib.training.stage_loop import StageLoop, StepResult, seed_everything
 from herd.lib.training.job_io import job_to_dict
+from herd.lib.training.launch import run_torchrun
 
 log = logging.getLogger("herd.nemo")
 
@@ -100,11 +100,11 @@ def run_torchrun(job: TrainJob, cfg: NemoTrainerConfig) -> TrainResult:
     if pick_device(cfg) == "cpu":
         env.setdefault("OMP_NUM_THREADS", "1")  # the ranks share the cores
     log.info("nemo: %s", " ".join(cmd))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise StageError(f"nemo trainer: torchrun exited with {done.returncode} ({_dead_rank(done.stderr)}); "
+    code, output = run_torchrun(cmd, log, env)
+    if code != 0:
+        raise StageError(f"nemo trainer: torchrun exited with {code} ({_dead_rank(output)}); "
                          f"the last complete checkpoint under {out / 'checkpoints'} resumes the run. "
-                         f"stderr tail:\n{done.stderr[-2000:]}")
+                         f"output tail:\n{output[-2000:]}")
     result = json.loads((out / "result.json").read_text())
     return TrainResult(checkpoint=Path(result["checkpoint"]), metrics=result["metrics"])
 

@@ -8,6 +8,7 @@ from typing import Protocol, Sequence
 
 from herd.core.errors import StageError
 from herd.core.pipeline import StageContext
+from herd.core.progress import track
 from herd.core.records import ChatMessage, SFTRow, Trajectory
 from herd.core.services import Services
 from herd.plugins.posttrain.rollouts import Prompt, Sampled
@@ -71,7 +72,7 @@ class Judged:
 
 def judge(sampled: list[Sampled], scorer: RewardSource, verifiers: VerdictSource) -> list[Judged]:
     out = []
-    for s in sampled:
+    for s in track(sampled, "judging rollouts", total=len(sampled)):
         rows = [s.prompt.as_row(t.turns) for t in s.trajectories]
         rewards = scorer.score(s.prompt.messages, [t.turns for t in s.trajectories])
         out.append(Judged(s.prompt, s.trajectories, rewards, verifiers.verdicts(rows)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from herd.core.atomic import umask_mode
 from herd.core.posttrain_summary import RewardModelSummary
 from herd.core.protocols import PostTrainResult, PostTrainSettings
 from herd.plugins.posttrain.averaging import averaged
@@ -52,6 +53,7 @@ def reward_step(run: RunInputs, state: RoundState) -> RewardOutcome:
         stats.append(variant)
     rm = averaged(reward_model_from_causal(state.model_dir, seed=seeds[0]), states)
     rm.save_pretrained(str(state.round_dir / "reward_model"))
+    umask_mode(state.round_dir / "reward_model")
     summary = RewardModelSummary(
         variants=len(stats),
         loss_first=stats[0].losses[0] if stats[0].losses else None,

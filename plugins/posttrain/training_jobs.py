@@ -21,7 +21,7 @@ def run_job(run: RunInputs, kind: str, model_dir: Path, rows: list[SFTRow] | lis
     data = write_rows(output_dir.parent / f"{output_dir.name}.rows.jsonl", rows)
     job = PostTrainJob(kind=kind, model_dir=Path(model_dir), data=data, output_dir=output_dir, settings=settings,
                        parallel=ParallelSizes(tp=cfg.tp, dp=cfg.dp), dtype=cfg.dtype, device=cfg.device,
-                       reference_dir=reference_dir)
+                       reference_dir=reference_dir, loggers=list(run.ctx.config.run.loggers))
     trainer_config = run.ctx.config.component("trainers", cfg.trainer)
     run.ctx.log.info("%s job %s: %d rows on trainer '%s' (%s, tp=%d dp=%d)", kind, output_dir.name, len(rows),
                      cfg.trainer, cfg.dtype, cfg.tp, cfg.dp)

@@ -82,7 +82,7 @@ def loss_curves(folder: Path) -> dict[str, list[tuple[int, float]]]:
             row = json.loads(line)
             if "loss" not in row:
                 continue
-            name = str(row.get("stage") or path.parent.name)
+            name = str(row.get("phase") or row.get("stage") or path.parent.name)
             curves.setdefault(name, []).append((int(row.get("step", len(curves.get(name, [])))), float(row["loss"])))
     return curves
 

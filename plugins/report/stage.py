@@ -9,7 +9,7 @@ from pathlib import Path
 
 from herd.core import atomic
 from herd.core.pipeline import StageContext, StageResult
-from herd.plugins.report import plots
+from herd.plugins.report import plots, training_curves
 from herd.plugins.report.classifiers import classifier_section
 from herd.plugins.report.collect import NIAH_FIELDS, ReportData, collect, is_headline
 from herd.plugins.report.dropped_examples import collect_dropped, dropped_section
@@ -25,6 +25,7 @@ CAPTIONS = {
     "sft_mix": "SFT data mix by capability",
     "timings": "Timings of every stage",
     "niah": "Needle-in-a-haystack accuracy during long-context extension",
+    **training_curves.CAPTIONS,
 }
 
 
@@ -36,9 +37,13 @@ def run_report(ctx: StageContext) -> StageResult:
         png = figure(data)
         if png is not None:
             images[name] = png
-            with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
-                handle.write(png)
-    sections = [header_section(run_header(ctx))] + build_sections(data)
+    curves = training_curves.read_curves(ctx.inputs)
+    images.update(training_curves.figures(curves))
+    for name, png in images.items():
+        with atomic.atomic_open(ctx.workdir / f"{name}.png", "wb", encoding=None) as handle:
+            handle.write(png)
+    sections = with_training_sections(build_sections(data), training_curves.sections(curves))
+    sections = [header_section(run_header(ctx))] + sections
     sections = placed(sections, dropped_section(collect_dropped(ctx.inputs, data.funnel)), after="Curation funnel")
     sections = placed(sections, samples_section(collect_samples(ctx.inputs)), after="SFT data mix")
     sections += sft_data_sections(ctx.inputs.get("posttrain"))
@@ -98,6 +103,13 @@ def placed(sections: list, section: tuple | None, after: str) -> list:
     titles = [s[0] for s in sections]
     at = titles.index(after) + 1 if after in titles else len(sections)
     return sections[:at] + [section] + sections[at:]
+
+
+def with_training_sections(sections: list, training: list) -> list:
+    """The training-curve sections go before the evaluation and the notes."""
+    tail = ("Evaluation of the final model", "Notes and limits")
+    at = next((i for i, s in enumerate(sections) if s[0] in tail), len(sections))
+    return sections[:at] + training + sections[at:]
 
 
 def _top_level(counts: dict) -> dict:

@@ -33,8 +33,9 @@ class TorchTrainerConfig:
     eval_rows: int = positive(16)  # short-context validation sequences
     deterministic: bool = True
     threads: int = non_negative(0)  # torch intra-op threads; 0 = 1 for a CPU model under 5M parameters, else torch's default
-    tensorboard: bool = False
-    peak_tflops: float = non_negative(0.0)  # 0: GPU table or measured CPU matmul rate
+    # MFU's denominator, TFLOP/s per device; 0: the GPU's dense BF16 data-sheet peak, or on a
+    # CPU a measured float32 matmul rate (lib/training/step_log.py device_peak)
+    peak_tflops: float = non_negative(0.0)
 
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {"checkpoint_every": 20, "eval_rows": 8, "average_every": 3},

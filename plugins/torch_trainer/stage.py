@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -72,7 +71,8 @@ def run_pretrain(ctx: StageContext) -> StageResult:
     model = {"size": cfg.model_size, **cfg.model_overrides, "vocab_size": tok.vocab_size}
     job = TrainJob(model=model, stages=build_stages(cfg, tokens), parallel=parallel, output_dir=work / "train",
                    data_dir=tokens / "train", seed=ctx.config.run.seed, eval_dir=tokens / "val", tokenizer=tok_dir,
-                   resume=ctx.resuming and (work / "train" / "checkpoints").is_dir())
+                   resume=ctx.resuming and (work / "train" / "checkpoints").is_dir(),
+                   loggers=list(ctx.config.run.loggers))
     trainer_cfg = ctx.config.component("trainers", cfg.trainer)
     if parallel.world_size > 1 and "WORLD_SIZE" not in os.environ and cfg.trainer == "torch":
         result = _torchrun(job, trainer_cfg, work, ctx)
@@ -100,8 +100,9 @@ def _stage_status(metrics: Path, stage: str) -> str:
             last = record
     if last is None:
         return ""
-    return (f"{last['status']} after {last['tokens']} tokens (short-context loss {last['short_eval_loss']:.3f} vs "
-            f"{last['short_baseline']:.3f}; NIAH {last['niah_accuracy']:.2f} at {last['seq_len']} tokens)")
+    outcome = "recovered" if last["status"] == "recovered" else "not yet recovered"
+    return (f"short-context loss {outcome} after {last['tokens']} tokens ({last['short_eval_loss']:.3f} vs "
+            f"{last['short_baseline']:.3f} before; NIAH {last['niah_accuracy']:.2f} at {last['seq_len']} tokens)")
 
 
 def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
@@ -110,6 +111,7 @@ def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
 
     from herd.core.protocols import TrainResult
     from herd.lib.training.job_io import job_to_dict
+    from herd.lib.training.launch import run_torchrun
 
     spec = work / "job.json"
     spec.write_text(json.dumps({"job": job_to_dict(job), "trainer": asdict(trainer_cfg) if trainer_cfg else {}},
@@ -117,9 +119,9 @@ def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            f"--nproc_per_node={job.parallel.world_size}", "-m", "herd.plugins.torch_trainer.worker", str(spec)]
     ctx.log.info("pretrain: %s", " ".join(cmd))
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise StageError(f"pretrain: torchrun exited with {done.returncode}: {done.stderr[-2000:]}")
+    code, output = run_torchrun(cmd, ctx.log)
+    if code != 0:
+        raise StageError(f"pretrain: torchrun exited with {code}: {output[-2000:]}")
     result = json.loads((job.output_dir / "result.json").read_text())
     return TrainResult(checkpoint=Path(result["checkpoint"]), metrics=result["metrics"])
 

@@ -28,7 +28,7 @@ from herd.lib.llama.model import Llama, config_for
 from herd.plugins.torch_trainer.config import TorchTrainerConfig
 from herd.lib.training.niah import niah_accuracy
 from herd.lib.training.parallelize import clip_grad_norm, init_distributed, parallelize_llama
-from herd.lib.training.stage_loop import StageLoop, StepResult, log, seed_everything
+from herd.lib.training.stage_loop import StageLoop, StepResult, seed_everything
 
 
 class TorchTrainer:
@@ -50,7 +50,9 @@ class TorchTrainer:
         problems = layout_problems(TrainingLayout("posttrain", "posttrain", "torch", job.parallel, "posttrain"))
         if problems:
             raise ConfigError("; ".join(problems))
-        return run_post_train(job, TorchPostTrain(job, self.cfg.deterministic))
+        backend = TorchPostTrain(job, self.cfg.deterministic)
+        backend.peak_tflops = self.cfg.peak_tflops
+        return run_post_train(job, backend)
 
     def check(self, layout: TrainingLayout) -> list[str]:
         from herd.plugins.torch_trainer.posttrain import layout_problems
@@ -70,10 +72,9 @@ class _Run(StageLoop):
         super().__init__(job, cfg, self.model.cfg, device,
                          rank=dist.get_rank() if mesh is not None else 0,
                          dp_rank=mesh["dp"].get_local_rank() if mesh is not None else 0,
-                         distributed=mesh is not None, peak=cfg.peak_tflops * 1e12 if cfg.peak_tflops > 0 else None)
+                         distributed=mesh is not None, peak_tflops=cfg.peak_tflops)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = self._build_optimizer()
-        self.tb = _tensorboard(self.out / "tensorboard") if cfg.tensorboard and self.rank == 0 else None
 
     def _build_model(self, job: TrainJob, device: str) -> Llama:
         if job.init_from is not None:
@@ -149,11 +150,3 @@ class _Run(StageLoop):
 
         return StateDictOptions(full_state_dict=True, cpu_offload=True)
 
-
-def _tensorboard(path: Path):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        log.info("tensorboard is not installed; metrics go to metrics.jsonl only")
-        return None
-    return SummaryWriter(str(path))

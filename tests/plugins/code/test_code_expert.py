@@ -118,9 +118,9 @@ def test_stage_trains_continued_then_repository_stage_and_writes_an_hf_model(exp
     assert result.metrics["code_fraction"] >= 0.85
     assert (work / "final_model" / "config.json").is_file() and (work / "final_model" / "tokenizer.json").is_file()
     events = [json.loads(x) for x in (work / "train" / "metrics.jsonl").read_text().splitlines()]
-    stages = [e["stage"] for e in events if "loss" in e]
+    stages = [e["phase"] for e in events if "loss" in e]
     assert stages[0] == "code_continued" and stages[-1] == "code_repo_128"
-    assert {e["seq_len"] for e in events if e.get("stage") == "code_repo_128" and "loss" in e} == {128}
+    assert {e["seq_len"] for e in events if e.get("phase") == "code_repo_128" and "loss" in e} == {128}
     report = json.loads((work / "mix.json").read_text())
     assert report["code_fraction"] == result.metrics["code_fraction"] and report["repositories"] == 2
     assert any("target at least 85%" in n for n in result.notes)

@@ -71,7 +71,7 @@ def test_three_stages_follow_the_torch_backend_and_export_to_transformers(token_
     # same initial weights, data, schedule and arithmetic: the same loss curve
     assert read_losses(nemo.output_dir) == pytest.approx(read_losses(plain.output_dir), abs=1e-4)
     records = [json.loads(x) for x in (nemo.output_dir / "metrics.jsonl").read_text().splitlines()]
-    assert {r["stage"] for r in records if "loss" in r} == {"initial", "long_64", "anneal"}
+    assert {r["phase"] for r in records if "loss" in r} == {"initial", "long_64", "anneal"}
     assert any(r.get("event") == "long_context_check" for r in records)
     assert {"lr", "grad_norm", "tokens_per_s", "mfu", "seq_len", "batch_tokens"} <= set(records[0])
     result = json.loads((nemo.output_dir / "result.json").read_text())

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from herd.core.metrics import read_metrics
 from herd.core.protocols import ParallelSizes, PostTrainJob, PostTrainSettings
 from herd.lib.posttraining.launch import run_post_train_job
 
@@ -32,6 +33,8 @@ def test_parallel_post_training_matches_one_process(single, tmp_path, kind, layo
         assert result.margins == pytest.approx(base.margins, abs=TOLERANCE)
         assert result.pairs == base.pairs == 12
     assert json.loads((tmp_path / "out" / "result.json").read_text())["losses"] == result.losses
+    # rank 0 writes the step records under torchrun too
+    assert [m.loss for m in read_metrics(tmp_path / "out" / "metrics.jsonl")] == result.losses
     assert (tmp_path / "out" / "model.safetensors").is_file() and (tmp_path / "out" / "tokenizer.json").is_file()
 
 
@@ -46,6 +49,17 @@ def test_single_process_job_writes_a_loadable_model(single):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sft", "dpo"])
+def test_a_job_writes_one_step_record_per_optimizer_step(single, kind):
+    result = single[kind]
+    steps = read_metrics(result.model_dir / "metrics.jsonl")
+    assert [m.loss for m in steps] == result.losses
+    assert [m.step for m in steps] == list(range(1, len(steps) + 1)) and {m.phase for m in steps} == {kind}
+    assert all(m.tokens_per_s > 0 and m.grad_norm > 0 and m.lr > 0 and m.mfu > 0 for m in steps)
+    assert [m.tokens for m in steps] == sorted(m.tokens for m in steps) and steps[-1].elapsed_s > 0
+
+
+@pytest.mark.slow
 def test_reward_model_job_trains_and_reports_heldout_accuracy(posttrain_data, tmp_path):
     from transformers import LlamaForSequenceClassification
 
@@ -57,6 +71,7 @@ def test_reward_model_job_trains_and_reports_heldout_accuracy(posttrain_data, tm
     assert result.losses[-1] < result.losses[0]
     assert result.train_accuracy == 1.0 and result.heldout_accuracy is not None
     assert LlamaForSequenceClassification.from_pretrained(str(tmp_path / "rm")).config.num_labels == 1
+    assert [m.loss for m in read_metrics(tmp_path / "rm" / "metrics.jsonl")] == result.losses
 
 
 def test_torch_refuses_pipeline_parallel_post_training(tmp_path, post_train_job):

@@ -54,7 +54,7 @@ def test_quick_pretrain_stage_runs_all_stages_and_exports_hf(registry, tmp_path)
     manifest = run_dir.manifest("pretrain")
     counts = manifest["counts"]
     assert counts["anneal_high_quality_documents"] > 0 and counts["val_documents"] > 0
-    stages = {json.loads(x).get("stage") for x in (out / "train" / "metrics.jsonl").read_text().splitlines()}
+    stages = {json.loads(x).get("phase") for x in (out / "train" / "metrics.jsonl").read_text().splitlines()}
     assert {"initial", "long_96", "long_128", "anneal"} <= stages
     transformers = pytest.importorskip("transformers")
     hf = transformers.AutoModelForCausalLM.from_pretrained(out / "final_model").eval()

@@ -25,7 +25,7 @@ def metrics(path):
 
 
 def losses(path):
-    return [(m["step"], m["stage"], m["loss"], m["lr"], m["grad_norm"]) for m in metrics(path) if "loss" in m]
+    return [(m["step"], m["phase"], m["loss"], m["lr"], m["grad_norm"]) for m in metrics(path) if "loss" in m]
 
 
 def test_three_stages_in_order_with_long_context_status_and_polyak_average(token_data, tmp_path, make_job):
@@ -34,16 +34,16 @@ def test_three_stages_in_order_with_long_context_status_and_polyak_average(token
     result = trainer.train(make_job(token_data, tmp_path / "run"))
     rows = metrics(tmp_path / "run" / "metrics.jsonl")
     steps = [m for m in rows if "loss" in m]
-    order = [m["stage"] for m in steps]
+    order = [m["phase"] for m in steps]
     assert order == sorted(order, key=["initial", "long_64", "anneal"].index)
     assert set(order) == {"initial", "long_64", "anneal"}
-    assert [m["seq_len"] for m in steps if m["stage"] == "initial"][-1] == 32  # ramp applied
+    assert [m["seq_len"] for m in steps if m["phase"] == "initial"][-1] == 32  # ramp applied
     assert steps[-1]["loss"] < steps[0]["loss"] - 1.0
     assert all(k in steps[0] for k in ("lr", "grad_norm", "tokens_per_s", "mfu"))
     checks = [m for m in rows if m.get("event") == "long_context_check"]
     assert checks and checks[-1]["status"] in ("recovered", "not_recovered")
     assert checks[-1]["tokens"] <= 1024  # capped, not looping
-    assert steps[-1]["lr"] < 3e-4 / 4 and [m for m in steps if m["stage"] == "anneal"][0]["lr"] <= 3e-4
+    assert steps[-1]["lr"] < 3e-4 / 4 and [m for m in steps if m["phase"] == "anneal"][0]["lr"] <= 3e-4
     snaps = sorted((tmp_path / "run" / "anneal_snapshots").glob("*.safetensors"))
     assert len(snaps) >= 2 and result.metrics["final.averaged_snapshots"] == len(snaps)
     tensors = [load_file(str(s)) for s in snaps]
@@ -105,14 +105,21 @@ def test_continued_pretraining_starts_from_a_checkpoint(token_data, tmp_path, ma
     assert load_model(result.checkpoint).cfg.vocab_size == 320
 
 
-def test_optional_tensorboard_mirrors_metrics_or_is_skipped(token_data, tmp_path, make_job):
-    job = make_job(token_data, tmp_path / "tb", initial_tokens=512, long=False, anneal=False)
-    TorchTrainer(replace(CFG, tensorboard=True)).train(job)
-    steps = [m for m in metrics(tmp_path / "tb" / "metrics.jsonl") if "loss" in m]
-    assert len(steps) == 4 and all(m["tokens_per_s"] > 0 for m in steps)
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        assert not (tmp_path / "tb" / "tensorboard").exists()  # optional: metrics.jsonl only
-    else:
-        assert list((tmp_path / "tb" / "tensorboard").glob("events.out.tfevents.*"))
+def test_tensorboard_logger_mirrors_the_metrics_file(token_data, tmp_path, make_job):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from herd.core.metrics import read_metrics
+
+    job = replace(make_job(token_data, tmp_path / "tb", initial_tokens=512, long=False, anneal=False),
+                  loggers=["tensorboard"])
+    TorchTrainer(CFG).train(job)
+    steps = read_metrics(tmp_path / "tb" / "metrics.jsonl")
+    assert len(steps) == 4 and all(m.tokens_per_s > 0 and m.elapsed_s > 0 for m in steps)
+    events = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
+    events.Reload()
+    logged = {e.step: e.value for e in events.Scalars("train/loss")}
+    assert logged == pytest.approx({m.step: m.loss for m in steps}, rel=1e-6)
+    # the end-of-stage validation loss is logged at the last step
+    assert [e.step for e in events.Scalars("val/loss")] == [steps[-1].step]
+    assert events.Scalars("val/loss")[0].value == pytest.approx(steps[-1].val_loss, rel=1e-6)
