@@ -6,7 +6,9 @@ herd asks the same with each language's most frequent words: the stop lists jusT
 (ordered by frequency in Wikipedia; jusText is installed with trafilatura, the curation
 extractor's fallback), read as files so that nothing is imported. Chinese and Japanese are
 written without spaces and have no jusText list: their most frequent function characters
-(particles, the possessive) are matched inside the text instead.
+(particles, the possessive) are matched inside the text instead. Korean attaches its
+particles to the word before them, so a Korean "stop word" is a word ending: the words
+that end in a case particle or the plain sentence ending are counted.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ _JUSTEXT_NAMES = {
 FUNCTION_CHARACTERS = {
     "ja": ("の", "に", "は", "を", "が", "で", "と", "た", "て", "し"),
     "zh": ("的", "是", "在", "了", "和", "有", "不", "这", "我", "一"),
+}
+
+# Word endings of agglutinative languages (herd's list): the Korean topic, subject,
+# object, locative, genitive, instrumental and comitative particles, and the plain
+# declarative sentence ending -다.
+FUNCTION_SUFFIXES = {
+    "ko": ("은", "는", "이", "가", "을", "를", "에", "의", "로", "와", "과", "도", "다"),
 }
 
 _PUNCTUATION = string.punctuation + "«»„“”‘’—–…·、。，．！？：；（）「」『』【】"

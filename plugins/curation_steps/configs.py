@@ -99,14 +99,14 @@ class DirtyWordsConfig:
     words make up more than ``max_ratio`` of its tokens AND there are at least ``min_count`` of
     them; ``~`` entries (context words) count only next to an explicit one. C4 drops on any
     single listed word; that removes medical, legal and literary text, so herd asks for a
-    density that adult pages have (they run at 10% and more) and articles about sexual
-    crimes or health do not (herd's choice; set ``min_count = 1, max_ratio = 0`` and drop
-    the ``~`` marks for C4's rule). Documents in a language without a list pass; documents
+    density of explicit words (with context words only beside them): a court report on a
+    rape trial has none (herd's choice; set ``min_count = 1, max_ratio = 0`` and drop the
+    ``~`` marks for C4's rule). Documents in a language without a list pass; documents
     without ``language`` use ``default_language``."""
 
     lists: dict[str, str] = field(default_factory=dict)
-    max_ratio: float = fraction(0.02)
-    min_count: int = non_negative(5)
+    max_ratio: float = fraction(0.01)
+    min_count: int = non_negative(3)
     default_language: str = "en"
 
     PROFILES: ClassVar[dict[str, dict]] = {}
@@ -117,9 +117,10 @@ class DirtyWordsConfig:
 class GopherRepetitionConfig:
     """Rae et al. 2021 (Gopher), appendix A, table A1; the same as datatrove's defaults.
     ``top_ngrams``: n -> max fraction of characters in the most frequent n-gram;
-    ``dup_ngrams``: n -> max fraction of characters in repeated n-grams, counted as the
-    reference implementation counts them (words and punctuation marks as NLTK cuts them;
-    datatrove's greedy scan). Before the n-gram rules, a text of at most ``quote_max_chars``
+    ``dup_ngrams``: n -> max fraction of characters in repeated n-grams, counted with the
+    reference implementation's greedy scan (datatrove's ``find_all_duplicate``) over
+    whitespace words (datatrove's NLTK words make every bracket and colon of a code file a
+    word of its own, and its n-grams repeat). Before the n-gram rules, a text of at most ``quote_max_chars``
     sets aside each line of ``quote_min_words`` or more words that repeats a piece of a
     longer line (a pull quote, a caption quoting the body: herd's choice, so that page
     layout does not count as repetition; ``quote_min_words = 0`` turns it off)."""

@@ -15,16 +15,11 @@ import numpy as np
 
 from herd.plugins.curation_steps.configs import GopherRepetitionConfig, GopherQualityConfig, LengthConfig
 from herd.core.records import Document, Drop
-from herd.lib.language.stopwords import FUNCTION_CHARACTERS, stop_words, strip_punctuation
+from herd.lib.language.stopwords import FUNCTION_CHARACTERS, FUNCTION_SUFFIXES, stop_words, strip_punctuation
 from herd.lib.language.units import NO_SPACE_LANGUAGES, count_words, units
 from herd.plugins.curation_steps.text import span_hashes
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
-# Words of the n-gram rules as the reference implementation (datatrove, whose word
-# tokenizer is NLTK's Treebank-style one) cuts them: punctuation marks are words of their
-# own, a clitic ("'s", "n't") too, a number keeps its decimal point. With whitespace words
-# a quotation repeated without its closing quote mark or full stop would not match itself.
-_NGRAM_WORD = re.compile(r"\w+(?:[.,]\d+)*(?=n't)|n't|'\w+|\w+(?:[.,]\d+)*|[^\w\s]")
 
 
 def _lines(text: str) -> list[str]:
@@ -110,7 +105,7 @@ class GopherRepetition:
         if language in self.no_ngrams:
             return None
         text = self._without_quotes(text)
-        words = _NGRAM_WORD.findall(text)
+        words = text.split()
         if len(words) < 2:
             return None
         return self._check_ngrams(words, len(text))
@@ -307,6 +302,10 @@ class GopherQuality:
             found = sum(text.count(char) for char in FUNCTION_CHARACTERS[language])
             return None if found >= need else (
                 "stop_words", f"{found} {language} function characters < {need}")
+        if language in FUNCTION_SUFFIXES:
+            endings = FUNCTION_SUFFIXES[language]
+            found = self._count(words, _Endings(endings), need, strip_punctuation)
+            return None if found >= need else ("stop_words", f"{found} {language} words with a particle ending < {need}")
         vocabulary = stop_words(language, self.cfg.stop_words_top) if self.cfg.stop_words_top else frozenset()
         if not vocabulary:
             return None  # no list for this language: the rule does not apply
@@ -314,7 +313,7 @@ class GopherQuality:
         return None if found >= need else ("stop_words", f"{found} {language} stop words < {need}")
 
     @staticmethod
-    def _count(words: list[str], vocabulary: frozenset[str], enough: int, norm) -> int:
+    def _count(words: list[str], vocabulary: "frozenset[str] | _Endings", enough: int, norm) -> int:
         """Stop words among ``words``, counting only up to ``enough`` (real text has its
         first two within a few words)."""
         found = 0
@@ -324,6 +323,16 @@ class GopherQuality:
                 if found >= enough:
                     break
         return found
+
+
+class _Endings:
+    """``word in endings``: the word is longer than one of the endings and ends with it."""
+
+    def __init__(self, endings: tuple[str, ...]):
+        self.endings = endings
+
+    def __contains__(self, word: str) -> bool:
+        return any(len(word) > len(e) and word.endswith(e) for e in self.endings)
 
 
 class Length:
