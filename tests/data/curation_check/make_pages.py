@@ -6,6 +6,7 @@ footer); junk pages are written here, one function per kind of junk. Determinist
 output depends on these files only.
 
     python tests/data/curation_check/make_pages.py   # rewrites pages.jsonl and labels.jsonl
+    python tests/data/curation_check/make_pages.py DIR   # writes them into DIR instead
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import random
+import sys
 import re
 import tomllib
 import zlib
@@ -310,14 +312,20 @@ def junk_pages() -> list[tuple[Page, Label]]:
     return out
 
 
-def main() -> None:
+def build(out: Path) -> tuple[int, int]:
+    """Write ``pages.jsonl`` and ``labels.jsonl`` into ``out``; returns (good, junk) counts."""
     pairs = good_pages() + junk_pages()
-    with open(HERE / "pages.jsonl", "w", encoding="utf-8") as pages, open(HERE / "labels.jsonl", "w", encoding="utf-8") as labels:
+    with open(out / "pages.jsonl", "w", encoding="utf-8") as pages, open(out / "labels.jsonl", "w", encoding="utf-8") as labels:
         for page, label in pairs:
             pages.write(json.dumps({"id": page.id, "url": page.url, "fetch_time": FETCH_TIME, "html": page.html},
                                    ensure_ascii=False) + "\n")
             labels.write(json.dumps(asdict(label), ensure_ascii=False) + "\n")
-    print(f"{sum(l.expected == 'keep' for _, l in pairs)} good, {sum(l.expected == 'drop' for _, l in pairs)} junk pages")
+    return sum(l.expected == "keep" for _, l in pairs), sum(l.expected == "drop" for _, l in pairs)
+
+
+def main() -> None:
+    good, junk = build(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
+    print(f"{good} good, {junk} junk pages")
 
 
 if __name__ == "__main__":
