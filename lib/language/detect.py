@@ -47,7 +47,7 @@ class LanguageIdentifier:
         if self.settings.fasttext_model:
             self._backend = _FastText(Path(self.settings.fasttext_model), self.languages)
         else:
-            self._backend = _Lingua(self.languages, self.settings.low_accuracy)
+            self._backend = _Lingua(self.languages, self.settings.low_accuracy, self.settings.preload)
 
     def __getstate__(self) -> dict:
         """Executors may ship steps to worker processes: the detector is rebuilt there."""
@@ -68,7 +68,7 @@ class LanguageIdentifier:
 
 
 class _Lingua:
-    def __init__(self, languages: list[str], low_accuracy: bool):
+    def __init__(self, languages: list[str], low_accuracy: bool, preload: bool = False):
         from lingua import IsoCode639_1, LanguageDetectorBuilder
 
         codes = []
@@ -82,6 +82,8 @@ class _Lingua:
         builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
         if low_accuracy:
             builder = builder.with_low_accuracy_mode()
+        if preload:
+            builder = builder.with_preloaded_language_models()
         self.detector = builder.build()
 
     def detect_many(self, texts: list[str]) -> list[Detection]:

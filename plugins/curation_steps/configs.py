@@ -24,9 +24,11 @@ WORD_LENGTH_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "
 class LanguageIdConfig:
     """``[filters.language_id]``: stores ``doc.language`` and ``language_id.confidence`` on
     every document; drops below ``min_confidence`` or outside ``keep_languages`` (both off
-    by default: curation keeps every language and labels it)."""
+    by default: curation keeps every language and labels it). Documents are long enough
+    for lingua's low-accuracy (trigram) models, which load in half a second instead of
+    several (measured in docs/curation.md); they are loaded once, before workers fork."""
 
-    lid: LidSettings = field(default_factory=LidSettings)
+    lid: LidSettings = field(default_factory=lambda: LidSettings(low_accuracy=True, preload=True))
     min_confidence: float = fraction(0.0)
     keep_languages: list[str] = field(default_factory=list)
 
