@@ -30,13 +30,14 @@ def prose(text: str) -> str:
     return _URL.sub(" ", _CODE_BLOCK.sub(" ", text))
 
 
-def sample(text: str, max_chars: int) -> str:
-    """At most ``max_chars`` characters of ``text``, whitespace collapsed: its start and a
-    piece of its middle, so that a menu or a byline before the body does not decide."""
+def sample(text: str, max_chars: int, windows: int = 4) -> str:
+    """At most ``max_chars`` characters of ``text``, whitespace collapsed: ``windows``
+    pieces spread evenly from its start to its end, so that a menu or a byline before the
+    body, or a file that alternates two languages, does not decide by its first lines."""
     if len(text) > max_chars:
-        half = max_chars // 2
-        middle = len(text) // 2
-        text = text[:half] + " " + text[middle:middle + max_chars - half]
+        width = max_chars // windows
+        step = (len(text) - width) / max(1, windows - 1)
+        text = " ".join(text[round(i * step):round(i * step) + width] for i in range(windows))
     return " ".join(text.split())
 
 

@@ -21,7 +21,7 @@ DEFAULT_LANGUAGES = [
 class LidSettings:
     """Language identification: lingua restricted to ``languages``, or a fastText LID model
     (``lid.176.bin``-style) when a path is given. ``max_chars``: the detector reads at most
-    this many characters, half from the start of the text and half from its middle (a
+    this many characters, in four pieces spread from the start of the text to its end (a
     page's first lines can be a menu in another language than its body); lingua's speed
     is about linear in it (docs/curation.md gives docs/s)."""
 

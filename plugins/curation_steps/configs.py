@@ -28,7 +28,7 @@ class LanguageIdConfig:
     for lingua's low-accuracy (trigram) models, which load in half a second instead of
     several (measured in docs/curation.md); they are loaded once, before workers fork."""
 
-    lid: LidSettings = field(default_factory=lambda: LidSettings(low_accuracy=True, preload=True))
+    lid: LidSettings = field(default_factory=lambda: LidSettings(max_chars=600, low_accuracy=True, preload=True))
     min_confidence: float = fraction(0.0)
     keep_languages: list[str] = field(default_factory=list)
 
@@ -122,10 +122,11 @@ class GopherRepetitionConfig:
     ``dup_ngrams``: n -> max fraction of characters in repeated n-grams, counted with the
     reference implementation's greedy scan (datatrove's ``find_all_duplicate``) over
     whitespace words (datatrove's NLTK words make every bracket and colon of a code file a
-    word of its own, and its n-grams repeat). Before the n-gram rules, a text of at most ``quote_max_chars``
-    sets aside each line of ``quote_min_words`` or more words that repeats a piece of a
-    longer line (a pull quote, a caption quoting the body: herd's choice, so that page
-    layout does not count as repetition; ``quote_min_words = 0`` turns it off)."""
+    word of its own, and its n-grams repeat). A text of at most ``quote_max_chars`` that
+    breaks an n-gram rule is checked again without its quote lines (each line of
+    ``quote_min_words`` or more words that repeats a piece of a longer line: a pull quote,
+    a caption quoting the body) and dropped only if it still breaks one (herd's choice, so
+    that page layout does not count as repetition; ``quote_min_words = 0`` turns it off)."""
 
     dup_line_frac: float = 0.30
     dup_para_frac: float = 0.30

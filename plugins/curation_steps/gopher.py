@@ -104,7 +104,15 @@ class GopherRepetition:
             return ("dup_line_char_frac", f"{dup_chars}/{text_len} chars in repeated lines")
         if language in self.no_ngrams:
             return None
-        text = self._without_quotes(text)
+        broken = self._ngram_rules(text)
+        if broken is None:
+            return None
+        # checked again without its quote lines: layout that repeats a sentence once does
+        # not make a page repetitive (the common case pays nothing for this)
+        unquoted = self._without_quotes(text)
+        return broken if unquoted is text else self._ngram_rules(unquoted)
+
+    def _ngram_rules(self, text: str) -> tuple[str, str] | None:
         words = text.split()
         if len(words) < 2:
             return None

@@ -60,7 +60,7 @@ def test_fasttext_backend_with_a_model_trained_on_the_sample(tmp_path):
 
 
 
-def test_sample_reads_the_start_and_the_middle():
+def test_sample_reads_pieces_spread_over_the_text():
     text = "menu " * 100 + "x" * 10 + "Der Hund schläft im Garten. " * 100
     cut = sample(text, 200)
     assert len(cut) <= 201 and cut.startswith("menu menu") and "Hund" in cut
