@@ -145,9 +145,9 @@ def main() -> None:
     if not args.reuse:
         run_curate(args.run)
     table = markdown(score(args.run))
-    print(table)
     if args.write_doc:
         write_doc(args.write_doc, table)
+    print(table)
 
 
 if __name__ == "__main__":
