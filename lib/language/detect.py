@@ -97,7 +97,11 @@ class _Lingua:
             if not values or values[0].value <= 0:
                 out.append(Detection(None, 0.0))
                 continue
-            ranked = tuple((v.language.iso_code_639_1.name.lower(), float(v.value)) for v in values)
+            # lingua sums in the order of a Rust hash map, which changes from process to
+            # process: the last bits of a value vary, and equal values come in any order.
+            # Rounded values, ties broken by language code, are the same in every process.
+            ranked = tuple(sorted(((v.language.iso_code_639_1.name.lower(), round(float(v.value), 9))
+                                   for v in values), key=lambda item: (-item[1], item[0])))
             out.append(Detection(ranked[0][0], ranked[0][1], ranked))
         return out
 
