@@ -29,8 +29,8 @@ import statistics
 import time
 from pathlib import Path
 
-from herd.plugins.multilingual.config import DEFAULT_LANGUAGES, LidSettings
-from herd.plugins.multilingual.langid import LanguageIdentifier
+from herd.lib.language.settings import DEFAULT_LANGUAGES, LidSettings
+from herd.lib.language.detect import LanguageIdentifier
 
 LOCALES = {"fr": "fr", "de": "de", "es": "es", "it": "it", "pt": "pt", "ru": "ru", "zh": "zh_CN", "ja": "ja", "th": "th"}
 FORMAT = re.compile(r"%[-#0 +']*\d*(?:\.\d+)?[hlLqjzt]*[a-zA-Z%]|\{[^}]*\}|\$\{?\w+\}?|<[^>]+>|&\w|_")

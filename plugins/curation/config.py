@@ -12,12 +12,16 @@ from herd.core.errors import ConfigError
 # The recipe's order (docs/recipe.md section 1): extraction and cleaning -> rule-based filters ->
 # de-duplication -> model-based filters. URL dedup runs before extraction because it only
 # needs the URL and fetch time and saves extracting pages that are thrown away anyway.
+# Language ID follows extraction so that every later rule knows the document's language
+# and runs only on the languages it was made for.
 DEFAULT_STEPS = [
     "url_blocklist",
     "url_dedup",
     "html_text",
+    "language_id",
     "adult_keywords",
     "pii",
+    "placeholder_text",
     "length",
     "gopher_repetition",
     "gopher_quality",

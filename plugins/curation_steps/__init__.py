@@ -1,4 +1,4 @@
-"""Built-in curation steps (docs/recipe.md section 1): extraction, safety and PII, Gopher-style
+"""Built-in curation steps (docs/recipe.md section 1): extraction, language ID, safety and PII, Gopher-style
 heuristics, dirty words, token-distribution KL, URL/exact/MinHash/line de-duplication,
 model-based quality and domain classifiers trained in the run, and the domain mixer.
 
@@ -17,10 +17,12 @@ from herd.plugins.curation_steps.configs import (
     GopherQualityConfig,
     GopherRepetitionConfig,
     HtmlTextConfig,
+    LanguageIdConfig,
     LengthConfig,
     LineDedupConfig,
     MinHashConfig,
     PIIConfig,
+    PlaceholderTextConfig,
     QualityClassifierConfig,
     TokenKLConfig,
     URLBlocklistConfig,
@@ -41,6 +43,7 @@ def _lazy(module: str, cls: str):
 
 # Module-level factories so that step specs pickle (executors send them to other processes).
 build_html_text = _lazy("extract", "HtmlText")
+build_language_id = _lazy("language", "LanguageIdFilter")
 build_pii = _lazy("pii", "PII")
 build_url_blocklist = _lazy("safety", "URLBlocklist")
 build_adult_keywords = _lazy("safety", "AdultKeywords")
@@ -48,6 +51,7 @@ build_dirty_words = _lazy("safety", "DirtyWords")
 build_length = _lazy("gopher", "Length")
 build_gopher_repetition = _lazy("gopher", "GopherRepetition")
 build_gopher_quality = _lazy("gopher", "GopherQuality")
+build_placeholder_text = _lazy("placeholder", "PlaceholderText")
 build_quality_classifier = _lazy("quality", "QualityClassifier")
 build_domain_classifier = _lazy("domain", "DomainClassifier")
 build_url_dedup = _lazy("dedup.url", "URLDedup")
@@ -66,6 +70,8 @@ def herd_register_extractors(register):
 
 @hookimpl
 def herd_register_filters(register):
+    register("language_id", build_language_id, config=LanguageIdConfig,
+             description="language and confidence on every document (lingua, or a fastText LID model)")
     register("pii", build_pii, config=PIIConfig,
              description="redact (or drop) e-mails, phones, IPs, Luhn-valid cards, IBANs")
     register("url_blocklist", build_url_blocklist, config=URLBlocklistConfig,
@@ -77,6 +83,8 @@ def herd_register_filters(register):
              description="Gopher repeated lines/paragraphs/n-grams (Rae et al. 2021, table A1)")
     register("gopher_quality", build_gopher_quality, config=GopherQualityConfig,
              description="Gopher quality rules: word count, word length, symbols, bullets, stop words")
+    register("placeholder_text", build_placeholder_text, config=PlaceholderTextConfig,
+             description="C4's rule: drop pages holding placeholder text (lorem ipsum)")
     register("dirty_words", build_dirty_words, config=DirtyWordsConfig,
              description="per-language dirty-word ratio (replaceable lists)")
 

@@ -7,7 +7,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from herd.core.config import fraction, non_negative
+from herd.lib.language.settings import LidSettings
+from herd.lib.language.units import CHARS_PER_WORD, NO_SPACE_LANGUAGES
+
 KINDS = ("email", "phone", "ipv4", "ipv6", "card", "iban")  # PII kinds
+
+# Languages whose mean word length Gopher's bounds (3 to 10 characters) fit: alphabets
+# written with spaces. Korean, Vietnamese and the scripts without spaces have far shorter
+# whitespace "words" (a Hangul syllable block, a Vietnamese syllable) or none at all.
+WORD_LENGTH_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "cs", "sv", "id", "tr"]
+
+
+# -- language.py
+@dataclass
+class LanguageIdConfig:
+    """``[filters.language_id]``: stores ``doc.language`` and ``language_id.confidence`` on
+    every document; drops below ``min_confidence`` or outside ``keep_languages`` (both off
+    by default: curation keeps every language and labels it). Documents are long enough
+    for lingua's low-accuracy (trigram) models, which load in half a second instead of
+    several (measured in docs/curation.md); they are loaded once, before workers fork."""
+
+    lid: LidSettings = field(default_factory=lambda: LidSettings(max_chars=600, low_accuracy=True, preload=True))
+    min_confidence: float = fraction(0.0)
+    keep_languages: list[str] = field(default_factory=list)
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
 
 
 # -- extract.py
@@ -74,13 +99,16 @@ class DirtyWordsConfig:
     """Per-language dirty-word lists (``lists`` maps a language code to a file and replaces or
     adds to the shipped ``lists/dirty_words/<lang>.txt``). A document is dropped when dirty
     words make up more than ``max_ratio`` of its tokens AND there are at least ``min_count`` of
-    them. C4 drops on any single listed word; that removes medical and literary text, so herd
-    uses a ratio (herd's choice; set ``min_count = 1, max_ratio = 0`` for C4's rule).
-    Documents without ``language`` use ``default_language``."""
+    them; ``~`` entries (context words) count only next to an explicit one. C4 drops on any
+    single listed word; that removes medical, legal and literary text, so herd asks for a
+    density of explicit words (with context words only beside them): a court report on a
+    rape trial has none (herd's choice; set ``min_count = 1, max_ratio = 0`` and drop the
+    ``~`` marks for C4's rule). Documents in a language without a list pass; documents
+    without ``language`` use ``default_language``."""
 
     lists: dict[str, str] = field(default_factory=dict)
-    max_ratio: float = 0.01
-    min_count: int = 3
+    max_ratio: float = fraction(0.01)
+    min_count: int = non_negative(3)
     default_language: str = "en"
 
     PROFILES: ClassVar[dict[str, dict]] = {}
@@ -91,7 +119,14 @@ class DirtyWordsConfig:
 class GopherRepetitionConfig:
     """Rae et al. 2021 (Gopher), appendix A, table A1; the same as datatrove's defaults.
     ``top_ngrams``: n -> max fraction of characters in the most frequent n-gram;
-    ``dup_ngrams``: n -> max fraction of characters in repeated n-grams."""
+    ``dup_ngrams``: n -> max fraction of characters in repeated n-grams, counted with the
+    reference implementation's greedy scan (datatrove's ``find_all_duplicate``) over
+    whitespace words (datatrove's NLTK words make every bracket and colon of a code file a
+    word of its own, and its n-grams repeat). A text of at most ``quote_max_chars`` that
+    breaks an n-gram rule is checked again without its quote lines (each line of
+    ``quote_min_words`` or more words that repeats a piece of a longer line: a pull quote,
+    a caption quoting the body) and dropped only if it still breaks one (herd's choice, so
+    that page layout does not count as repetition; ``quote_min_words = 0`` turns it off)."""
 
     dup_line_frac: float = 0.30
     dup_para_frac: float = 0.30
@@ -101,12 +136,24 @@ class GopherRepetitionConfig:
     dup_ngrams: dict[str, float] = field(
         default_factory=lambda: {"5": 0.15, "6": 0.14, "7": 0.13, "8": 0.12, "9": 0.11, "10": 0.10}
     )
+    # The n-gram rules count whitespace words, which scripts without spaces do not have:
+    # documents in these languages get the line and paragraph rules only.
+    ngram_skip_languages: list[str] = field(default_factory=lambda: sorted(NO_SPACE_LANGUAGES))
+    quote_min_words: int = non_negative(6)
+    quote_max_chars: int = non_negative(20_000)
 
 
 # -- gopher.py
 @dataclass
 class GopherQualityConfig:
-    """Gopher section A.1.1 quality rules (defaults as in the paper and datatrove)."""
+    """Gopher section A.1.1 quality rules (defaults as in the paper and datatrove), run as
+    published on the ``languages`` they were made for (English; also documents whose
+    language is unknown). On other languages each rule runs in its per-language form:
+    words are counted by characters (``chars_per_word``) in scripts without spaces; the
+    word-length bounds apply to ``word_length_languages`` only; the stop-word rule uses the
+    language's ``stop_words_top`` most frequent words (``herd.lib.language.stopwords``) and
+    is skipped where no list exists. Symbol, bullet, ellipsis and letter rules are the
+    same in every language."""
 
     min_words: int = 50
     max_words: int = 100_000
@@ -120,12 +167,21 @@ class GopherQualityConfig:
     stop_words: list[str] = field(
         default_factory=lambda: ["the", "be", "to", "of", "and", "that", "have", "with"]
     )
-    # The word-count and stop-word rules only make sense for English-like text; documents
-    # whose ``language`` is set to another one skip the stop-word rule.
-    stop_word_languages: list[str] = field(default_factory=lambda: ["en"])
-    # Scripts written without spaces: a whitespace "word" is a phrase, so the word-length
-    # rules would drop every such document; they skip those rules.
-    unspaced_languages: list[str] = field(default_factory=lambda: ["zh", "ja", "th", "lo", "km", "my"])
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    word_length_languages: list[str] = field(default_factory=lambda: list(WORD_LENGTH_LANGUAGES))
+    stop_words_top: int = non_negative(32)  # 0: no stop-word rule outside ``languages``
+    chars_per_word: dict[str, float] = field(default_factory=lambda: dict(CHARS_PER_WORD))
+
+    PROFILES: ClassVar[dict[str, dict]] = {}
+
+
+# -- placeholder.py
+@dataclass
+class PlaceholderTextConfig:
+    """``phrases``: a page holding any of them (any case) is dropped (C4's rule for
+    "lorem ipsum", Raffel et al. 2020, section 2.2)."""
+
+    phrases: list[str] = field(default_factory=lambda: ["lorem ipsum"])
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 
@@ -135,11 +191,13 @@ class GopherQualityConfig:
 class LengthConfig:
     """Bounds on document size. ``max_chars`` drops pathological documents (a 50 MB record)
     before the costlier steps; ``min_chars`` drops fragments (menus, error pages). herd's own
-    choices; Gopher's word-count bounds live in ``gopher_quality``."""
+    choices; Gopher's word-count bounds live in ``gopher_quality``. Words are counted by
+    characters (``chars_per_word``) in scripts written without spaces."""
 
     min_chars: int = 200
     max_chars: int = 1_000_000
     min_words: int = 20
+    chars_per_word: dict[str, float] = field(default_factory=lambda: dict(CHARS_PER_WORD))
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 
@@ -282,8 +340,9 @@ class LineDedupConfig:
 class TokenKLConfig:
     """docs/recipe.md section 1 (token-distribution KL). ``bins``: hashed token ids; ``smoothing``:
     weight of the uniform distribution mixed into the corpus one; cut-off = ``max_kl`` or the
-    ``percentile`` of a ``sample_size`` sample; documents under ``min_tokens`` are never
-    dropped (herd's choices; the recipe gives no numbers)."""
+    ``percentile`` of a ``sample_size`` sample, per language; a language with fewer than
+    ``min_language_sample`` sampled documents is not filtered; documents under
+    ``min_tokens`` are never dropped (herd's choices; the recipe gives no numbers)."""
 
     bins: int = 1 << 20
     smoothing: float = 1e-3
@@ -291,6 +350,7 @@ class TokenKLConfig:
     max_kl: float | None = None
     min_tokens: int = 50
     sample_size: int = 20_000
+    min_language_sample: int = 50
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 

@@ -97,7 +97,12 @@ class AdultKeywords:
 
 
 class DirtyWords:
-    """Reason: ``dirty_words.ratio``; the ratio is kept as ``scores["dirty_words.ratio"]``."""
+    """Drops a document of a language with a list when its dirty words are dense: at least
+    ``min_count`` of them and more than ``max_ratio`` of its tokens. Entries marked ``~``
+    in a list are context words (clinical, legal, everyday terms) that count only when the
+    text also holds an explicit entry, so a court report or a health page does not reach
+    the density on "rape" or "penis" alone. Documents in a language without a list pass.
+    Reason: ``dirty_words.ratio``; the ratio is kept as ``scores["dirty_words.ratio"]``."""
 
     name = "dirty_words"
 
@@ -105,34 +110,54 @@ class DirtyWords:
         self.cfg = cfg or DirtyWordsConfig()
         files = {p.stem: p for p in sorted((LISTS / "dirty_words").glob("*.txt"))}
         files.update({lang: Path(path) for lang, path in self.cfg.lists.items()})
-        self.words: dict[str, frozenset[str]] = {}
-        self.phrases: dict[str, list[tuple[str, ...]]] = {}
-        for lang, path in files.items():
-            entries = [e.lower() for e in read_list(path, f"[filters.dirty_words] lists.{lang}")]
-            self.words[lang] = frozenset(e for e in entries if " " not in e)
-            self.phrases[lang] = [tuple(e.split()) for e in entries if " " in e]
+        self.lists = {lang: _DirtyList(read_list(path, f"[filters.dirty_words] lists.{lang}"))
+                      for lang, path in files.items()}
 
     def count(self, text: str, language: str) -> tuple[int, int]:
-        """(dirty words, tokens) of ``text`` for ``language``'s list."""
+        """(dirty words, tokens) of ``text`` for ``language``'s list: context words count
+        only when an explicit word is present."""
         toks = tokens(text)
-        words = self.words.get(language)
-        if words is None:
+        found = self.lists.get(language)
+        if found is None:
             return 0, len(toks)
-        hits = sum(map(words.__contains__, toks))
-        phrases = self.phrases.get(language, ())
-        present = set(toks) if phrases else set()
-        for phrase in phrases:
-            if not present.issuperset(phrase):
-                continue  # cheap test before the scan over every position
-            n = len(phrase)
-            hits += sum(1 for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == phrase)
-        return hits, len(toks)
+        explicit = found.explicit.hits(toks)
+        if not explicit:
+            return 0, len(toks)
+        return explicit + found.context.hits(toks), len(toks)
 
     def apply(self, doc: Document) -> Document | Drop:
         lang = (doc.language or self.cfg.default_language).split("-")[0].split("_")[0].lower()
+        if lang not in self.lists:
+            return doc
         hits, total = self.count(doc.text, lang)
         ratio = hits / total if total else 0.0
         doc.scores["dirty_words.ratio"] = ratio
         if hits >= self.cfg.min_count and ratio > self.cfg.max_ratio:
-            return Drop("dirty_words.ratio", f"{hits}/{total} tokens are on the {lang} dirty-word list")
+            return Drop("dirty_words.ratio",
+                        f"{hits}/{total} tokens ({ratio:.1%}) are on the {lang} dirty-word list")
         return doc
+
+
+class _Terms:
+    """Words and phrases of a list, counted over a text's tokens."""
+
+    def __init__(self, entries: list[str]):
+        self.words = frozenset(e for e in entries if " " not in e)
+        self.phrases = [tuple(e.split()) for e in entries if " " in e]
+
+    def hits(self, toks: list[str]) -> int:
+        found = sum(map(self.words.__contains__, toks))
+        present = set(toks) if self.phrases else set()
+        for phrase in self.phrases:
+            if not present.issuperset(phrase):
+                continue  # cheap test before the scan over every position
+            n = len(phrase)
+            found += sum(1 for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == phrase)
+        return found
+
+
+class _DirtyList:
+    def __init__(self, entries: list[str]):
+        lowered = [e.lower() for e in entries]
+        self.explicit = _Terms([e for e in lowered if not e.startswith("~")])
+        self.context = _Terms([e[1:].strip() for e in lowered if e.startswith("~")])

@@ -20,12 +20,6 @@ from herd.plugins.multilingual.config import (
 )
 
 
-def _language_id(cfg):
-    from herd.plugins.multilingual.langid import LanguageIdFilter
-
-    return LanguageIdFilter(cfg)
-
-
 def _dirty_words(cfg):
     from herd.plugins.multilingual.filters import DirtyWords
 
@@ -82,10 +76,8 @@ def _evaluator(cfg, services=None):
 
 @hookimpl
 def herd_register_filters(register):
-    # Order matters: language_id right after extraction, so every later filter (and
-    # the per-language ones) can read doc.language.
-    register("language_id", _language_id, config=LanguageIdConfig, default=True, after="html_text",
-             description="language and confidence on every document (lingua, or a fastText LID model)")
+    # Curation's own language_id (curation_steps) labels every document right after
+    # extraction; these per-language filters read doc.language.
     register("multilingual_dirty_words", _dirty_words, config=DirtyWordsConfig, default=True, after="dirty_words",
              description="per-language dirty-word ratio (lists shipped for en, fr, de, es, zh, ja)")
     register("script_heuristics", _script_heuristics, config=ScriptHeuristicsConfig, default=True,

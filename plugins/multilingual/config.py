@@ -8,21 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from herd.core.config import fraction, non_negative, positive
+from herd.lib.language.settings import DEFAULT_LANGUAGES, LidSettings
 
-# Llama 3.1's eight supported languages plus three large scripts that web crawls are full of.
-DEFAULT_LANGUAGES = ["en", "de", "fr", "it", "pt", "hi", "es", "th", "zh", "ja", "ru"]
 NON_ENGLISH = ["fr", "de", "es", "zh"]
-
-
-@dataclass
-class LidSettings:
-    """Language identification: lingua restricted to ``languages`` (fewer = faster and
-    fewer confusions), or a fastText LID model (``lid.176.bin``-style) when a path is given."""
-
-    languages: list[str] = field(default_factory=lambda: list(DEFAULT_LANGUAGES))
-    fasttext_model: str = ""
-    max_chars: int = positive(2000)  # text beyond this is not read by LID (speed)
-    low_accuracy: bool = False  # lingua's faster low-accuracy mode (for short texts it errs more)
 
 
 @dataclass
@@ -37,12 +25,10 @@ class MultilingualConfig:
 
 @dataclass
 class LanguageIdConfig:
-    """``[filters.language_id]``: store ``doc.language`` and ``language_id.confidence``;
-    drop below ``min_confidence`` or outside ``keep_languages`` (empty: keep all)."""
+    """``[judges.language_id]``: the language and LID confidence on every SFT row. (Documents
+    are labelled by curation's own ``[filters.language_id]``.)"""
 
     lid: LidSettings = field(default_factory=LidSettings)
-    min_confidence: float = fraction(0.0)
-    keep_languages: list[str] = field(default_factory=list)
 
 
 @dataclass

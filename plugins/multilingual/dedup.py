@@ -19,7 +19,7 @@ from pathlib import Path
 
 from herd.core.records import Document, Drop
 from herd.plugins.multilingual.config import LanguageDedupConfig
-from herd.plugins.multilingual.text import normalize
+from herd.lib.language.units import normalize
 
 BATCH = 5000
 

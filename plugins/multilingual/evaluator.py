@@ -23,7 +23,7 @@ from herd.core.records import ChatMessage
 from herd.core.services import Services
 from herd.lib.chat.format import END_HEADER, EOT, START_HEADER, render_text
 from herd.plugins.multilingual.config import MultilingualEvalConfig
-from herd.plugins.multilingual.langid import LanguageIdentifier
+from herd.lib.language.detect import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch
 from herd.plugins.multilingual.prompts import contains_reference, prompt_row, read_prompts
 

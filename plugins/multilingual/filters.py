@@ -10,7 +10,7 @@ from pathlib import Path
 from herd.core.errors import ConfigError, InputError
 from herd.core.records import Document, Drop
 from herd.plugins.multilingual.config import DirtyWordsConfig, LanguageQualityConfig, ScriptHeuristicsConfig
-from herd.plugins.multilingual.text import NO_SPACE_LANGUAGES, count_words, normalize, script_ratio
+from herd.lib.language.units import NO_SPACE_LANGUAGES, count_words, normalize, script_ratio
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -120,7 +120,7 @@ class LanguageQuality:
         model = self.models.get(doc.language)
         if model is None:
             return doc
-        from herd.plugins.multilingual.langid import fasttext_predict
+        from herd.lib.language.detect import fasttext_predict
 
         score = next((p for label, p in fasttext_predict(model, doc.text) if label == self.cfg.positive_label), 0.0)
         doc.scores[f"{self.name}.score"] = score

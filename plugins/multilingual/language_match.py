@@ -8,8 +8,8 @@ from __future__ import annotations
 from herd.core.protocols import Score
 from herd.core.records import SFTRow
 from herd.plugins.multilingual.config import LanguageMatchConfig
-from herd.plugins.multilingual.langid import LanguageIdentifier, prose
-from herd.plugins.multilingual.text import NO_SPACE_CHAR, units
+from herd.lib.language.detect import LanguageIdentifier, prose
+from herd.lib.language.units import NO_SPACE_CHAR, units
 
 
 def expected_language(row: SFTRow, identifier: LanguageIdentifier) -> str | None:

@@ -17,10 +17,10 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, SFTRow
 from herd.core.services import Services, need_generator
 from herd.plugins.multilingual.config import MultilingualPromptsConfig, RoundTripConfig
-from herd.plugins.multilingual.langid import LanguageIdentifier
+from herd.lib.language.detect import LanguageIdentifier
 from herd.plugins.multilingual.language_match import LanguageMatch
 from herd.plugins.multilingual.native import json_line, read_native
-from herd.plugins.multilingual.text import normalize
+from herd.lib.language.units import normalize
 from herd.plugins.multilingual.translate import translate_row
 
 SHIPPED_PROMPTS = Path(__file__).resolve().parent / "data" / "prompts.jsonl"

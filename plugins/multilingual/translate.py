@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from herd.core.protocols import Generator, SamplingParams
 from herd.core.records import ChatMessage, SFTRow
-from herd.plugins.multilingual.langid import LanguageIdentifier
+from herd.lib.language.detect import LanguageIdentifier
 
 LANGUAGE_NAMES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",

@@ -1,5 +1,7 @@
+import pytest
+
 from herd.core.records import Document, Drop
-from herd.plugins.curation_steps.configs import LengthConfig
+from herd.plugins.curation_steps.configs import GopherRepetitionConfig, LengthConfig
 from herd.plugins.curation_steps.gopher import GopherQuality, GopherRepetition, Length
 
 
@@ -47,9 +49,81 @@ def test_quality_rules(paragraphs):
     assert q.check(ellipsis)[0] == "ellipsis_lines"
     no_stop = " ".join(["Buy cheap watches online now, free shipping worldwide!"] * 12)
     assert q.check(no_stop)[0] == "stop_words"
-    # the stop-word rule applies to English only
-    assert q.check(no_stop, language="de") is None
+    # outside English the rule asks for the language's own stop words, and does not apply
+    # where no list ships (Esperanto)
+    assert q.check(no_stop, language="de") == ("stop_words", "0 de stop words < 2")
+    assert q.check(no_stop, language="eo") is None
 
+
+GERMAN = ("Der Stadtrat hat am Donnerstag ein neues Verkehrskonzept für die Innenstadt beschlossen, "
+          "und die Händler sehen die Pläne kritisch, weil viele Kunden mit dem Auto kommen. ") * 4
+KOREAN = ("서울시는 내년 1월부터 심야 시간대 버스 노선을 늘린다고 밝혔다. 새로 생기는 노선은 주로 외곽 지역과 "
+          "도심을 연결하며 자정부터 새벽까지 운행된다. 시민들은 대체로 환영하는 반응을 보였다. ") * 3
+JAPANESE = ("市は来年度から市内すべての公立小学校で給食費を無償にする方針を明らかにした。"
+            "保護者からは歓迎の声が上がる一方で、給食の質が下がらないか心配する声もある。") * 2
+
+
+def test_per_language_forms_of_the_quality_rules():
+    q = GopherQuality()
+    assert q.check(GERMAN, language="de") is None
+    # English's stop words are not German's: the published rule would drop German text
+    assert q.check(GERMAN)[0] == "stop_words"
+    # Korean passes with Korean stop words and no word-length bound (its words are a few
+    # syllables long; the published rules drop it)
+    assert q.check(KOREAN, language=None) is not None
+    assert q.check(KOREAN, language="ko") is None
+    # Japanese has no spaces: its words are counted by characters (about 2 a word)
+    assert q.check(JAPANESE, language=None)[0] == "too_few_words"
+    assert q.check(JAPANESE, language="ja") is None
+    assert q.check("激安セール特価送料無料ブランド。" * 12, language="ja")[0] == "stop_words"
+
+
+def test_length_counts_words_by_characters_without_spaces():
+    step = Length(LengthConfig(min_chars=50, min_words=20))
+    assert step.apply(Document(id="ja", text=JAPANESE, language="ja")).id == "ja"
+    assert step.apply(Document(id="un", text=JAPANESE)).reason == "length.too_few_words"
+
+
+def test_a_pull_quote_is_layout_not_repetition():
+    body = [
+        "The council voted on Tuesday to close the old bridge to cars from next spring onwards.",
+        "Engineers found cracks in two of its piers last year, and repairs would cost more than a new bridge.",
+        "Shop owners on both banks fear that fewer customers will come once drivers must go round.",
+        "A ferry will run every twenty minutes while the new bridge is built, the mayor said.",
+    ]
+    quote = body[1]  # a pull quote repeats a sentence of the body on its own line
+    article = "\n".join([body[0], body[1] + " " + body[2], quote, body[3]])
+    assert GopherRepetition().check(article) is None
+    off = GopherRepetition(GopherRepetitionConfig(quote_min_words=0))
+    assert off.check(article)[0].startswith("dup_")
+    # a line repeated whole, line after line, is repetition either way
+    assert GopherRepetition().check("\n".join([body[0]] + [quote] * 8)) is not None
+
+
+def test_repeated_ngrams_are_counted_as_the_reference_implementation_counts_them():
+    """Decisions equal datatrove's GopherRepetitionFilter (the reference implementation of
+    the Gopher rules) on texts of words from a small vocabulary, n-gram rule by n-gram rule."""
+    import random
+
+    datatrove = pytest.importorskip("datatrove.pipeline.filters.gopher_repetition_filter")
+    from datatrove.data import Document as DatatroveDocument
+
+    rng = random.Random(0)
+    vocabulary = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+    agree = 0
+    for t in range(300):
+        words = [rng.choice(vocabulary[: rng.randint(3, 10)]) for _ in range(rng.randint(20, 120))]
+        text = " ".join(words)
+        n = rng.randint(5, 10)
+        frac = rng.choice([0.05, 0.1, 0.15, 0.3])
+        cfg = GopherRepetitionConfig(dup_line_frac=1, dup_para_frac=1, dup_line_char_frac=1, dup_para_char_frac=1,
+                                     top_ngrams={}, dup_ngrams={str(n): frac}, quote_min_words=0)
+        ours = GopherRepetition(cfg).check(text) is None
+        theirs = datatrove.GopherRepetitionFilter(
+            dup_line_frac=None, dup_para_frac=None, dup_line_char_frac=None, dup_para_char_frac=None,
+            top_n_grams=(), dup_n_grams=((n, frac),)).filter(DatatroveDocument(text=text, id=str(t))) is True
+        agree += ours == theirs
+    assert agree == 300
 
 def test_length_bounds(article):
     step = Length(LengthConfig(min_chars=100, max_chars=5000, min_words=20))

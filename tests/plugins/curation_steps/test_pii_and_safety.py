@@ -88,6 +88,40 @@ def test_dirty_words_ratio_and_languages(paragraphs, tmp_path):
     assert replaced.apply(Document(id="r", text=paragraphs[0])).reason == "dirty_words.ratio"
 
 
+COURT_REPORT = (
+    "A jury found the former coach guilty of two counts of rape and one count of sexual assault. "
+    "A nurse told jurors that her findings were consistent with the account of the rape. "
+    "The defense said a rape accusation must be proven beyond a reasonable doubt, and that no sex "
+    "had taken place. Each rape count carries up to 25 years in prison. "
+)
+
+
+def test_context_words_alone_never_reach_the_density():
+    """Issue 15 item 6: a court report on a rape trial was dropped for its legal terms."""
+    step = DirtyWords()
+    report = step.apply(Document(id="court", text=COURT_REPORT * 2, language="en"))
+    assert isinstance(report, Document) and report.scores["dirty_words.ratio"] == 0
+    # beside explicit words, context words count too
+    spam = step.apply(Document(id="spam", text="hot sex videos, nude girls, free porn, sex sex porn " * 3))
+    assert spam.reason == "dirty_words.ratio"
+    hits, total = step.count("porn and sex and nude", "en")
+    assert (hits, total) == (3, 5)
+    # a language without a list is not checked
+    assert isinstance(step.apply(Document(id="ko", text="porn porn porn porn", language="ko")), Document)
+
+
+def test_placeholder_text_is_dropped_whatever_its_case():
+    from herd.plugins.curation_steps.configs import PlaceholderTextConfig
+    from herd.plugins.curation_steps.placeholder import PlaceholderText
+
+    step = PlaceholderText()
+    assert step.apply(Document(id="l", text="Our services. LOREM Ipsum dolor sit amet.")).reason == \
+        "placeholder_text.lorem_ipsum"
+    assert step.apply(Document(id="ok", text="A page about Latin: ipsum means itself.")).id == "ok"
+    custom = PlaceholderText(PlaceholderTextConfig(phrases=["sample text here"]))
+    assert custom.apply(Document(id="c", text="Sample text here, replace me")).reason == "placeholder_text.sample_text_here"
+
+
 def test_keyword_prefix_check_never_changes_the_answer():
     """The literal-prefix pre-check only skips rules that cannot match: the result equals
     running every regex, also for case variants ``re.IGNORECASE`` equates (ſ/s, İ/i)."""

@@ -6,8 +6,8 @@ from herd.core.records import Document
 
 EXPECTED = {
     "extractors": {"html_text"},
-    "filters": {"pii", "url_blocklist", "adult_keywords", "length", "gopher_repetition", "gopher_quality",
-                "dirty_words"},
+    "filters": {"language_id", "pii", "url_blocklist", "adult_keywords", "length", "gopher_repetition",
+                "gopher_quality", "placeholder_text", "dirty_words"},
     "dedupers": {"url_dedup", "exact_dedup", "minhash_dedup", "line_dedup", "token_kl", "quality_classifier",
                  "domain_classifier"},
     "mixers": {"domain_mix"},

@@ -26,6 +26,6 @@ def scripted():
 
 @pytest.fixture(scope="session")
 def identifier():
-    from herd.plugins.multilingual.langid import LanguageIdentifier
+    from herd.lib.language.detect import LanguageIdentifier
 
     return LanguageIdentifier()

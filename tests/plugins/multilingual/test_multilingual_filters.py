@@ -6,7 +6,7 @@ from herd.core.errors import InputError
 from herd.core.records import Document, Drop
 from herd.plugins.multilingual.config import DirtyWordsConfig, ScriptHeuristicsConfig
 from herd.plugins.multilingual.filters import DirtyWords, ScriptHeuristics, shipped_lists
-from herd.plugins.multilingual.text import count_words
+from herd.lib.language.units import count_words
 
 
 def test_lists_ship_for_at_least_three_non_english_languages():
@@ -67,7 +67,7 @@ def test_script_heuristics():
 def test_script_ratio_counts_words_so_technical_cjk_text_passes():
     """A Chinese help text full of option names is Chinese: letters would say 40% Chinese
     (a Latin word is many letters, a Chinese word one or two characters), words say more."""
-    from herd.plugins.multilingual.text import script_ratio
+    from herd.lib.language.units import script_ratio
 
     help_text = ("--include=GLOB        只查找匹配 GLOB 的文件\n"
                  "--exclude-dir=GLOB    跳过匹配 GLOB 的目录\n"

@@ -9,6 +9,10 @@ from herd.core.plugins import load_plugins
 from herd.core.records import Document
 
 REGISTRY = """
+[plugins.curation_steps]
+module = "herd.plugins.curation_steps"
+always = true
+
 [plugins.judges]
 module = "herd.plugins.judges"
 always = true
@@ -25,7 +29,10 @@ def test_enabled_only_when_requested_and_registers_everything(tmp_path):
     assert "multilingual" not in load_plugins(registry_path=registry, entry_points=False).active
     loaded = load_plugins(["multilingual"], registry_path=registry, entry_points=False)
     names = {(c.family, c.name): c.options for c in loaded.registry.of_plugin("multilingual")}
-    assert names[("filters", "language_id")]["default"] is True
+    # documents get their language from curation's own step, which every run has
+    assert ("filters", "language_id") not in names
+    assert ("filters", "language_id") in {(c.family, c.name) for c in loaded.registry.of_plugin("curation_steps")}
+    assert names[("filters", "script_heuristics")]["after"] == "language_id"
     assert ("dedupers", "language_dedup") in names
     assert names[("judges", "language_match")]["kind"] == "verifier"
     assert names[("synthesizers", "multilingual_prompts")]["capability"] == "multilingual"

@@ -8,6 +8,9 @@ import re
 import unicodedata
 
 NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my", "bo"}
+# Characters per word used to turn a character count into a word count (approximate
+# average word lengths: Chinese ~1.5, Japanese ~2, Thai ~4 characters).
+CHARS_PER_WORD = {"zh": 1.5, "ja": 2.0, "th": 4.0}
 
 _NO_SPACE_CHAR = (
     "\u0e00-\u0e7f"  # Thai
