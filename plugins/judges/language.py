@@ -11,46 +11,40 @@ from herd.core.errors import ConfigError
 from herd.core.protocols import Score
 from herd.core.records import SFTRow
 from herd.core.services import Services
+from herd.lib.language.detect import LanguageIdentifier, prose
+from herd.lib.language.settings import LidSettings
 from herd.plugins.judges.config import LanguageConfig
 
-_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`|^(?: {4}|\t).*$|^\s*(?:def|class|return|import)\b.*$",
-                   re.DOTALL | re.MULTILINE)
-_URL = re.compile(r"https?://\S+|www\.\S+")
+# Code lines outside fences (indented blocks, statements) say nothing about the language.
+_CODE_LINES = re.compile(r"^(?: {4}|\t).*$|^\s*(?:def|class|return|import)\b.*$", re.MULTILINE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-def prose(text: str) -> str:
-    return " ".join(_URL.sub(" ", _CODE.sub(" ", text)).split())
-
-
 class LanguageJudge:
-    """Signal ``confidence``: lingua's confidence in the row's language (``None`` with the
-    reason when the row has no prose to read). Sets ``row.language``: the declared one
-    when it is one of ``languages``, else the identified one, else ``fallback``. Never drops."""
+    """Signal ``confidence``: the detector's confidence in the row's language (``None``
+    with the reason when the row has no prose to read). Sets ``row.language``: the declared
+    one when it is one of ``languages``, else the identified one, else ``fallback``. Never
+    drops. The detector is herd's one language identifier (``herd.lib.language``)."""
 
     def __init__(self, cfg: LanguageConfig | None = None, services: Services | None = None, name: str = "language"):
-        from lingua import IsoCode639_1, LanguageDetectorBuilder
-
         self.cfg = cfg or LanguageConfig()
         self.name = name
-        codes = []
-        for code in self.cfg.languages:
-            try:
-                codes.append(IsoCode639_1.from_str(code.lower()))
-            except ValueError:
-                raise ConfigError(f"[judges.{name}] languages: lingua does not know {code!r} (use ISO 639-1 codes)") from None
-        if len(codes) < 2:
+        if len(self.cfg.languages) < 2:
             raise ConfigError(f"[judges.{name}] languages needs at least two languages to choose from")
         self.languages = {code.lower() for code in self.cfg.languages}
-        self.detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+        try:
+            self.detector = LanguageIdentifier(LidSettings(languages=list(self.cfg.languages),
+                                                           max_chars=self.cfg.max_chars))
+        except ConfigError as exc:
+            raise ConfigError(f"[judges.{name}] languages: {exc}") from None
 
     def score(self, rows: list[SFTRow]) -> list[list[Score]]:
-        texts = [prose(" ".join(m.content for m in row.messages if m.role in ("user", "assistant")))[: self.cfg.max_chars]
+        texts = [" ".join(prose(_CODE_LINES.sub(" ", " ".join(m.content for m in row.messages
+                                                             if m.role in ("user", "assistant")))).split())
                  for row in rows]
         readable = [i for i, text in enumerate(texts) if len(_LETTER.findall(text)) >= self.cfg.min_letters]
-        ranked = self.detector.compute_language_confidence_values_in_parallel([texts[i] for i in readable])
-        found = {i: [(v.language.iso_code_639_1.name.lower(), float(v.value)) for v in values]
-                 for i, values in zip(readable, ranked)}
+        detections = self.detector.detect_many([texts[i] for i in readable])
+        found = {i: list(d.ranked) for i, d in zip(readable, detections)}
         out = []
         for i, row in enumerate(rows):
             candidates = found.get(i) or []
