@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from herd.core.config import fraction, non_negative
+from herd.core.config import fraction, non_negative, positive
 from herd.lib.language.settings import LidSettings
 from herd.lib.language.units import CHARS_PER_WORD, NO_SPACE_LANGUAGES
 
@@ -202,9 +202,28 @@ class LengthConfig:
     PROFILES: ClassVar[dict[str, dict]] = {}
 
 
+# -- quality.py, domain.py
+@dataclass
+class TrainedClassifierSettings:
+    """How a classifier trained in the run splits and fits its labelled documents:
+    ``held_out`` of them measure it; fewer than ``min_per_class`` training documents in
+    two classes and the step falls back (its ``classifier.json`` says so); at most
+    ``max_per_class`` per class are used. fastText settings (measured in
+    plugins/curation_steps/classifier.py): the first ``train_chars`` characters of a
+    document are what the model reads."""
+
+    held_out: float = fraction(0.2)
+    min_per_class: int = positive(10)
+    max_per_class: int = positive(2000)
+    epoch: int = positive(10)
+    dim: int = positive(16)
+    train_chars: int = positive(2000)
+    seed: int = 0
+
+
 # -- quality.py
 @dataclass
-class QualityClassifierConfig:
+class QualityClassifierConfig(TrainedClassifierSettings):
     """Without ``model_path`` / ``hf_model_path`` the step trains a fastText classifier in the
     run: documents with a known quality label are its training data (``metadata.quality_label``
     from a judge, 1/0 or hq/lq, else ``quality_sources``: ``doc.source`` -> ``hq`` or ``lq``;
@@ -227,22 +246,13 @@ class QualityClassifierConfig:
         "manpages": "hq", "python-docs": "hq", "scientific-docs": "hq", "source-code": "hq",
         "debian-copyright": "lq"})
     languages: list[str] = field(default_factory=lambda: ["en"])
-    held_out: float = 0.2
-    min_per_class: int = 10
-    max_per_class: int = 2000
-    # fastText settings (measured in plugins/curation_steps/classifier.py): the first
-    # ``train_chars`` characters of a document are what the model reads.
-    epoch: int = 10
-    dim: int = 16
-    train_chars: int = 2000
-    seed: int = 0
 
     PROFILES: ClassVar[dict[str, dict]] = {}
 
 
 # -- domain.py
 @dataclass
-class DomainClassifierConfig:
+class DomainClassifierConfig(TrainedClassifierSettings):
     """The step trains a fastText classifier in the run over ``general``, ``math_reasoning``
     and ``code``: documents whose ``domain`` is given, or whose ``doc.source`` is in
     ``source_domains`` (the defaults name the built-in corpus's sources), are its training
@@ -261,15 +271,6 @@ class DomainClassifierConfig:
     source_domains: dict[str, str] = field(default_factory=lambda: {
         "scientific-docs": "math_reasoning", "source-code": "code", "manpages": "general",
         "python-docs": "general", "debian-copyright": "general", "translations": "multilingual"})
-    held_out: float = 0.2
-    min_per_class: int = 10
-    max_per_class: int = 2000
-    # fastText settings (measured in plugins/curation_steps/classifier.py): the first
-    # ``train_chars`` characters of a document are what the model reads.
-    epoch: int = 10
-    dim: int = 16
-    train_chars: int = 2000
-    seed: int = 0
     # Below this probability of its top class the model is unsure and the rules decide
     # (on 678 installed packages' READMEs and licences it cuts the ones labelled maths by a
     # quarter and keeps ~95% of mpmath's maths docstrings; herd's choice).
