@@ -11,7 +11,7 @@ A line is one of:
   ``read_metrics``.
 
 Records written before the ``event`` field existed (a step line without it, with
-``stage`` for ``phase`` and no ``elapsed_s``) still read.
+``stage`` for ``phase`` and no ``elapsed_seconds``) still read.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class StepMetrics:
     lr: float
     grad_norm: float
     tokens_per_s: float
-    elapsed_s: float
+    elapsed_seconds: float
     mfu: float = 0.0
     batch_tokens: int = 0
     seq_len: int = 0
@@ -97,7 +97,7 @@ def _step(row: dict[str, Any], path: Path, number: int) -> StepMetrics:
         return StepMetrics(step=int(row["step"]), phase=str(row.get("phase", row.get("stage", ""))),
                            tokens=int(row["tokens"]), loss=float(row["loss"]), lr=float(row["lr"]),
                            grad_norm=float(row["grad_norm"]), tokens_per_s=float(row["tokens_per_s"]),
-                           elapsed_s=float(row.get("elapsed_s", 0.0)), mfu=float(row.get("mfu", 0.0)),
+                           elapsed_seconds=float(row.get("elapsed_seconds", 0.0)), mfu=float(row.get("mfu", 0.0)),
                            batch_tokens=int(row.get("batch_tokens", 0)), seq_len=int(row.get("seq_len", 0)),
                            val_loss=None if row.get("val_loss") is None else float(row["val_loss"]))
     except KeyError as missing:

@@ -53,7 +53,8 @@ def device_peak(device: str, configured_tflops: float = 0.0, key: str = "[traine
         flops = next((v for k, v in PEAK_FLOPS.items() if k in name), 0.0)
         source = f"{name} dense BF16 data sheet" if flops else f"{name} is not in the peak table; set {key}"
         return Peak(flops, source)
-    a = torch.randn(512, 512)
+    # A generator of its own: measuring must not move the global RNG a checkpoint saves.
+    a = torch.randn(512, 512, generator=torch.Generator().manual_seed(0))
     best = float("inf")
     for _ in range(5):
         t0 = time.perf_counter()
@@ -95,7 +96,7 @@ class StepLog:
         ``step_tokens``: the step's global tokens; ``step_seconds``: its wall time)."""
         tps = step_tokens / step_seconds if step_seconds > 0 else 0.0
         record = StepMetrics(step=step, phase=self.phase, tokens=tokens, loss=loss, lr=lr, grad_norm=grad_norm,
-                             tokens_per_s=tps, elapsed_s=time.perf_counter() - self.start, mfu=self._mfu(tps),
+                             tokens_per_s=tps, elapsed_seconds=time.perf_counter() - self.start, mfu=self._mfu(tps),
                              batch_tokens=step_tokens, seq_len=seq_len)
         self.write(record.to_json())
         for logger in self.loggers:

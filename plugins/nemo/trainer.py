@@ -61,7 +61,7 @@ class NemoTrainer:
         start = hf_model.herd_model(job.model, job.init_from)
         validate_layout(job, start.cfg, self.cfg, device)
         if job.parallel.world_size > 1 and "WORLD_SIZE" not in os.environ:
-            return run_torchrun(job, self.cfg)
+            return train_under_torchrun(job, self.cfg)
         layout = build_layout(job.parallel, self.cfg, device)
         from herd.plugins.nemo.rank_entry import share_job
 
@@ -87,7 +87,7 @@ class NemoTrainer:
         return layout_problems(layout)
 
 
-def run_torchrun(job: TrainJob, cfg: NemoTrainerConfig) -> TrainResult:
+def train_under_torchrun(job: TrainJob, cfg: NemoTrainerConfig) -> TrainResult:
     """Run ``job`` on ``world_size`` local processes (gloo on CPU) and return rank 0's result."""
     out = Path(job.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,12 @@ PRETRAIN, POSTTRAIN = "pretrain", "posttrain"
 POST_KINDS = ("reward_model", "sft", "dpo")  # the order a round trains them in (docs/recipe.md section 5)
 
 CAPTIONS = {
-    "training_pretrain": "Pretraining: training and validation loss, learning rate, gradient norm and throughput "
-                         "per stage",
-    "training_experts": "Expert training (the code expert's continued pretraining): loss, learning rate, gradient "
-                        "norm and throughput",
+    "training_pretrain": "Pretraining: training and validation loss, learning rate and gradient norm per stage",
+    "training_experts": "Expert training (the code expert's continued pretraining): loss, learning rate and "
+                        "gradient norm",
     "training_posttrain": "Post-training: reward-model, SFT and DPO loss per step of every job, one row per round",
+    "training_throughput": "Training throughput: tokens/s per step of every training loop (wall-clock: it differs "
+                           "from run to run; the legend gives each loop's mean tokens/s and MFU)",
 }
 
 
@@ -81,12 +82,14 @@ def figures(curves: list[Curve]) -> dict[str, bytes]:
         out["training_experts"] = _panels(experts, "Expert training")
     if post:
         out["training_posttrain"] = _rounds(post)
+    if curves:
+        out["training_throughput"] = _throughput(curves)
     return out
 
 
 def sections(curves: list[Curve]) -> list[tuple[str, list[str], list[list[str]], str | None]]:
     """(title, header, rows, figure name) per figure, as the report's ``build_sections``."""
-    header = ["stage", "phase", "steps", "tokens", "first loss", "last loss", "last val loss", "mean tok/s", "mean MFU"]
+    header = ["stage", "phase", "steps", "tokens", "first loss", "last loss", "last val loss"]
     out = []
     for title, name, picked in (("Pretraining curves", "training_pretrain", [c for c in curves if c.stage == PRETRAIN]),
                                 ("Expert training curves", "training_experts",
@@ -96,16 +99,19 @@ def sections(curves: list[Curve]) -> list[tuple[str, list[str], list[list[str]],
     post = [c for c in curves if c.stage == POSTTRAIN]
     if post:
         out.append(("Post-training curves", ["round", "job", "kind", "steps", "tokens", "first loss", "last loss",
-                                              "last val loss", "mean tok/s", "mean MFU"],
+                                              "last val loss"],
                     [[c.group, c.job, c.phase] + _summary(c) for c in post], "training_posttrain"))
+    if curves:
+        # Wall-clock figures stay in their own picture: the tables above repeat from run to run.
+        out.append(("Training throughput", ["stage", "round", "job", "phase"],
+                    [[c.stage, c.group, c.job, c.phase] for c in curves], "training_throughput"))
     return out
 
 
 def _summary(c: Curve) -> list[str]:
     val = c.validation
     return [str(len(c.steps)), str(c.steps[-1].tokens), f"{c.steps[0].loss:.4f}", f"{c.steps[-1].loss:.4f}",
-            f"{val[-1].val_loss:.4f}" if val else "", f"{_mean([s.tokens_per_s for s in c.steps]):.4g}",
-            f"{_mean([s.mfu for s in c.steps]):.2%}"]
+            f"{val[-1].val_loss:.4f}" if val else ""]
 
 
 def _mean(values: list[float]) -> float:
@@ -125,10 +131,10 @@ def _label(c: Curve) -> str:
 
 
 def _panels(curves: list[Curve], title: str) -> bytes:
-    """Loss (validation points on top), learning rate, gradient norm and tokens/s against
-    the step, one line per training phase."""
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
-    loss, lr, grad, speed = axes.flat
+    """Loss (validation points on top), learning rate and gradient norm against the step,
+    one line per training phase."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    loss, lr, grad = axes.flat
     for c in curves:
         steps = [s.step for s in c.steps]
         line = _loss_line(loss, c, _label(c))
@@ -137,14 +143,26 @@ def _panels(curves: list[Curve], title: str) -> bytes:
                       color=line.get_color(), markersize=5, label=f"{_label(c)} validation")
         lr.plot(steps, [s.lr for s in c.steps], label=_label(c))
         grad.plot(steps, [s.grad_norm for s in c.steps], label=_label(c), linewidth=1)
-        speed.plot(steps, [s.tokens_per_s for s in c.steps], label=_label(c), linewidth=1)
-    for ax, name in ((loss, "loss"), (lr, "learning rate"), (grad, "gradient norm (before clipping)"),
-                     (speed, "tokens / s")):
+    for ax, name in ((loss, "loss"), (lr, "learning rate"), (grad, "gradient norm (before clipping)")):
         ax.set_xlabel("step")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     loss.legend(fontsize=7, loc="upper right")
     fig.suptitle(title)
+    return _png(fig)
+
+
+def _throughput(curves: list[Curve]) -> bytes:
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for c in curves:
+        label = f"{c.stage} {c.group} {c.job} {c.phase}".replace("  ", " ")
+        ax.plot([s.step for s in c.steps], [s.tokens_per_s for s in c.steps], linewidth=1,
+                label=f"{label}: {_mean([s.tokens_per_s for s in c.steps]):.4g} tok/s, "
+                      f"MFU {_mean([s.mfu for s in c.steps]):.2%}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("tokens / s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _png(fig)
 
 

@@ -13,7 +13,7 @@ from herd.core.plugins import load_plugins
 
 def _step(step: int, phase: str = "initial", loss: float = 3.0) -> StepMetrics:
     return StepMetrics(step=step, phase=phase, tokens=100 * step, loss=loss, lr=1e-3, grad_norm=0.5,
-                       tokens_per_s=1000.0, elapsed_s=0.1 * step, mfu=0.01, batch_tokens=100, seq_len=32)
+                       tokens_per_s=1000.0, elapsed_seconds=0.1 * step, mfu=0.01, batch_tokens=100, seq_len=32)
 
 
 def test_steps_read_back_with_their_validation_loss(tmp_path):
@@ -31,7 +31,7 @@ def test_lines_from_before_the_event_field_and_a_torn_last_line_still_read(tmp_p
            "seq_len": 32, "batch_tokens": 100, "tokens_per_s": 50.0, "mfu": 0.0}
     path.write_text(json.dumps(old) + "\n" + '{"event": "step", "step": 5, "pha')
     [step] = read_metrics(path)
-    assert (step.step, step.phase, step.elapsed_s, step.val_loss) == (4, "initial", 0.0, None)
+    assert (step.step, step.phase, step.elapsed_seconds, step.val_loss) == (4, "initial", 0.0, None)
 
 
 def test_a_step_record_without_a_field_names_the_file_and_line(tmp_path):

@@ -9,7 +9,8 @@ next kill interrupts in turn. The last resume runs to the end. Then every stage'
 
 What may differ between two uninterrupted runs is left out of the comparison, and only that:
 wall-clock fields (``seconds``, ``*_seconds``, ``seconds.*``, ``started``, ``tokens_per_s``,
-``mfu``), the run folder's own path, the report's chart of stage timings, and the last bits
+``mfu``), the run folder's own path, the report's charts of stage timings and training
+throughput and its header's start time, and the last bits
 of a float (lingua's language confidences differ in their final digits from run to run;
 compared to 1e-9 relative).
 """
@@ -42,11 +43,13 @@ COMMAND = [sys.executable, str(REPO / "cli.py"), "run", "--profile", "quick", "-
 WAIT_S = 300  # for a stage to start, or a run to end: far above the quick profile's minute
 
 VOLATILE_KEYS = frozenset({"seconds", "started", "tokens_per_s", "mfu"})
-# report: the chart of stage durations (a picture of wall-clock seconds).
-VOLATILE_FILES = frozenset({("report", "timings.png")})
+# report: the charts of stage durations and of training throughput (pictures of wall-clock time).
+VOLATILE_FILES = frozenset({("report", "timings.png"), ("report", "training_throughput.png")})
 TIMING_CELL = (
     re.compile(r"^(\| [^|]+ \| [^|]+ \| )[0-9.]+( \|)", re.M),  # report.md's Stages table
     re.compile(r"(<tr><td>[^<]+</td><td>[^<]+</td><td>)[0-9.]+(</td>)"),  # report.html's
+    re.compile(r"^(\| started \| )[^|]+( \|)", re.M),  # the header's start time, in report.md
+    re.compile(r"(<tr><td>started</td><td>)[^<]+(</td>)"),  # and in report.html
 )
 EMBEDDED_PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 

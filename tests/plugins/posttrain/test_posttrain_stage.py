@@ -192,9 +192,20 @@ def _run_in(tmp_path: Path, pretrain: Path, name: str, overrides=(), resuming=Fa
     return work
 
 
+WALL_CLOCK = ("elapsed_seconds", "tokens_per_s", "mfu")  # of a training job's metrics.jsonl records
+
+
+def _repeatable(path: Path) -> str:
+    if path.name != "metrics.jsonl":
+        return path.read_text()
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return json.dumps([{k: v for k, v in r.items() if k not in WALL_CLOCK} for r in records])
+
+
 def _round_files(work: Path) -> dict[str, str]:
-    """Every round's summary and data, as text (what must repeat exactly)."""
-    return {str(p.relative_to(work)): p.read_text() for p in sorted(work.glob("round_*/**/*.json*"))
+    """Every round's summary and data, as text (what must repeat exactly: the training
+    metrics without their wall-clock fields)."""
+    return {str(p.relative_to(work)): _repeatable(p) for p in sorted(work.glob("round_*/**/*.json*"))
             if "evaluators" not in p.parts}
 
 

@@ -56,7 +56,7 @@ def test_a_job_writes_one_step_record_per_optimizer_step(single, kind):
     assert [m.loss for m in steps] == result.losses
     assert [m.step for m in steps] == list(range(1, len(steps) + 1)) and {m.phase for m in steps} == {kind}
     assert all(m.tokens_per_s > 0 and m.grad_norm > 0 and m.lr > 0 and m.mfu > 0 for m in steps)
-    assert [m.tokens for m in steps] == sorted(m.tokens for m in steps) and steps[-1].elapsed_s > 0
+    assert [m.tokens for m in steps] == sorted(m.tokens for m in steps) and steps[-1].elapsed_seconds > 0
 
 
 @pytest.mark.slow

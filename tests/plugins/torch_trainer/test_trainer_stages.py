@@ -115,7 +115,7 @@ def test_tensorboard_logger_mirrors_the_metrics_file(token_data, tmp_path, make_
                   loggers=["tensorboard"])
     TorchTrainer(CFG).train(job)
     steps = read_metrics(tmp_path / "tb" / "metrics.jsonl")
-    assert len(steps) == 4 and all(m.tokens_per_s > 0 and m.elapsed_s > 0 for m in steps)
+    assert len(steps) == 4 and all(m.tokens_per_s > 0 and m.elapsed_seconds > 0 for m in steps)
     events = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
     events.Reload()
     logged = {e.step: e.value for e in events.Scalars("train/loss")}
