@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from herd.plugins.posttrain.serving import endpoints
@@ -39,6 +40,7 @@ ROUTES: dict[str, Route] = {
 }
 
 _DONE = object()
+DRAIN_BYTES = 64 << 20  # the most of a refused body read and dropped before the connection closes
 
 
 class EventStream(StreamingResponse):
@@ -78,22 +80,37 @@ def make_app(service: ModelService, limits: Limits | None = None, request_log: R
             length = int(request.headers.get("content-length") or 0)
         except ValueError:
             raise bad_request("the Content-Length header is not a number") from None
-        too_large = ApiError(413, f"the request body is over {limits.max_body_bytes} bytes (herd serve "
-                             "--max-body-bytes)", "invalid_request_error", None, "request_too_large")
-        if length > limits.max_body_bytes:
-            raise too_large
+
+        async def too_large(size: str, chunks: AsyncIterator[bytes]) -> ApiError:
+            # Read and drop what the client is still sending (up to a bound), as nginx's
+            # lingering close does: closing on unread data resets the connection, and the
+            # client would see a broken pipe instead of the 413.
+            dropped = 0
+            try:
+                async with asyncio.timeout(min(5.0, max(0.0, deadline - time.monotonic()))):
+                    async for chunk in chunks:
+                        dropped += len(chunk)
+                        if dropped > DRAIN_BYTES:
+                            break
+            except (TimeoutError, ClientDisconnect):
+                pass
+            return ApiError(413, f"the request body is {size} bytes; at most {limits.max_body_bytes} (herd serve "
+                            "--max-body-bytes)", "invalid_request_error", None, "request_too_large")
 
         async def read() -> bytes:
             data = bytearray()
-            async for chunk in request.stream():
+            chunks = request.stream()
+            if length > limits.max_body_bytes:
+                raise await too_large(str(length), chunks)
+            async for chunk in chunks:
                 data += chunk
-                if len(data) > limits.max_body_bytes:
-                    raise too_large
+                if len(data) > limits.max_body_bytes:  # a chunked body, sent without its length
+                    raise await too_large("over", chunks)
             return bytes(data)
 
         try:  # a client that stalls while sending its request is answered, not waited for
             raw = await asyncio.wait_for(read(), timeout=max(0.0, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ApiError(408, "the request body did not arrive within the per-request timeout (herd serve "
                            "--timeout-s)", "invalid_request_error", None, "request_timeout") from None
         try:
