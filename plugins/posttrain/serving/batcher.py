@@ -193,7 +193,8 @@ class Batcher:
                 return first
             batch, rows = [], 0
             for job in self._waiting:
-                if isinstance(job, Job) and job.key == first.key and (not batch or rows + job.rows <= self.max_batch_rows):
+                fits = not batch or rows + job.rows <= self.max_batch_rows  # the oldest goes even if larger
+                if isinstance(job, Job) and job.key == first.key and fits:
                     batch.append(job)
                     rows += job.rows
             self._waiting = [w for w in self._waiting if not any(w is j for j in batch)]
