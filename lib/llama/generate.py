@@ -12,8 +12,8 @@ so one decode step advances every sample of every prompt in the batch. Padding k
 masked and every row's positions count from its own first token, so a row computes what it
 would alone (a test checks greedy decoding against the one-prompt path and Hugging Face).
 Rows that finish (stop token or length) are dropped from the batch as they accumulate.
-``stream_ids`` runs the same decode loop for one prompt and hands over each step's tokens
-as they are sampled (``herd serve`` streams them).
+``stream_batch`` (``stream_ids`` for one prompt) runs the same decode loop and hands over
+each step's tokens as they are sampled (``herd serve`` streams and batches them).
 
 Decode steps (one token per row) run on ``DecodeWeights``, a decoding copy of the weights
 made once per ``generate_batch`` call: each layer's q/k/v and gate/up projections fused and
@@ -238,7 +238,6 @@ def _decode_steps(model: Llama, view: DecodeWeights | None, prompts: list[list[i
             logits = model.lm_head(hidden[:, -1])
 
 
-@torch.inference_mode()
 def stream_ids(model: Llama, prompt: list[int], n: int, max_tokens: int, temperature: float = 1.0,
                top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None
                ) -> Iterator[list[tuple[int, int]]]:
@@ -248,23 +247,36 @@ def stream_ids(model: Llama, prompt: list[int], n: int, max_tokens: int, tempera
     keep_stop)``'s, so a streamed answer equals the batch one (same seed, same draws).
 
     Closing the iterator early (a client gone, a deadline) stops the decoding."""
-    if not prompt:
-        raise ValueError("the prompt is empty (at least one token, e.g. begin_of_text, is needed)")
-    if len(prompt) >= model.cfg.max_seq_len:
-        raise ValueError(f"a prompt of {len(prompt)} tokens leaves no room below max_seq_len {model.cfg.max_seq_len}")
+    return stream_batch(model, [prompt], n, max_tokens, temperature, top_p, stop_ids, seed)
+
+
+@torch.inference_mode()
+def stream_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float = 1.0,
+                 top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None
+                 ) -> Iterator[list[tuple[int, int]]]:
+    """``stream_ids`` for several prompts decoded as one batch (``generate_batch``'s left
+    padding, so greedy rows equal their one-prompt decoding): per decode step the ``(row,
+    token)`` pairs of the rows still going, row ``p * n + s`` being sample ``s`` of prompt
+    ``p``. ``herd serve`` batches concurrent requests through it."""
+    limit = model.cfg.max_seq_len
+    for i, p in enumerate(prompts):
+        if not p:
+            raise ValueError(f"prompt {i} is empty (at least one token, e.g. begin_of_text, is needed)")
+        if len(p) >= limit:
+            raise ValueError(f"a prompt of {len(p)} tokens leaves no room below max_seq_len {limit}")
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
     view = DecodeWeights(model) if DecodeWeights.usable(model) else None
-    budget = min(max_tokens, model.cfg.max_seq_len - len(prompt))
+    budgets = [min(max_tokens, limit - len(p)) for p in prompts for _ in range(n)]
     finished: set[int] = set()
-    for step, rows, nxt in _decode_steps(model, view, [prompt], n, max_tokens, temperature, top_p, stop_ids,
+    for step, rows, nxt in _decode_steps(model, view, prompts, n, max_tokens, temperature, top_p, stop_ids,
                                          generator, device):
         live = [(r, t) for r, t in zip(rows.tolist(), nxt.tolist()) if r not in finished]
         for r, t in live:
-            if t in stop_ids or step + 1 >= budget:
+            if t in stop_ids or step + 1 >= budgets[r]:
                 finished.add(r)
         yield live
-        if len(finished) == n:
+        if len(finished) == len(budgets):
             return
 
 

@@ -1,8 +1,10 @@
-"""``herd serve``: an OpenAI-compatible HTTP server on the standard library.
+"""``herd serve``: an OpenAI-compatible HTTP server on FastAPI and uvicorn (ASGI).
 
 ``errors`` (OpenAI's error body), ``requests`` (typed, validated request bodies: what is
 served, refused or ignored), ``text`` (incremental detokenisation with stop strings),
-``service`` (the model: prompts to token ids, sampling step by step, embeddings),
-``responses`` (OpenAI's response and stream-chunk bodies), ``endpoints`` (one function per
-route) and ``http`` (the threaded server: bounds, server-sent events, the request log).
+``batcher`` (the model's one worker thread: queued requests decoded together as one batch),
+``service`` (the model: prompts to token ids, decodings, embeddings), ``endpoints`` (one
+function per route, OpenAI's response and stream-chunk bodies), ``request_log`` (a line
+per request), ``app`` (the ASGI app: routes, bounds, server-sent events) and ``server``
+(uvicorn on a bound socket, graceful shutdown).
 """

@@ -15,7 +15,7 @@ import base64
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -40,11 +40,12 @@ class Usage:
 @dataclass
 class Answer:
     """``body`` (a JSON answer) or ``events`` (the chunks of a stream, usage filled in as
-    they are produced)."""
+    they are produced; ``cancel``, safe from any thread, ends them when the client goes)."""
 
     usage: Usage
     body: dict[str, Any] | None = None
     events: Iterator[dict[str, Any]] | None = None
+    cancel: Callable[[], None] | None = None
 
 
 def _head(kind: str, service: ModelService, prefix: str) -> dict[str, Any]:
@@ -57,32 +58,28 @@ def _head(kind: str, service: ModelService, prefix: str) -> dict[str, Any]:
 def completions(service: ModelService, request: CompletionRequest, deadline: float) -> Answer:
     prompts = [service.completion_prompt(p, i) for i, p in enumerate(request.prompts)]
     usage = Usage(prompt_tokens=sum(len(p) for p in prompts))
-    decodings = [service.decode(p, request.generation.params, deadline) for p in prompts]
+    decoding = service.decode(prompts, request.generation.params, deadline)
     if request.generation.stream:
-        return Answer(usage, events=_completion_events(service, decodings, usage, request.generation.include_usage))
-    choices = []
-    for decoding in decodings:
-        for sample in decoding.run():
-            choices.append({"index": len(choices), "text": sample.text, "logprobs": None,
-                            "finish_reason": sample.finish})
-        usage.completion_tokens += decoding.completion_tokens
+        return Answer(usage, events=_completion_events(service, decoding, usage, request.generation.include_usage),
+                      cancel=decoding.cancel)
+    choices = [{"index": i, "text": sample.text, "logprobs": None, "finish_reason": sample.finish}
+               for i, sample in enumerate(decoding.run())]
+    usage.completion_tokens = decoding.completion_tokens
     return Answer(usage, body={**_head("text_completion", service, "cmpl"), "choices": choices,
                                "usage": usage.body()})
 
 
-def _completion_events(service: ModelService, decodings: list[Decoding], usage: Usage,
+def _completion_events(service: ModelService, decoding: Decoding, usage: Usage,
                        include_usage: bool) -> Iterator[dict[str, Any]]:
+    """Choice ``p * n + s`` is sample ``s`` of prompt ``p``, as in the whole answer."""
     head = _head("text_completion", service, "cmpl")
     extra = {"usage": None} if include_usage else {}
-    n = decodings[0].params.n
-    for p, decoding in enumerate(decodings):
-        for row, delta in decoding.deltas():
-            yield {**head, "choices": [{"index": p * n + row, "text": delta, "logprobs": None,
-                                        "finish_reason": None}], **extra}
-        for row, sample in enumerate(decoding.samples):
-            yield {**head, "choices": [{"index": p * n + row, "text": "", "logprobs": None,
-                                        "finish_reason": sample.finish}], **extra}
-        usage.completion_tokens += decoding.completion_tokens
+    for row, delta in decoding.deltas():
+        yield {**head, "choices": [{"index": row, "text": delta, "logprobs": None, "finish_reason": None}], **extra}
+    for row, sample in enumerate(decoding.samples):
+        yield {**head, "choices": [{"index": row, "text": "", "logprobs": None, "finish_reason": sample.finish}],
+               **extra}
+    usage.completion_tokens = decoding.completion_tokens
     if include_usage:
         yield {**head, "choices": [], "usage": usage.body()}
 
@@ -105,9 +102,10 @@ def chat_message(service: ModelService, sample: SampleText) -> tuple[ChatMessage
 def chat_completions(service: ModelService, request: ChatRequest, deadline: float) -> Answer:
     prompt = service.chat_prompt(request.messages)
     usage = Usage(prompt_tokens=len(prompt))
-    decoding = service.decode(prompt, request.generation.params, deadline)
+    decoding = service.decode([prompt], request.generation.params, deadline)
     if request.generation.stream:
-        return Answer(usage, events=_chat_events(service, decoding, usage, request.generation.include_usage))
+        return Answer(usage, events=_chat_events(service, decoding, usage, request.generation.include_usage),
+                      cancel=decoding.cancel)
     choices = []
     for i, sample in enumerate(decoding.run()):
         message, finish = chat_message(service, sample)
@@ -176,3 +174,9 @@ def _encode(vector: torch.Tensor, encoding_format: str) -> list[float] | str:
 def models(service: ModelService) -> dict[str, Any]:
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "herd",
                                         "max_model_len": service.context} for name in service.names]}
+
+
+def stats(service: ModelService) -> dict[str, Any]:
+    """How the model's worker batched requests so far, and how many wait now."""
+    return {**service.batcher.stats.body(), "queued": service.batcher.queued,
+            "max_batch_rows": service.batcher.max_batch_rows}

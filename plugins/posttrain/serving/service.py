@@ -1,11 +1,12 @@
-"""The served model: prompts as token ids, samples decoded step by step under one lock
-(one model on one device runs one batch at a time), and embeddings."""
+"""The served model: prompts as token ids, samples decoded by the model's one worker thread
+(``batcher``: concurrent requests that can share a forward pass run as one batch), and
+embeddings.
+"""
 
 from __future__ import annotations
 
-import threading
+import queue
 import time
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -16,22 +17,20 @@ import torch.nn.functional as F
 from herd.core.errors import InputError
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage
-from herd.lib.llama.generate import LocalGenerator, stream_ids
+from herd.lib.llama.generate import LocalGenerator
 from herd.lib.llama.tokenizer import BEGIN_OF_TEXT
-from herd.plugins.posttrain.serving.errors import ApiError, bad_request
+from herd.plugins.posttrain.serving.batcher import END, Batcher, Job, busy_error, timeout_error
+from herd.plugins.posttrain.serving.errors import bad_request
 from herd.plugins.posttrain.serving.text import SampleText
-
-
-def timeout_error(what: str) -> ApiError:
-    return ApiError(504, f"{what} ran past the per-request timeout (herd serve --timeout-s)", "timeout_error", None,
-                    "timeout")
 
 
 class ModelService:
     """A ``LocalGenerator``'s model, tokenizer and chat format, served under ``names``
-    (as vLLM's ``--served-model-name``: requests may name any; answers name the first)."""
+    (as vLLM's ``--served-model-name``: requests may name any; answers name the first).
+    Batches hold up to ``max_batch_rows`` rows (prompts x ``n``; ``herd serve
+    --max-batch-rows``). ``close`` stops the model's worker thread."""
 
-    def __init__(self, generator: LocalGenerator, names: tuple[str, ...]):
+    def __init__(self, generator: LocalGenerator, names: tuple[str, ...], max_batch_rows: int = 64):
         self.generator = generator
         self.model = generator.model
         self.tokenizer = generator.tokenizer
@@ -39,17 +38,20 @@ class ModelService:
         self.names = names
         self.name = names[0]
         self.stop_ids = frozenset(self.chat.stop_ids)  # <|eot_id|>, <|eom_id|>, <|end_of_text|>
-        self.lock = threading.Lock()
+        self.batcher = Batcher(self.model, self.stop_ids, max_batch_rows)
 
     @classmethod
     def load(cls, path: Path, device: str = "cpu", dtype: str = "float32",
-             names: tuple[str, ...] = ()) -> "ModelService":
+             names: tuple[str, ...] = (), max_batch_rows: int = 64) -> "ModelService":
         """``names`` default to the directory's name and ``herd`` (the model id herd's own
         ``openai`` backend sends by default)."""
         from herd.lib.llama.config import LocalGeneratorConfig
 
         generator = LocalGenerator.from_config(LocalGeneratorConfig(model_path=str(path), device=device, dtype=dtype))
-        return cls(generator, tuple(names) or (Path(path).name, "herd"))
+        return cls(generator, tuple(names) or (Path(path).name, "herd"), max_batch_rows)
+
+    def close(self) -> None:
+        self.batcher.close()
 
     @property
     def context(self) -> int:
@@ -74,33 +76,24 @@ class ModelService:
                               "tokens and leaves no room to generate", param, "context_length_exceeded")
         return ids
 
-    @contextmanager
-    def turn(self, deadline: float) -> Iterator[None]:
-        """The model, waited for until ``deadline`` (``time.monotonic``)."""
-        if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise ApiError(503, "the model stayed busy with other requests past the per-request timeout",
-                           "server_error", None, "busy")
-        try:
-            yield
-        finally:
-            self.lock.release()
+    def decode(self, prompts: list[list[int]], params: SamplingParams, deadline: float) -> "Decoding":
+        return Decoding(self, prompts, params, deadline)
 
-    def decode(self, prompt: list[int], params: SamplingParams, deadline: float) -> "Decoding":
-        return Decoding(self, prompt, params, deadline)
-
-    @torch.inference_mode()
     def embed(self, inputs: list[list[int]], deadline: float) -> list[torch.Tensor]:
         """Per input, its last hidden states mean-pooled over its tokens, L2-normalised
         (float32), so that a dot product is the cosine similarity."""
-        out = []
-        with self.turn(deadline):
+        def run() -> list[torch.Tensor]:
+            out = []
             device = next(self.model.parameters()).device
-            for ids in inputs:
-                if time.monotonic() > deadline:
-                    raise timeout_error("embedding")
-                hidden = self.model.hidden_states(torch.tensor([ids], device=device))
-                out.append(F.normalize(hidden[0].float().mean(dim=0), dim=0).cpu())
-        return out
+            with torch.inference_mode():
+                for ids in inputs:
+                    if time.monotonic() > deadline:
+                        raise timeout_error("embedding")
+                    hidden = self.model.hidden_states(torch.tensor([ids], device=device))
+                    out.append(F.normalize(hidden[0].float().mean(dim=0), dim=0).cpu())
+            return out
+
+        return self.batcher.call(run, deadline)
 
     def embedding_ids(self, item: str | list[int], index: int) -> list[int]:
         ids = self.tokenizer.encode(item, bos=True) if isinstance(item, str) else list(item)
@@ -115,39 +108,45 @@ class ModelService:
 
 @dataclass
 class Decoding:
-    """``params.n`` samples of one prompt, decoded as they are sampled (``deltas``)."""
+    """``params.n`` samples of each prompt (prompt-major: sample ``s`` of prompt ``p`` is
+    ``p * n + s``), decoded by the model's worker as they are sampled (``deltas``),
+    possibly in one batch with other requests."""
 
     service: ModelService
-    prompt: list[int]
+    prompts: list[list[int]]
     params: SamplingParams
     deadline: float
     samples: list[SampleText] = field(init=False)
+    job: Job = field(init=False)
 
     def __post_init__(self):
-        budget = min(self.params.max_tokens, self.service.context - len(self.prompt))
-        self.samples = [SampleText(self.service.tokenizer.decode, self.params.stop, self.service.stop_ids, budget)
-                        for _ in range(self.params.n)]
+        s, p = self.service, self.params
+        self.samples = [SampleText(s.tokenizer.decode, p.stop, s.stop_ids, min(p.max_tokens, s.context - len(ids)))
+                        for ids in self.prompts for _ in range(p.n)]
+        self.job = Job(self.prompts, p, self.samples, self.deadline)
 
     def deltas(self) -> Iterator[tuple[int, str]]:
-        """``(sample, text)`` as text becomes certain; every sample is done at the end."""
-        s, p = self.service, self.params
-        with s.turn(self.deadline):
-            steps = stream_ids(s.model, self.prompt, p.n, p.max_tokens, p.temperature, p.top_p,
-                               tuple(sorted(s.stop_ids)), p.seed)
-            with closing(steps):
-                for live in steps:
-                    for row, token in live:
-                        delta = self.samples[row].add(token)
-                        if delta:
-                            yield row, delta
-                    if all(x.done for x in self.samples):
-                        break
-                    if time.monotonic() > self.deadline:
-                        raise timeout_error("generation")
-        for row, sample in enumerate(self.samples):
-            delta = sample.end()
-            if delta:
-                yield row, delta
+        """``(sample, text)`` as text becomes certain; every sample is done at the end.
+        Closing the iterator early (a client gone) takes the request out of its batch."""
+        self.service.batcher.submit(self.job)
+        try:
+            while True:
+                try:
+                    event = self.job.events.get(timeout=max(0.0, self.deadline - time.monotonic()))
+                except queue.Empty:
+                    raise (timeout_error("generation") if self.job.started.is_set() else busy_error()) from None
+                if event is END:
+                    if self.job.cancelled.is_set():
+                        raise timeout_error("generation")  # cancelled from outside: the client is gone
+                    return
+                if isinstance(event, BaseException):
+                    raise event
+                yield event
+        finally:
+            self.job.cancel()
+
+    def cancel(self) -> None:
+        self.job.cancel()
 
     def run(self) -> list[SampleText]:
         for _ in self.deltas():

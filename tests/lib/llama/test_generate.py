@@ -94,6 +94,22 @@ def test_batched_greedy_equals_one_prompt_at_a_time(model):
     assert generate_batch(model, prompts, n=3, max_tokens=9, temperature=0.0, max_batch_rows=6) == out
 
 
+def test_stream_batch_rows_gather_to_each_prompt_decoded_alone(model):
+    from herd.lib.llama.generate import generate_ids, stream_batch
+
+    prompts = [[1, 5, 9, 42], [7], list(range(3, 20))]
+    stop = generate_ids(model, prompts[0], 1, 8, temperature=0.0)[0][3]  # ends prompt 0's rows early
+    rows: dict[int, list[int]] = {}
+    for live in stream_batch(model, prompts, 2, 8, temperature=0.0, stop_ids=(stop,)):
+        for row, token in live:
+            rows.setdefault(row, []).append(token)
+    assert sorted(rows) == list(range(6))  # row p * n + s is sample s of prompt p
+    for p, prompt in enumerate(prompts):
+        alone = generate_ids(model, prompt, 1, 8, temperature=0.0, stop_ids=(stop,))[0]
+        want = alone + [stop] if len(alone) < 8 else alone  # a stream hands over the stop id too
+        assert rows[2 * p] == rows[2 * p + 1] == want
+
+
 def test_batched_rows_stop_and_respect_the_context(model):
     from herd.lib.llama.generate import generate_batch
 
