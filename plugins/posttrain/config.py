@@ -34,7 +34,10 @@ class PosttrainConfig:
     # Data. Capability synthesizers (empty: every registered one) and their per-round budget;
     # human-written data files (JSONL or HF datasets on disk), used in every round.
     synthesizers: list[str] = field(default_factory=list)
-    synth_budget: int = non_negative(192)
+    # 576: enough general rows that the recipe's SFT mix (docs/recipe.md section 5: about half
+    # general) keeps the built-in code problems and multilingual prompts instead of cutting
+    # them to the general rows' size (192 kept 58 of 174 code rows; code pass@1 stayed 0).
+    synth_budget: int = non_negative(576)
     sft_data: list[str] = field(default_factory=list)
     preference_data: list[str] = field(default_factory=list)
 
