@@ -5,13 +5,12 @@ wrapping around at the end."""
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from herd.core.errors import InputError
+from herd.lib.documents import read_documents
 from herd.core.services import Services
 from herd.plugins.long_context.haystack import ESSAYS, essay_text
 from herd.plugins.long_context.token_counter import TokenCounter
@@ -44,32 +43,10 @@ def read_texts(paths: list[Path], limit: int) -> list[str]:
     """The ``text`` of JSONL records (``.gz`` too) and the paragraphs of text files, at most ``limit``."""
     texts: list[str] = []
     for path in paths:
-        if not path.is_file():
-            raise InputError(f"long-context document file {path} does not exist "
-                             "([synthesizers.long_context] documents)")
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            if ".jsonl" in path.suffixes:
-                texts += _jsonl_texts(handle, path)
-            else:
-                texts += [p for p in re.split(r"\n\s*\n", handle.read()) if p.strip()]
-        if len(texts) >= limit:
-            return texts[:limit]
-    return texts
-
-
-def _jsonl_texts(handle, path: Path) -> list[str]:
-    texts = []
-    for line_no, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no} is not JSON: {exc.msg}") from None
-        text = record.get("text") if isinstance(record, dict) else None
-        if isinstance(text, str) and text.strip():
-            texts.append(text)
+        for document in read_documents(path, "[synthesizers.long_context] documents"):
+            if len(texts) >= limit:
+                return texts
+            texts.append(document.text)
     return texts
 
 

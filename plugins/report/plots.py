@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from herd.plugins.report.collect import ReportData, is_headline  # noqa: E402
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=100)
@@ -34,7 +34,7 @@ def funnel(data: ReportData) -> bytes | None:
     ax.set_xlabel("records")
     ax.set_title("Curation funnel")
     ax.legend(loc="lower right")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def mix(data: ReportData) -> bytes | None:
@@ -49,7 +49,7 @@ def mix(data: ReportData) -> bytes | None:
     ax.set_ylabel("share of tokens")
     ax.set_title("Pretraining mix: achieved vs target")
     ax.legend()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def losses(data: ReportData) -> bytes | None:
@@ -65,7 +65,7 @@ def losses(data: ReportData) -> bytes | None:
     ax.set_ylabel("training loss")
     ax.set_title("Pretraining loss per stage")
     ax.legend()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def niah(data: ReportData) -> bytes | None:
@@ -83,7 +83,7 @@ def niah(data: ReportData) -> bytes | None:
     ax.set_ylabel("needle retrieval accuracy")
     ax.set_title("Needle in a haystack during context extension")
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def rounds(data: ReportData) -> bytes | None:
@@ -101,12 +101,12 @@ def rounds(data: ReportData) -> bytes | None:
     ax.set_xlabel("post-training round (0 = before post-training)")
     ax.set_title("Post-training metrics per round")
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def sft_mix(data: ReportData) -> bytes | None:
     fig = sft_mix_figure(data)
-    return None if fig is None else _png(fig)
+    return None if fig is None else png_bytes(fig)
 
 
 def sft_mix_figure(data: ReportData):
@@ -137,7 +137,7 @@ def timings(data: ReportData) -> bytes | None:
     ax.invert_yaxis()
     ax.set_xlabel("seconds")
     ax.set_title("Stage timings")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 FIGURES: dict[str, Any] = {

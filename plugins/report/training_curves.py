@@ -8,7 +8,6 @@ loss, mean tokens/s and MFU per training phase or job)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from herd.core.metrics import METRICS_FILE, StepMetrics, read_metrics  # noqa: E402
+from herd.plugins.report.plots import png_bytes  # noqa: E402
 
 PRETRAIN, POSTTRAIN = "pretrain", "posttrain"
 POST_KINDS = ("reward_model", "sft", "dpo")  # the order a round trains them in (docs/recipe.md section 5)
@@ -118,14 +118,6 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def _label(c: Curve) -> str:
     return c.phase if c.stage == PRETRAIN else f"{c.stage} {c.phase}"
 
@@ -149,7 +141,7 @@ def _panels(curves: list[Curve], title: str) -> bytes:
         ax.grid(alpha=0.3)
     loss.legend(fontsize=7, loc="upper right")
     fig.suptitle(title)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _throughput(curves: list[Curve]) -> bytes:
@@ -163,7 +155,7 @@ def _throughput(curves: list[Curve]) -> bytes:
     ax.set_ylabel("tokens / s")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _rounds(curves: list[Curve]) -> bytes:
@@ -184,7 +176,7 @@ def _rounds(curves: list[Curve]) -> bytes:
             ax.tick_params(labelsize=7)
             if ax.lines:
                 ax.legend(fontsize=6)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _loss_line(ax, c: Curve, label: str):

@@ -8,12 +8,11 @@ passes in: the run's curated corpus when a stage hands it over, or the files
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from herd.lib.documents import read_documents
 from herd.core.errors import InputError
 from herd.lib.chat.tools import FunctionDef
 from herd.lib.tool import Tool, ToolError
@@ -71,25 +70,8 @@ def read_passages(paths: list[Path], max_chars: int = 1500, limit: int = 10_000)
 
 
 def _passages_of(path: Path, max_chars: int) -> Iterator[Passage]:
-    if not path.is_file():
-        raise InputError(f"search document file {path} does not exist ([tool_use] search_documents)")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        if ".jsonl" in path.suffixes:
-            for line_no, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{line_no} is not JSON: {exc.msg}") from None
-                text = record.get("text") if isinstance(record, dict) else None
-                if isinstance(text, str) and text.strip():
-                    yield Passage(str(record.get("id", f"{path.name}:{line_no}")), text.strip()[:max_chars])
-            return
-        blocks = [b.strip() for b in handle.read().split("\n\n") if b.strip()]
-        for i, block in enumerate(blocks):
-            yield Passage(f"{path.name}:{i + 1}", block[:max_chars])
+    for document in read_documents(path, "[tool_use] search_documents"):
+        yield Passage(document.id, document.text[:max_chars])
 
 
 def search_tool(index: SearchIndex, k: int = 3) -> Tool:
