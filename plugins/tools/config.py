@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from herd.core.config import positive
+
 
 @dataclass
 class ToolsConfig:
@@ -26,5 +28,9 @@ class ToolsConfig:
     code_timeout_s: float = 0.0
     # A response with more calls is answered with one error (issue 19, "a thousand calls").
     max_calls: int = 64
+    # Trajectories drafted per call of the synthesizer (the round's budget caps it too): each
+    # runs its tools for real (sympy in a child process, Python in the sandbox), and in the
+    # built-in profiles most custom-function rows are longer than the model's context.
+    drafts: int = positive(96)
     max_output_chars: int = 4000
     seed: int = 0

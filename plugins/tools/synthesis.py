@@ -37,7 +37,7 @@ class ToolUseSynthesizer:
 
     def synthesize(self, budget: int, workdir: Path) -> Iterator[SFTRow]:
         rng = random.Random(self.cfg.seed)
-        drafts = [TEMPLATES[i % len(TEMPLATES)](rng, i) for i in range(max(0, budget))]
+        drafts = [TEMPLATES[i % len(TEMPLATES)](rng, i) for i in range(max(0, min(budget, self.cfg.drafts)))]
         kept, dropped = self.execute(drafts)
         workdir.mkdir(parents=True, exist_ok=True)
         counts: dict[str, Any] = {"drafts": len(drafts), "kept": len(kept), "dropped": len(dropped),

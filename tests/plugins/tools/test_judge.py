@@ -56,3 +56,4 @@ def test_every_template_trajectory_passes(tmp_path):
     kept, dropped = synthesizer.execute(drafts)
     assert not dropped and len(kept) == 10
     assert [s[0].value for s in ToolUseVerifier().score(kept)] == [1.0] * 10
+

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from herd.core.app import App
+from herd.core.services import Services
 from herd.lib.chat.tools import FunctionDef
 from herd.lib.sandbox.choose import available_backend
 from herd.lib.sandbox.config import SandboxConfig
@@ -63,3 +65,11 @@ def test_drafts_whose_calls_fail_are_dropped_with_reasons(synthesizer):
         ("fails", "failed"), ("prose", "no_call")]
     assert "unknown function 'frobnicate'" in dropped[3].detail
     assert isinstance(calc, FunctionDef)
+
+
+def test_the_synthesizer_drafts_at_most_its_configured_number(tmp_path):
+    app = App.create(plugins=["tools"], entry_points=False)
+    synthesizer = ToolUseSynthesizer(ToolsConfig(drafts=3), Services.for_app(app, workdir=tmp_path))
+    rows = list(synthesizer.synthesize(50, tmp_path / "work"))
+    assert len(rows) == 3
+    assert '"drafts": 3' in (tmp_path / "work" / "tool_use.json").read_text()
