@@ -139,6 +139,16 @@ def _cut(row: list[int], stop_ids: tuple[int, ...], keep_stop: bool = False) -> 
 
 
 @torch.inference_mode()
+def check_prompts(prompts: list[list[int]], limit: int) -> None:
+    """``ValueError`` naming the first prompt that is empty or leaves no room for a new
+    token below ``limit`` (the model's ``max_seq_len``)."""
+    for i, p in enumerate(prompts):
+        if not p:
+            raise ValueError(f"prompt {i} is empty (at least one token, e.g. begin_of_text, is needed)")
+        if len(p) >= limit:
+            raise ValueError(f"prompt {i} of {len(p)} tokens leaves no room below max_seq_len {limit}")
+
+
 def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int, temperature: float = 1.0,
                    top_p: float = 1.0, stop_ids: tuple[int, ...] = (), seed: int | None = None,
                    max_batch_rows: int = 64, keep_stop: bool = False) -> list[list[list[int]]]:
@@ -148,12 +158,7 @@ def generate_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: i
     A prompt leaves room for ``max_seq_len - len(prompt)`` new tokens at most; a prompt with
     no room raises ``ValueError`` naming it. Prompts are decoded in batches of up to
     ``max_batch_rows`` rows (``n`` rows per prompt), shortest first to keep padding low."""
-    limit = model.cfg.max_seq_len
-    for i, p in enumerate(prompts):
-        if not p:
-            raise ValueError(f"prompt {i} is empty (at least one token, e.g. begin_of_text, is needed)")
-        if len(p) >= limit:
-            raise ValueError(f"prompt {i} of {len(p)} tokens leaves no room below max_seq_len {limit}")
+    check_prompts(prompts, model.cfg.max_seq_len)
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -259,11 +264,7 @@ def stream_batch(model: Llama, prompts: list[list[int]], n: int, max_tokens: int
     token)`` pairs of the rows still going, row ``p * n + s`` being sample ``s`` of prompt
     ``p``. ``herd serve`` batches concurrent requests through it."""
     limit = model.cfg.max_seq_len
-    for i, p in enumerate(prompts):
-        if not p:
-            raise ValueError(f"prompt {i} is empty (at least one token, e.g. begin_of_text, is needed)")
-        if len(p) >= limit:
-            raise ValueError(f"a prompt of {len(p)} tokens leaves no room below max_seq_len {limit}")
+    check_prompts(prompts, limit)
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
     view = DecodeWeights(model) if DecodeWeights.usable(model) else None

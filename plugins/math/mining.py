@@ -28,7 +28,7 @@ from typing import Iterator
 
 from herd.core.errors import InputError
 from herd.core.records import Document
-from herd.plugins.math.problems import INSTRUCTION
+from herd.plugins.math.problems import WorkedProblem
 from herd.plugins.math.steps import check_line, check_solution
 from herd.plugins.math.verifier import AnswerVerifier
 
@@ -40,7 +40,7 @@ _OPERATORS = re.compile(r"(?<=[\d)%])\s*[-+*/^×÷x]\s*(?=[\d($.])")
 
 
 @dataclass(frozen=True)
-class MinedProblem:
+class MinedProblem(WorkedProblem):
     """``solution``: the worked solution's lines (the passage's own, or the one claim for
     an ``arithmetic`` passage), the last one ``#### answer``."""
 
@@ -51,13 +51,6 @@ class MinedProblem:
     answer: str
     document: str
 
-    @property
-    def prompt(self) -> str:
-        return f"{self.question}\n{INSTRUCTION}"
-
-    @property
-    def trace(self) -> str:
-        return "\n".join(self.solution)
 
 
 def read_documents(kept: Path) -> Iterator[Document]:

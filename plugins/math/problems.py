@@ -30,8 +30,25 @@ SPLITS = ("train", "eval")
 _EVAL_SHARE = 5
 
 
+class WorkedProblem:
+    """A question with a worked solution (its lines, the last one ``#### answer``): the
+    prompt a model is asked and the trace it is taught, the same for templated and mined
+    problems."""
+
+    question: str
+    solution: tuple[str, ...]
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.question}\n{INSTRUCTION}"
+
+    @property
+    def trace(self) -> str:
+        return "\n".join(self.solution)
+
+
 @dataclass(frozen=True)
-class Problem:
+class Problem(WorkedProblem):
     """``solution``: the worked solution's lines, the last one ``#### answer``. ``seed``
     and ``annotated`` rebuild it (``inject`` re-runs the template with them)."""
 
@@ -43,14 +60,6 @@ class Problem:
     answer: str
     seed: int
     annotated: bool
-
-    @property
-    def prompt(self) -> str:
-        return f"{self.question}\n{INSTRUCTION}"
-
-    @property
-    def trace(self) -> str:
-        return "\n".join(self.solution)
 
 
 @dataclass(frozen=True)
