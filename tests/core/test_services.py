@@ -3,7 +3,6 @@ log, a generator for a model directory, an earlier stage's final model and a san
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,10 @@ from herd.core.app import App
 from herd.core.errors import ConfigError, PluginError
 from herd.core.hookspecs import hookimpl
 from herd.core.pipeline import StageContext, StageResult
-from herd.core.protocols import ExecutionResult, SamplingParams
+from herd.core.protocols import ExecutionResult
 from herd.core.rundir import RunDir
 from herd.core.services import Services
-
-
-class Model:
-    """A generator backend that says which directory it was loaded from."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
-        return [[f"{self.path}: {p}"] * params.n for p in prompts]
-
-
-@dataclass
-class ModelConfig:
-    model_path: str = ""
+from tests.fixtures.scripted_models import PathModel, ScriptedModels
 
 
 class Box:
@@ -56,21 +41,13 @@ class Probe:
         return [[] for _ in rows]
 
 
-class Lab:
+class Lab(ScriptedModels):
     """pretrain leaves a final model; probe (a plugin stage reading it) builds a judge."""
 
     def __init__(self):
-        self.loaded: list[str] = []
+        super().__init__()
         self.boxes: list[Box] = []
         self.seen: dict = {}
-
-    @hookimpl
-    def herd_register_generators(self, register):
-        def load(cfg: ModelConfig) -> Model:
-            self.loaded.append(cfg.model_path)
-            return Model(cfg.model_path)
-
-        register("scripted", load, config=ModelConfig)
 
     @hookimpl
     def herd_register_sandboxes(self, register):
@@ -86,16 +63,11 @@ class Lab:
 
     @hookimpl
     def herd_register_stages(self, register):
-        register("pretrain", self.pretrain)
+        super().herd_register_stages(register)
         register("probe", self.probe, reads=("pretrain",))
 
-    def pretrain(self, ctx: StageContext) -> StageResult:
-        (ctx.workdir / "final_model").mkdir()
-        (ctx.workdir / "final_model" / "config.json").write_text("{}")
-        return StageResult()
-
     def probe(self, ctx: StageContext) -> StageResult:
-        policy = Model("policy")
+        policy = PathModel("policy")
         judge = ctx.build("judges", "probe", Services(ctx, generator=policy, backend="scripted"))
         services = judge.services
         model = services.model_dir("pretrain")
@@ -151,7 +123,7 @@ def test_open_sandbox_opens_from_the_registry_and_closes_or_keeps_the_held_one(l
 def test_services_for_an_app_outside_a_stage(empty_registry, tmp_path):
     lab = Lab()
     app = App.create(extra_plugins={"lab": lab}, registry_path=empty_registry, entry_points=False)
-    policy = Model("policy")
+    policy = PathModel("policy")
     services = Services.for_app(app, workdir=tmp_path, generator=policy, generator_dir=tmp_path / "m",
                                 backend="scripted")
     assert services.config is app.config and services.registry is app.registry and services.log is app.log

@@ -4,27 +4,12 @@ model, loaded once for all of them."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-
 from herd.core.app import App
 from herd.core.hookspecs import hookimpl
-from herd.core.pipeline import StageContext, StageResult
 from herd.core.protocols import SamplingParams
 from herd.core.rundir import RunDir
 from herd.core.services import Services
-
-
-@dataclass
-class ModelConfig:
-    model_path: str = ""
-
-
-class Model:
-    def __init__(self, path: str):
-        self.path = path
-
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]:
-        return [[self.path] * params.n for _ in prompts]
+from tests.fixtures.scripted_models import ScriptedModels
 
 
 class Asks:
@@ -39,31 +24,11 @@ class Asks:
         return {"same_model": float(same), "answers": float(len(generator.generate(["q"], SamplingParams(n=2))[0]))}
 
 
-class Lab:
-    def __init__(self):
-        self.loaded: list[str] = []
-
-    @hookimpl
-    def herd_register_generators(self, register):
-        def load(cfg: ModelConfig) -> Model:
-            self.loaded.append(cfg.model_path)
-            return Model(cfg.model_path)
-
-        register("scripted", load, config=ModelConfig)
-
+class Lab(ScriptedModels):
     @hookimpl
     def herd_register_evaluators(self, register):
         register("asks", Asks, capability="general")
         register("asks_too", Asks, capability="general")
-
-    @hookimpl
-    def herd_register_stages(self, register):
-        register("pretrain", self.pretrain)
-
-    def pretrain(self, ctx: StageContext) -> StageResult:
-        (ctx.workdir / "final_model").mkdir()
-        (ctx.workdir / "final_model" / "config.json").write_text("{}")
-        return StageResult()
 
 
 def test_evaluators_share_the_final_model_through_their_services(tmp_path):
