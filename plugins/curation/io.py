@@ -227,27 +227,6 @@ def doc_to_parquet_row(doc: Document) -> dict[str, Any]:
     return row
 
 
-def read_kept(directory: Path) -> Iterator[Document]:
-    """Every document of a ``kept/`` (or ``mixed/``) folder, in file-name order."""
-    for path in sorted(Path(directory).iterdir()):
-        if path.name.endswith(".jsonl.gz"):
-            with gzip.open(path, "rb") as handle:
-                for line in handle:
-                    yield Document(**loads(line))
-        elif path.name.endswith(".parquet"):
-            yield from _read_parquet_docs(path)
-
-
-def _read_parquet_docs(path: Path) -> Iterator[Document]:
-    import pyarrow.parquet as pq
-
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH):
-        for row in batch.to_pylist():
-            row["metadata"] = json.loads(row["metadata"]) if row.get("metadata") else {}
-            row["scores"] = dict(row["scores"]) if row.get("scores") else {}
-            yield Document(**row)
-
-
 class DroppedWriter:
     """``dropped/<pass>-<shard>.jsonl.gz``: every removed record with its reason."""
 

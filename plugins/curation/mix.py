@@ -14,7 +14,8 @@ from herd.core import atomic
 from herd.core.errors import StageError
 from herd.core.protocols import MixPlan
 from herd.plugins.curation.funnel import count_tokens
-from herd.plugins.curation.io import KeptWriter, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import KeptWriter
 
 
 def write_mix(mixer: Any, kept_dir: Path, workdir: Path, shard_size: int, fmt: str) -> dict[str, Any]:

@@ -19,8 +19,6 @@ The curate stage writes ``kept/part-*.jsonl.gz`` (or ``.parquet``) of ``Document
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Iterator
 
 from herd.core.errors import InputError
 from herd.core.records import Document
+from herd.lib.documents import read_kept
 from herd.plugins.math.problems import WorkedProblem
 from herd.plugins.math.steps import check_line, check_solution
 from herd.plugins.math.verifier import AnswerVerifier
@@ -58,22 +57,7 @@ def read_documents(kept: Path) -> Iterator[Document]:
     if not kept.is_dir():
         raise InputError(f"{kept}: no kept/ folder of a curate stage (set [synthesizers.math] corpus to a curate "
                          "stage's folder, or leave it empty)")
-    for path in sorted(kept.iterdir()):
-        if path.name.endswith(".jsonl.gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    try:
-                        yield Document.from_dict(json.loads(line))
-                    except (json.JSONDecodeError, TypeError) as err:
-                        raise InputError(f"{path}:{number}: not a curated document ({err})") from None
-        elif path.name.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1000):
-                for row in batch.to_pylist():
-                    row["metadata"] = json.loads(row["metadata"]) if row.get("metadata") else {}
-                    row["scores"] = dict(row["scores"]) if row.get("scores") else {}
-                    yield Document.from_dict(row)
+    return read_kept(kept)
 
 
 def mine(documents: Iterator[Document], domain: str, limit: int, verifier: AnswerVerifier) -> list[MinedProblem]:

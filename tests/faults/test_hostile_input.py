@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from herd.plugins.curation.io import read_kept
+from herd.lib.documents import read_kept
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile_corpus import KEPT, MAX_DOCUMENT_CHARS, STEPS, Case, write  # noqa: E402

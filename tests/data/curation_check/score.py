@@ -83,7 +83,8 @@ def run_curate(out: Path, *extra: str) -> None:
 
 
 def score(out: Path) -> CheckResult:
-    from herd.plugins.curation.io import read_dropped, read_kept
+    from herd.lib.documents import read_kept
+    from herd.plugins.curation.io import read_dropped
 
     kept = {doc.id: doc.language for doc in read_kept(out / "kept")}
     dropped = {d["id"]: d for d in read_dropped(out / "dropped")}

@@ -4,7 +4,8 @@ integers over 64 bits are written (replaced), so a bad record cannot take a run 
 from __future__ import annotations
 
 from herd.core.records import Document, DroppedRecord
-from herd.plugins.curation.io import DroppedWriter, KeptWriter, read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import DroppedWriter, KeptWriter, read_dropped
 
 
 def test_the_dropped_writer_writes_surrogates_as_replacement_characters(tmp_path):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from herd.plugins.curation.io import read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import read_dropped
 
 REPO = Path(__file__).resolve().parents[3]
 
