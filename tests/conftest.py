@@ -3,6 +3,7 @@ register themselves, and a helper to run the CLI in a subprocess."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -15,6 +16,17 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, SFTRow
 from herd.lib.chat.format import SPECIAL_TOKENS
 from herd.lib.chat.text_backend import TextChatMixin
+
+
+@pytest.fixture(autouse=True)
+def _herd_logger_restored():
+    """The CLI in-process (``cli.main``) sets up the ``herd`` logger for a console: own
+    handlers, no propagation. Put it back after each test so that a later test's ``caplog``
+    still sees herd's records whatever ran before it."""
+    log = logging.getLogger("herd")
+    state = (list(log.handlers), log.propagate, log.level)
+    yield
+    log.handlers[:], log.propagate, log.level = state[0], state[1], state[2]
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from herd.plugins.curation.config import CurateConfig
 from herd.plugins.curation.inputs import resolve_path
-from herd.plugins.curation.io import read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import read_dropped
 
 
 def test_builtin_corpus_reads_with_every_source_and_has_the_promised_content(tmp_path, make_app, run_curation):

@@ -10,7 +10,8 @@ import pytest
 
 from herd.core.errors import ConfigError, InputError, StageError
 from herd.plugins.curation.build import build_runner
-from herd.plugins.curation.io import read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import read_dropped
 
 def corpus(tmp_path: Path, jsonl) -> list[Path]:
     """Two files; duplicates of one text sit in different files and different shards."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from herd.plugins.curation.io import read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import read_dropped
 
 
 def docs(prefix: str, source: str, n: int) -> list[dict]:

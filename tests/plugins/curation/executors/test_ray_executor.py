@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from herd.plugins.curation.io import read_dropped, read_kept
+from herd.lib.documents import read_kept
+from herd.plugins.curation.io import read_dropped
 
 ray = pytest.importorskip("ray")
 
