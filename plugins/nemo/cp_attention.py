@@ -164,3 +164,21 @@ def register() -> str:
 
     AttentionInterface.register(ATTN_IMPLEMENTATION, document_cp_attention)
     return ATTN_IMPLEMENTATION
+
+
+def simulate_ranks(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, doc_ids: torch.Tensor,
+                   cp: int) -> torch.Tensor:
+    """Every cp rank's attention computed in one process from full-row ``(b, h, seq, d)``
+    tensors: each rank's share of the queries against the keys and values gathered in rank
+    order (what the all-gather hands each rank), reassembled to full-row order. Equal to
+    document-masked causal attention over the full rows; the tests and the GPU check compare
+    the two."""
+    shards = [CPShards(cp, r, query.shape[2]) for r in range(cp)]
+
+    def share(x: torch.Tensor, s: CPShards) -> torch.Tensor:
+        return s.take(x.transpose(1, 2)).transpose(1, 2)
+
+    key_all = torch.cat([share(key, s) for s in shards], dim=2)
+    value_all = torch.cat([share(value, s) for s in shards], dim=2)
+    outs = [sharded_document_attention(share(query, s), key_all, value_all, doc_ids, s).transpose(1, 2) for s in shards]
+    return reassemble(outs, cp).transpose(1, 2)
