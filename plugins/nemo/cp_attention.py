@@ -130,7 +130,7 @@ class _GatherSeq(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        rank, n = dist.get_rank(ctx.group), dist.get_world_size(ctx.group)
+        rank = dist.get_rank(ctx.group)
         parts = [p.contiguous() for p in grad.split(ctx.length, dim=2)]
         if dist.get_backend(ctx.group) == dist.Backend.NCCL:
             mine = torch.empty_like(parts[rank])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import deque
 
 import torch
+import torch.distributed as dist
 
 from herd.lib.llama.model import document_mask, document_positions
 from herd.plugins.nemo.cp_attention import CPShards, DocumentCP
@@ -33,13 +34,13 @@ def packed_inputs(doc_ids: torch.Tensor, pipelined: bool = False) -> dict[str, t
             "attention_mask": {"full_attention": mask} if pipelined else mask}
 
 
-def cp_model_inputs(shards: CPShards, group, tokens: torch.Tensor, doc_ids: torch.Tensor) -> dict:
+def cp_model_inputs(shards: CPShards, group: dist.ProcessGroup, tokens: torch.Tensor, doc_ids: torch.Tensor) -> dict:
     """Keyword inputs of ``LlamaForCausalLM`` for this cp rank's share of rows of packed documents."""
     return {"input_ids": shards.take(tokens), "position_ids": shards.take(document_positions(doc_ids)),
             "document_cp": DocumentCP(group, shards, doc_ids)}
 
 
-def cp_stage_inputs(shards: CPShards, group, doc_ids: torch.Tensor) -> dict:
+def cp_stage_inputs(shards: CPShards, group: dist.ProcessGroup, doc_ids: torch.Tensor) -> dict:
     """A pipeline stage's keyword inputs for this cp rank's share of a micro-batch."""
     return {"position_ids": shards.take(document_positions(doc_ids)),
             "attention_mask": {"full_attention": DocumentCP(group, shards, doc_ids)}}
@@ -53,7 +54,7 @@ class StageInputs:
         self.handles = [m.register_forward_pre_hook(self._hook(q), with_kwargs=True)
                         for m, q in zip(stage_modules, self.queues)]
 
-    def load(self, doc_ids: torch.Tensor, micro_rows: int, cp: tuple[CPShards, object] | None = None) -> None:
+    def load(self, doc_ids: torch.Tensor, micro_rows: int, cp: tuple[CPShards, dist.ProcessGroup] | None = None) -> None:
         """Queue the micro-batches of the local batch ``doc_ids`` (full rows) for the next
         schedule step; ``cp`` is this rank's (layout, cp group) under context parallelism."""
         rows = [doc_ids[i : i + micro_rows] for i in range(0, doc_ids.shape[0], micro_rows)]

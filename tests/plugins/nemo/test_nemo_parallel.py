@@ -1,5 +1,6 @@
 """The ``nemo`` trainer under torchrun (gloo on CPU): every layout follows the single-process
-loss curve, and context parallelism's sequence sharding."""
+loss curve, context parallelism included (with packed documents kept apart), and context
+parallelism's sequence sharding."""
 
 import json
 import os
