@@ -1,6 +1,8 @@
 """One-call GPU check (issue 21), a few minutes on one H100/H200: MFU of a ~1B Llama (herd's "1b"
 size, Llama 3.2 1B's shape) for both training backends, herd's generation tokens/s against vLLM
-when it imports, and the planner's predicted memory against the measured peak. Writes one JSON.
+when it imports, the planner's predicted memory against the measured peak, and context
+parallelism's document-masked attention on the GPU kernel (4 simulated cp ranks against full-row
+attention, forward and backward, bf16). Writes one JSON.
 
     python bench/gpu_check.py --out $OUT/gpu_check.json            # on the GPU machine
     python bench/gpu_check.py --dry-run                             # CPU: prints the plan and arithmetic
@@ -66,13 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gen-prompts", type=int, default=32)
     parser.add_argument("--gen-tokens", type=int, default=256)
     parser.add_argument("--peak-tflops", type=float, default=0.0, help="0: from the device name")
-    parser.add_argument("--skip", default="", help="comma list of sections to skip: train,generate,memory")
+    parser.add_argument("--skip", default="", help="comma list of sections to skip: train,generate,memory,cp")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")) / "gpu_check.json")
     parser.add_argument("--dry-run", action="store_true", help="no GPU: print the arithmetic and the plan")
     args = parser.parse_args(argv)
     if args.warmup >= args.steps:
         parser.error(f"--warmup ({args.warmup}) must be below --steps ({args.steps})")
-    unknown = {s for s in args.skip.split(",") if s} - {"train", "generate", "memory"}
+    unknown = {s for s in args.skip.split(",") if s} - {"train", "generate", "memory", "cp"}
     if unknown:
         parser.error(f"--skip: unknown sections {sorted(unknown)}")
     return args
@@ -172,6 +174,43 @@ def generate_section(args) -> dict:
     return result
 
 
+def cp_section(seq: int = 4096, cp: int = 4) -> dict:
+    """The nemo backend's cp attention (``cp_attention.simulate_ranks``: each rank's query chunks
+    against the gathered keys under the document mask) on SDPA's memory-efficient kernel, in
+    bf16, against fp32 document-masked attention over the full row; documents cross shard
+    boundaries and one spans several shards. Seconds on an H100."""
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from herd.lib.llama.model import document_mask
+    from herd.plugins.nemo.cp_attention import simulate_ranks
+
+    torch.manual_seed(0)
+    bounds = [0, seq // 13, seq * 5 // 12, seq - 5, seq]  # doc 1 crosses chunks 0-3; doc 2 reaches the last
+    docs = torch.zeros(1, seq, dtype=torch.long, device="cuda")
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        docs[:, a:b] = i
+    q = torch.randn(1, 32, seq, 64, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+    k, v = (torch.randn(1, 8, seq, 64, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(2))
+    start = time.perf_counter()
+    with sdpa_kernel([SDPBackend.EFFICIENT_ATTENTION]):
+        got = simulate_ranks(q, k, v, docs, cp)
+        got_grads = torch.autograd.grad(got.float().square().sum(), (q, k, v))
+    torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    qf, kf, vf = (x.detach().float().requires_grad_() for x in (q, k, v))
+    want = F.scaled_dot_product_attention(qf, kf.repeat_interleave(4, 1), vf.repeat_interleave(4, 1),
+                                          attn_mask=document_mask(docs))
+    want_grads = torch.autograd.grad(want.square().sum(), (qf, kf, vf))
+    causal = F.scaled_dot_product_attention(qf, kf.repeat_interleave(4, 1), vf.repeat_interleave(4, 1), is_causal=True)
+    out_err = float((got.detach().float() - want.detach()).abs().max())
+    grad_err = max(float(((a.float() - b).abs().max() / b.abs().max())) for a, b in zip(got_grads, want_grads))
+    return {"seq": seq, "cp": cp, "max_abs_error_out": out_err, "max_rel_error_grads": grad_err,
+            "causal_only_differs_by": float((causal - want).detach().abs().max()), "seconds_fwd_bwd": seconds,
+            "ok": out_err < 3e-2 and grad_err < 3e-2}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from herd.lib.llama.model import config_for
@@ -200,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(("memory", lambda: memory_section(args)))
         if "generate" not in skip:
             sections.append(("generate", lambda: generate_section(args)))
+        if "cp" not in skip:
+            sections.append(("cp_attention", cp_section))
         for key, run in sections:
             start = time.perf_counter()
             try:

@@ -70,7 +70,7 @@ def herd_register_trainers(register):
     from herd.plugins.nemo.config import NemoTrainerConfig
 
     register("nemo", _checked_nemo_trainer, config=NemoTrainerConfig,
-             description="NeMo AutoModel backend: FSDP2 dp, DTensor tp, 1F1B pp, ring-attention cp under torchrun")
+             description="NeMo AutoModel backend: FSDP2 dp, DTensor tp, 1F1B pp, document-masked all-gather cp under torchrun")
 
 
 @hookimpl

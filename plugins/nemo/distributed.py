@@ -35,9 +35,6 @@ def layout_problems(layout: TrainingLayout) -> list[str]:
         if p.pp > 1 and model.tie_embeddings:
             problems.append(f"{key} pp > 1 needs untied input and output embeddings (the model ties them); "
                             "use tp/dp for this model")
-    if p.cp > 1 and layout.device == "cpu":
-        problems.append(f"{key} cp={p.cp} needs CUDA: context parallelism shards attention with ring SDPA (flash / "
-                        "memory-efficient kernels), which has no CPU implementation; set cp=1")
     return problems
 
 
@@ -143,16 +140,3 @@ def all_reduce_sum(value: torch.Tensor, layout: Layout, axes: tuple[str, ...]) -
         if group is not None:
             dist.all_reduce(value, group=group)
     return value
-
-
-def cp_shard(tensor: torch.Tensor, cp_mesh) -> torch.Tensor:
-    """This rank's part of a ``(batch, seq)`` tensor under load-balanced context parallelism:
-    the sequence is cut into 2 x cp chunks and rank r keeps chunks r and 2cp-1-r (NeMo
-    AutoModel's round-robin sharder, the layout torch's ring attention expects), so every
-    rank gets the same share of causal attention work."""
-    from nemo_automodel.components.distributed.context_parallel.sharder import shard_sequence_for_cp_round_robin
-
-    if tensor.shape[1] % (2 * cp_mesh.size()):
-        raise ConfigError(f"sequence length {tensor.shape[1]} is not divisible by 2 x cp = {2 * cp_mesh.size()}")
-    local, _, _ = shard_sequence_for_cp_round_robin(cp_mesh, tensor, seq_dim=1)
-    return local

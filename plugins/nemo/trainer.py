@@ -35,10 +35,11 @@ import torch.distributed as dist
 from herd.core.errors import ConfigError, StageError
 from herd.core.protocols import PostTrainJob, PostTrainResult, TrainingLayout, TrainJob, TrainResult, TrainStage
 from herd.lib.llama.hf_io import model_from_state
-from herd.plugins.nemo import hf_model
+from herd.plugins.nemo import cp_attention, hf_model
+from herd.plugins.nemo.cp_attention import CPShards
 from herd.plugins.nemo.config import NemoTrainerConfig
-from herd.plugins.nemo.distributed import Layout, all_reduce_sum, build_layout, cp_shard, pick_device, validate_layout
-from herd.plugins.nemo.packed import StageInputs, packed_inputs
+from herd.plugins.nemo.distributed import Layout, all_reduce_sum, build_layout, pick_device, validate_layout
+from herd.plugins.nemo.packed import StageInputs, cp_model_inputs, packed_inputs
 from herd.lib.training.niah import niah_accuracy
 from herd.lib.training.stage_loop import StageLoop, StepResult, seed_everything
 from herd.lib.training.job_io import job_to_dict
@@ -135,10 +136,8 @@ class _Run(StageLoop):
         from nemo_automodel.components.distributed.model_parallelizer import parallelize_model
 
         mesh_context = self.layout.setup.mesh_context
-        if self.p.cp > 1:
-            from nemo_automodel.components.distributed.context_parallel.utils import attach_context_parallel_hooks
-
-            attach_context_parallel_hooks(hf)  # ring SDPA: causal inside the shard, no explicit mask
+        if self.p.cp > 1:  # all-gather attention with the document mask (cp_attention.py)
+            hf.set_attn_implementation(cp_attention.register())
         if self.p.pp == 1:
             return [parallelize_model(hf.to(self.device), mesh_context)], None
         from nemo_automodel.components.distributed.pipelining.autopipeline import AutoPipeline
@@ -174,8 +173,9 @@ class _Run(StageLoop):
 
     # --- StageLoop -------------------------------------------------------------------
     def train_batch(self, tokens, labels, docs, seq: int, n_labels: int) -> StepResult:
-        # FSDP averages gradients over dp; scaling by dp makes the sum over all ranks the global mean.
-        self._loss_scale = self.p.dp / max(n_labels, 1)
+        # FSDP averages gradients over its dp x cp group; scaling by dp x cp makes the sum over all
+        # ranks the global mean (a cp rank's gradient covers its own tokens' losses only).
+        self._loss_scale = self.p.dp * self.p.cp / max(n_labels, 1)
         self._ce_sum.zero_()
         if self.pipe is not None:
             self._pipeline_step(tokens, labels, docs, seq)
@@ -223,38 +223,22 @@ class _Run(StageLoop):
         micro = self._micro_rows(tokens.shape[0])
         for i in range(0, tokens.shape[0], micro):
             part = slice(i, i + micro)
-            inputs = {"input_ids": tokens[part], **packed_inputs(docs[part])}
-            target = labels[part]
-            context = nullcontext()
             if self.p.cp > 1:
-                inputs, target, context = self._cp_inputs(tokens[part], target, inputs["position_ids"])
-            with context, torch.autocast("cuda", dtype=torch.bfloat16) if self.autocast else nullcontext():
+                inputs, target = self._cp_inputs(tokens[part], labels[part], docs[part])
+            else:
+                inputs, target = {"input_ids": tokens[part], **packed_inputs(docs[part])}, labels[part]
+            with torch.autocast("cuda", dtype=torch.bfloat16) if self.autocast else nullcontext():
                 logits = model(**inputs).logits
             self._loss(logits, target).backward()
 
-    def _cp_inputs(self, tokens, labels, positions):
-        """Context parallel (CUDA only): this rank's load-balanced share of the sequence and
-        torch's ring-attention context. Attention is causal over the whole packed row here:
-        ring SDPA takes no per-document mask (positions still restart per document)."""
-        from torch.nn.attention import SDPBackend, sdpa_kernel
+    def _cp_shards(self, seq: int) -> CPShards:
+        return CPShards(self.p.cp, self.layout.submesh("cp").get_local_rank(), seq)
 
-        from nemo_automodel.components.distributed.context_parallel.utils import create_context_parallel_ctx
-
-        cp_mesh = self.layout.submesh("cp")
-        inputs = {"input_ids": cp_shard(tokens, cp_mesh), "position_ids": cp_shard(positions, cp_mesh)}
-        ring = create_context_parallel_ctx(cp_mesh, [], [], set())
-
-        class _Both:
-            def __enter__(self_inner):
-                self_inner.kernel = sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION])
-                self_inner.kernel.__enter__()
-                ring.__enter__()
-
-            def __exit__(self_inner, *exc):
-                ring.__exit__(*exc)
-                self_inner.kernel.__exit__(*exc)
-
-        return inputs, cp_shard(labels, cp_mesh), _Both()
+    def _cp_inputs(self, tokens, labels, docs) -> tuple[dict, torch.Tensor]:
+        """This rank's load-balanced share of the rows (tokens, labels, per-document positions)
+        and what its attention layers need to keep the documents apart across the cp group."""
+        shards = self._cp_shards(tokens.shape[1])
+        return cp_model_inputs(shards, self.layout.group("cp"), tokens, docs), shards.take(labels)
 
     def _pipeline_step(self, tokens, labels, docs, seq: int) -> None:
         from nemo_automodel.components.distributed.pipelining.functional import build_pipeline_schedule
@@ -267,8 +251,13 @@ class _Run(StageLoop):
                                                     self._pipeline_loss)
             self.pipe.pp_microbatch_size, self.pipe.pp_batch_size, self._pipe_rows = micro, local, local
             self.pipe._pp_current_seq_len = None
+        cp = None
+        if self.p.cp > 1:
+            shards = self._cp_shards(seq)
+            cp = (shards, self.layout.group("cp"))
+            tokens, labels, seq = shards.take(tokens), shards.take(labels), seq // self.p.cp
         self.pipe.update_seq_len(seq)
-        self._stage_inputs.load(docs, micro)
+        self._stage_inputs.load(docs, micro, cp)
         last = self.pipe.info.has_last_stage
         with torch.autocast("cuda", dtype=torch.bfloat16) if self.autocast else nullcontext():
             self.pipe.step(tokens, target=labels if last else None, losses=[] if last else None)

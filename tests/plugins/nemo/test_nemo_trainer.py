@@ -39,8 +39,7 @@ def test_layout_validation_names_the_key(token_data, nemo_job, tmp_path):
     model = config_for("tiny", vocab_size=320)  # 4 heads, 2 KV heads, 2 layers, ffn 192
     cfg = NemoTrainerConfig()
     job = nemo_job(token_data, tmp_path, parallel=ParallelSizes(cp=2))
-    with pytest.raises(ConfigError, match="cp=2 needs CUDA"):
-        validate_layout(job, model, cfg, "cpu")
+    validate_layout(job, model, cfg, "cpu")  # cp's all-gather attention runs on gloo ranks too
     job.stages[0].seq_len = 18  # 18 is not a multiple of 2 x cp = 4
     with pytest.raises(ConfigError, match="not divisible by 2 x cp = 4"):
         validate_layout(job, model, cfg, "cuda")
