@@ -32,8 +32,8 @@ def posttrain_problems(layout: TrainingLayout) -> list[str]:
     for name in ("pp", "cp"):
         if getattr(p, name) > 1:
             problems.append(f"{key} {name}={getattr(p, name)}: nemo post-training runs tp and dp (the DPO and reward "
-                            f"layouts use per-sequence attention masks that the pipeline and ring-attention paths "
-                            f"do not take); set {layout.section}.{name}=1 and raise dp or tp instead")
+                            f"layouts use per-sequence attention masks, with a shared prompt, that the pipeline path and "
+                            f"the document-masked cp attention do not take); set {layout.section}.{name}=1 and raise dp or tp instead")
     if layout.model is not None:
         problems += tp_problems(layout.model, p.tp, layout.section)
     return problems
