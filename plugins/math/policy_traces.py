@@ -1,0 +1,340 @@
+"""Step-wise traces from the round's policy (docs/recipe.md section 6): rejection sampling
+with the answer verifier and the step checker, Math-Shepherd step labels, an outcome and a
+step reward model trained on them, traces filtered by both, and MCTS for the prompts no
+sample solves. ``policy_rows`` is what the ``math`` synthesizer calls.
+
+Nothing is lost: every sampled trace either becomes an SFT row or is listed in
+``dropped`` with its reason; the counts and the reward models' held-out figures go to
+``math_policy.json`` in the synthesizer's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from herd.core.protocols import SamplingParams
+from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.core.services import Services
+from herd.lib.posttraining.reward import stable_bucket
+from herd.plugins.math.mcts import SearchBudget, search
+from herd.plugins.math.policy_config import MathPolicyConfig
+from herd.plugins.math.problems import Problem, WorkedProblem, inject
+from herd.plugins.math.reward_models import Example, PointwiseRM, accuracy, auc
+from herd.plugins.math.step_labels import StepLabels, Trace, label_steps, make_trace
+from herd.plugins.math.verifier import AnswerVerifier
+
+log = logging.getLogger(__name__)
+CAPABILITY = "math"
+
+
+@dataclass(frozen=True)
+class PolicyDrop:
+    id: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class ModelReport:
+    """A reward model's training and held-out figures: ``heldout_auc`` of its trace score
+    (the ORM's, or the PRM's lowest step score) against the verifier's verdicts;
+    ``step_auc`` (PRM only) of step scores against the hard Monte-Carlo labels."""
+
+    trained_on: int = 0
+    too_long: int = 0
+    loss_first: float | None = None
+    loss_last: float | None = None
+    heldout: int = 0
+    heldout_auc: float | None = None
+    heldout_accuracy: float | None = None
+    step_auc: float | None = None
+    # The same on held-out reference traces (templated solutions and their injected-error
+    # versions): the trace score against the verifier's verdict, and (PRM) step scores
+    # against "before the injected line".
+    reference_heldout: int = 0
+    reference_auc: float | None = None
+    reference_step_auc: float | None = None
+
+
+@dataclass
+class MctsReport:
+    prompts: int = 0
+    solved: int = 0
+    nodes: int = 0
+    expansions: int = 0
+    stopped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PolicySummary:
+    """What ``policy_rows`` did; ``skipped`` names why it did nothing (or "")."""
+
+    skipped: str = ""
+    prompts: int = 0
+    traces: int = 0
+    verified: int = 0
+    passed: int = 0
+    labelled: int = 0
+    # Traces with no Monte-Carlo labels (past ``label_traces``, or a prefix the policy
+    # could not continue): the RMs still score them, they only do not train on them.
+    unlabelled: int = 0
+    unsolved_prompts: int = 0
+    rm_skipped: str = ""
+    orm: ModelReport = field(default_factory=ModelReport)
+    prm: ModelReport = field(default_factory=ModelReport)
+    mcts: MctsReport = field(default_factory=MctsReport)
+    sft_rows: int = 0
+    mcts_rows: int = 0
+    preference_rows: int = 0
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class PolicyTraces:
+    sft: list[SFTRow] = field(default_factory=list)
+    preferences: list[PreferenceRow] = field(default_factory=list)
+    dropped: list[PolicyDrop] = field(default_factory=list)
+    summary: PolicySummary = field(default_factory=PolicySummary)
+
+
+@dataclass
+class RewardModels:
+    orm: PointwiseRM
+    prm: PointwiseRM
+
+
+def policy_rows(problems: Sequence[WorkedProblem], services: Services, cfg: MathPolicyConfig, workdir: Path,
+                seed: int) -> PolicyTraces:
+    """Rows from the policy's own traces of ``problems`` (those with ``id`` and ``answer``:
+    templated and mined problems). With no policy (``services.generator`` is None) nothing
+    is sampled and ``summary.skipped`` says why."""
+    start = time.monotonic()
+    out = PolicyTraces()
+    seed = seed * 1_000_003 + cfg.seed
+    if not cfg.enabled:
+        out.summary.skipped = "disabled ([synthesizers.math.policy] enabled = false)"
+    elif services.generator is None:
+        out.summary.skipped = "no policy: the synthesizer's services hold no generator"
+    elif cfg.prompts == 0 or not problems:
+        out.summary.skipped = "no prompts ([synthesizers.math.policy] prompts = 0 or no problems)"
+    if out.summary.skipped:
+        log.info("math policy traces skipped: %s", out.summary.skipped)
+        return _finish(out, workdir, start)
+    _run(out, list(problems)[: cfg.prompts], list(problems), services, cfg, seed)
+    return _finish(out, workdir, start)
+
+
+def _run(out: PolicyTraces, asked: list[WorkedProblem], pool: list[WorkedProblem], services: Services,
+         cfg: MathPolicyConfig, seed: int) -> None:
+    generator, verifier, summary = services.generator, AnswerVerifier(), out.summary
+    summary.prompts = len(asked)
+    params = SamplingParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens, n=cfg.samples, seed=seed)
+    replies = generator.chat([[ChatMessage("user", p.prompt)] for p in asked], params)
+    traces: list[Trace] = []
+    for problem, samples in zip(asked, replies):
+        if not samples:
+            _drop(out, problem.id, "no_reply", "the prompt does not fit the policy's context")
+        for k, reply in enumerate(samples):
+            traces.append(make_trace(f"{problem.id}-policy-{k}", problem.id, problem.prompt, problem.answer,
+                                     reply.message.content, verifier))
+    summary.traces = len(traces)
+    summary.verified = sum(t.correct for t in traces)
+    summary.passed = sum(t.passed for t in traces)
+
+    to_label = traces[: cfg.label_traces]
+    labelled, unlabelled = label_steps(to_label, generator, verifier, rollouts=cfg.rollouts,
+                                       temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed + 1)
+    summary.labelled = len(labelled)
+    models = _reward_models(summary, labelled, pool, services, cfg, seed)
+    summary.unlabelled = len(unlabelled) + len(traces[cfg.label_traces:])
+
+    kept_by_problem: dict[str, Trace] = {}
+    wrong_by_problem: dict[str, Trace] = {}
+    for trace in traces:
+        if not trace.correct:
+            wrong_by_problem.setdefault(trace.problem_id, trace)
+            _drop(out, trace.id, "wrong_answer", _said(trace))
+            continue
+        if trace.first_wrong_step is not None:
+            _drop(out, trace.id, "wrong_step", f"the step checker flags line {trace.first_wrong_step + 1}")
+            continue
+        if models is not None:
+            orm = models.orm.scores(trace.prompt, trace.lines)
+            prm = models.prm.scores(trace.prompt, trace.lines)
+            if not orm or not prm:
+                _drop(out, trace.id, "too_long_to_score", f"longer than {models.orm.max_len} tokens")
+                continue
+            if orm[0] < cfg.orm_threshold:
+                _drop(out, trace.id, "orm_below_threshold", f"ORM {orm[0]:.3f} < {cfg.orm_threshold}")
+                continue
+            if min(prm) < cfg.prm_threshold:
+                step = prm.index(min(prm))
+                _drop(out, trace.id, "prm_below_threshold",
+                      f"PRM {min(prm):.3f} at line {step + 1} < {cfg.prm_threshold}")
+                continue
+        if trace.problem_id in kept_by_problem:
+            _drop(out, trace.id, "duplicate_prompt", f"a trace of {trace.problem_id} is already kept")
+            continue
+        kept_by_problem[trace.problem_id] = trace
+        out.sft.append(_row(trace, "math_policy"))
+    for problem_id, good in kept_by_problem.items():
+        bad = wrong_by_problem.get(problem_id)
+        if bad is not None:
+            out.preferences.append(PreferenceRow(
+                f"{problem_id}-policy-pair", [ChatMessage("user", good.prompt)],
+                [[ChatMessage("assistant", good.text)], [ChatMessage("assistant", bad.text)]],
+                margin=2, capability=CAPABILITY, metadata={"reference": good.reference}))
+    solved = {t.problem_id for t in traces if t.correct}
+    unsolved = [p for p in asked if p.id not in solved]
+    summary.unsolved_prompts = len(unsolved)
+    _mcts(out, unsolved, generator, models, verifier, cfg, seed)
+
+
+def _reward_models(summary: PolicySummary, labelled: list[StepLabels], pool: list[WorkedProblem],
+                   services: Services, cfg: MathPolicyConfig, seed: int) -> RewardModels | None:
+    if services.generator_dir is None:
+        summary.rm_skipped = "the policy's model directory is unknown (services.generator_dir is None)"
+        log.info("math reward models skipped: %s", summary.rm_skipped)
+        return None
+    from herd.lib.chat.format import ChatFormat
+    from herd.lib.posttraining.models import load_tokenizer, quiet_transformers
+
+    quiet_transformers()
+
+    chat = ChatFormat.from_tokenizer(load_tokenizer(services.generator_dir))
+    every = round(1 / cfg.heldout_fraction) if cfg.heldout_fraction > 0 else 0
+    heldout = [x for x in labelled if every and stable_bucket(x.trace.id, every) == 0]
+    train = [x for x in labelled if x not in heldout]
+    templated = [p for p in pool if isinstance(p, Problem)]
+    references = _reference_examples(templated[: cfg.reference_traces], seed)
+    reference_heldout = _reference_examples(
+        templated[cfg.reference_traces : cfg.reference_traces + cfg.reference_heldout], seed + 1)
+    outcome = [Example(x.trace.id, x.trace.prompt, x.trace.lines, (float(x.trace.correct),)) for x in train]
+    steps = [Example(x.trace.id, x.trace.prompt, x.trace.lines, x.hard if cfg.hard_labels else x.soft) for x in train]
+    outcome += [Example(e.id, e.prompt, e.lines, (e.labels[-1],)) for e in references]
+    steps += references
+    if not outcome:
+        summary.rm_skipped = "no labelled traces to train on"
+        return None
+    models = RewardModels(PointwiseRM(services.generator_dir, chat, "outcome", cfg.max_len, seed),
+                          PointwiseRM(services.generator_dir, chat, "step", cfg.max_len, seed + 1))
+    for report, model, examples in ((summary.orm, models.orm, outcome), (summary.prm, models.prm, steps)):
+        stats = model.train(examples, lr=cfg.lr, epochs=cfg.epochs, batch_rows=cfg.batch_rows)
+        report.trained_on, report.too_long = stats.examples, stats.too_long
+        report.loss_first = stats.loss[0] if stats.loss else None
+        report.loss_last = stats.loss[-1] if stats.loss else None
+    _measure(summary, models, heldout, cfg)
+    _measure_references(summary, models, reference_heldout)
+    return models
+
+
+def _reference_examples(problems: list[Problem], seed: int) -> list[Example]:
+    """Checked worked solutions (every step right) and each one's injected-error version
+    (right up to the injected line, wrong from it on), as step examples whose last label
+    is the outcome."""
+    rng = random.Random(f"herd.math.policy.references:{seed}")
+    examples = []
+    for problem in problems:
+        examples.append(Example(f"{problem.id}-reference", problem.prompt, problem.solution,
+                                tuple(1.0 for _ in problem.solution)))
+        mistake = inject(problem, rng)
+        wrong_answer = AnswerVerifier().verify(problem.answer, mistake.trace).correct is False
+        labels = tuple(1.0 if i < mistake.wrong_step else 0.0 for i in range(len(mistake.solution)))
+        if wrong_answer:
+            examples.append(Example(f"{problem.id}-reference-mistake", problem.prompt, mistake.solution, labels))
+    return examples
+
+
+def _measure(summary: PolicySummary, models: RewardModels, heldout: list[StepLabels], cfg: MathPolicyConfig) -> None:
+    verdicts, orm_scores, prm_scores, step_scores, step_labels = [], [], [], [], []
+    for x in heldout:
+        orm = models.orm.scores(x.trace.prompt, x.trace.lines)
+        prm = models.prm.scores(x.trace.prompt, x.trace.lines)
+        if not orm or not prm:
+            continue
+        verdicts.append(x.trace.correct)
+        orm_scores.append(orm[0])
+        prm_scores.append(min(prm))
+        step_scores.extend(prm)
+        step_labels.extend(bool(h) for h in x.hard)
+    for report, scores, threshold in ((summary.orm, orm_scores, cfg.orm_threshold),
+                                      (summary.prm, prm_scores, cfg.prm_threshold)):
+        report.heldout = len(scores)
+        report.heldout_auc = auc(scores, verdicts)
+        report.heldout_accuracy = accuracy(scores, verdicts, threshold)
+    summary.prm.step_auc = auc(step_scores, step_labels)
+
+
+def _measure_references(summary: PolicySummary, models: RewardModels, examples: list[Example]) -> None:
+    verdicts, orm_scores, prm_scores, step_scores, step_labels = [], [], [], [], []
+    for example in examples:
+        orm = models.orm.scores(example.prompt, example.lines)
+        prm = models.prm.scores(example.prompt, example.lines)
+        if not orm or not prm:
+            continue
+        verdicts.append(example.labels[-1] == 1.0)
+        orm_scores.append(orm[0])
+        prm_scores.append(min(prm))
+        step_scores.extend(prm)
+        step_labels.extend(label == 1.0 for label in example.labels)
+    for report, scores in ((summary.orm, orm_scores), (summary.prm, prm_scores)):
+        report.reference_heldout = len(scores)
+        report.reference_auc = auc(scores, verdicts)
+    summary.prm.reference_step_auc = auc(step_scores, step_labels)
+
+
+def _mcts(out: PolicyTraces, unsolved: list[WorkedProblem], generator, models: RewardModels | None,
+          verifier: AnswerVerifier, cfg: MathPolicyConfig, seed: int) -> None:
+    report = out.summary.mcts
+    chosen = unsolved[: cfg.mcts_prompts]
+    budget = SearchBudget(cfg.mcts_nodes, cfg.mcts_children, cfg.mcts_depth, cfg.mcts_line_tokens,
+                          cfg.temperature, cfg.mcts_c)
+    deadline = time.monotonic() + cfg.mcts_seconds
+    scorer = models.prm.scores if models is not None else None
+    for k, problem in enumerate(chosen):
+        result = search(problem.id, problem.prompt, problem.answer, generator, scorer, verifier, budget,
+                        seed + 1000 * (k + 1), deadline)
+        report.prompts += 1
+        report.nodes += result.nodes
+        report.expansions += result.expansions
+        report.stopped[result.stopped] = report.stopped.get(result.stopped, 0) + 1
+        if result.solved and result.solution is not None:
+            report.solved += 1
+            trace = make_trace(f"{problem.id}-mcts", problem.id, problem.prompt, problem.answer,
+                               "\n".join(result.solution), verifier, source="mcts")
+            out.sft.append(_row(trace, "math_mcts"))
+        if result.stopped == "time":
+            break
+
+
+def _row(trace: Trace, source: str) -> SFTRow:
+    return SFTRow(trace.id, [ChatMessage("user", trace.prompt), ChatMessage("assistant", trace.text)],
+                  capability=CAPABILITY, category="policy", source=source, metadata={"reference": trace.reference})
+
+
+def _said(trace: Trace) -> str:
+    return f"the final answer is not {trace.reference}" if trace.lines else "empty reply"
+
+
+def _drop(out: PolicyTraces, item: str, reason: str, detail: str) -> None:
+    out.dropped.append(PolicyDrop(item, reason, detail))
+
+
+def _finish(out: PolicyTraces, workdir: Path, start: float) -> PolicyTraces:
+    summary = out.summary
+    summary.sft_rows = sum(r.source == "math_policy" for r in out.sft)
+    summary.mcts_rows = sum(r.source == "math_mcts" for r in out.sft)
+    summary.preference_rows = len(out.preferences)
+    for drop in out.dropped:
+        summary.dropped_by_reason[drop.reason] = summary.dropped_by_reason.get(drop.reason, 0) + 1
+    summary.seconds = round(time.monotonic() - start, 3)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "math_policy.json").write_text(json.dumps(asdict(summary), indent=2, sort_keys=True))
+    return out
