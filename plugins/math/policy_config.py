@@ -55,6 +55,6 @@ class MathPolicyConfig:
     mcts_children: int = positive(2)
     mcts_depth: int = positive(6)
     mcts_line_tokens: int = positive(48)
-    mcts_seconds: float = positive(20.0)
+    mcts_seconds: float = positive(10.0)
     # UCT's exploration constant.
     mcts_c: float = non_negative(1.0)
