@@ -133,10 +133,31 @@ def policy_rows(problems: Sequence[WorkedProblem], services: Services, cfg: Math
 
 def _run(out: PolicyTraces, asked: list[WorkedProblem], pool: list[WorkedProblem], services: Services,
          cfg: MathPolicyConfig, seed: int) -> None:
+    """Sample, label, train the RMs, filter, pair, search: each a step below."""
     generator, verifier, summary = services.generator, AnswerVerifier(), out.summary
-    summary.prompts = len(asked)
+    traces = _sample(out, asked, generator, verifier, cfg, seed)
+    labelled, unlabelled = label_steps(traces[: cfg.label_traces], generator, verifier, rollouts=cfg.rollouts,
+                                       temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed + 1)
+    summary.labelled = len(labelled)
+    summary.unlabelled = len(unlabelled) + len(traces[cfg.label_traces:])
+    models = _reward_models(summary, labelled, pool, services, cfg, seed)
+    kept = _filter(out, traces, models, cfg)
+    _pairs(out, kept, traces)
+    solved = {t.problem_id for t in traces if t.correct}
+    unsolved = [p for p in asked if p.id not in solved]
+    summary.unsolved_prompts = len(unsolved)
+    _mcts(out, unsolved, generator, models, verifier, cfg, seed)
+
+
+def _sample(out: PolicyTraces, asked: list[WorkedProblem], generator, verifier: AnswerVerifier,
+            cfg: MathPolicyConfig, seed: int) -> list[Trace]:
+    """``samples`` traces per prompt from the policy, each judged by the verifier and the
+    step checker (rejection sampling's verdicts; the filter acts on them)."""
     params = SamplingParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens, n=cfg.samples, seed=seed)
     replies = generator.chat([[ChatMessage("user", p.prompt)] for p in asked], params)
+    if len(replies) != len(asked):
+        raise RuntimeError(f"{type(generator).__name__}.chat returned {len(replies)} results for "
+                           f"{len(asked)} conversations; a Generator returns one list per conversation")
     traces: list[Trace] = []
     for problem, samples in zip(asked, replies):
         if not samples:
@@ -144,57 +165,63 @@ def _run(out: PolicyTraces, asked: list[WorkedProblem], pool: list[WorkedProblem
         for k, reply in enumerate(samples):
             traces.append(make_trace(f"{problem.id}-policy-{k}", problem.id, problem.prompt, problem.answer,
                                      reply.message.content, verifier))
-    summary.traces = len(traces)
+    summary = out.summary
+    summary.prompts, summary.traces = len(asked), len(traces)
     summary.verified = sum(t.correct for t in traces)
     summary.passed = sum(t.passed for t in traces)
+    return traces
 
-    to_label = traces[: cfg.label_traces]
-    labelled, unlabelled = label_steps(to_label, generator, verifier, rollouts=cfg.rollouts,
-                                       temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=seed + 1)
-    summary.labelled = len(labelled)
-    models = _reward_models(summary, labelled, pool, services, cfg, seed)
-    summary.unlabelled = len(unlabelled) + len(traces[cfg.label_traces:])
 
-    kept_by_problem: dict[str, Trace] = {}
-    wrong_by_problem: dict[str, Trace] = {}
+def _filter(out: PolicyTraces, traces: list[Trace], models: "RewardModels | None",
+            cfg: MathPolicyConfig) -> dict[str, Trace]:
+    """The first trace of each prompt that passes the verifier, the step checker and both
+    RMs' thresholds becomes an SFT row; every other trace is dropped with its reason."""
+    kept: dict[str, Trace] = {}
+    for trace in traces:
+        reason = _rejection(trace, models, cfg)
+        if reason is None and trace.problem_id in kept:
+            reason = ("duplicate_prompt", f"a trace of {trace.problem_id} is already kept")
+        if reason is not None:
+            _drop(out, trace.id, *reason)
+            continue
+        kept[trace.problem_id] = trace
+        out.sft.append(_row(trace, "math_policy"))
+    return kept
+
+
+def _rejection(trace: Trace, models: "RewardModels | None", cfg: MathPolicyConfig) -> tuple[str, str] | None:
+    if not trace.correct:
+        return "wrong_answer", _said(trace)
+    if trace.first_wrong_step is not None:
+        return "wrong_step", f"the step checker flags line {trace.first_wrong_step + 1}"
+    if models is None:
+        return None
+    orm = models.orm.scores(trace.prompt, trace.lines)
+    prm = models.prm.scores(trace.prompt, trace.lines)
+    if not orm or not prm:
+        return "too_long_to_score", f"longer than {models.orm.max_len} tokens"
+    if orm[0] < cfg.orm_threshold:
+        return "orm_below_threshold", f"ORM {orm[0]:.3f} < {cfg.orm_threshold}"
+    if min(prm) < cfg.prm_threshold:
+        return "prm_below_threshold", f"PRM {min(prm):.3f} at line {prm.index(min(prm)) + 1} < {cfg.prm_threshold}"
+    return None
+
+
+def _pairs(out: PolicyTraces, kept: dict[str, Trace], traces: list[Trace]) -> None:
+    """A preference row per prompt with a kept trace and a wrong one: kept > wrong."""
+    wrong: dict[str, Trace] = {}
     for trace in traces:
         if not trace.correct:
-            wrong_by_problem.setdefault(trace.problem_id, trace)
-            _drop(out, trace.id, "wrong_answer", _said(trace))
+            wrong.setdefault(trace.problem_id, trace)
+    for problem_id, good in kept.items():
+        bad = wrong.get(problem_id)
+        if bad is None:
             continue
-        if trace.first_wrong_step is not None:
-            _drop(out, trace.id, "wrong_step", f"the step checker flags line {trace.first_wrong_step + 1}")
-            continue
-        if models is not None:
-            orm = models.orm.scores(trace.prompt, trace.lines)
-            prm = models.prm.scores(trace.prompt, trace.lines)
-            if not orm or not prm:
-                _drop(out, trace.id, "too_long_to_score", f"longer than {models.orm.max_len} tokens")
-                continue
-            if orm[0] < cfg.orm_threshold:
-                _drop(out, trace.id, "orm_below_threshold", f"ORM {orm[0]:.3f} < {cfg.orm_threshold}")
-                continue
-            if min(prm) < cfg.prm_threshold:
-                step = prm.index(min(prm))
-                _drop(out, trace.id, "prm_below_threshold",
-                      f"PRM {min(prm):.3f} at line {step + 1} < {cfg.prm_threshold}")
-                continue
-        if trace.problem_id in kept_by_problem:
-            _drop(out, trace.id, "duplicate_prompt", f"a trace of {trace.problem_id} is already kept")
-            continue
-        kept_by_problem[trace.problem_id] = trace
-        out.sft.append(_row(trace, "math_policy"))
-    for problem_id, good in kept_by_problem.items():
-        bad = wrong_by_problem.get(problem_id)
-        if bad is not None:
-            out.preferences.append(PreferenceRow(
-                f"{problem_id}-policy-pair", [ChatMessage("user", good.prompt)],
-                [[ChatMessage("assistant", good.text)], [ChatMessage("assistant", bad.text)]],
-                margin=2, capability=CAPABILITY, metadata={"reference": good.reference}))
-    solved = {t.problem_id for t in traces if t.correct}
-    unsolved = [p for p in asked if p.id not in solved]
-    summary.unsolved_prompts = len(unsolved)
-    _mcts(out, unsolved, generator, models, verifier, cfg, seed)
+        # margin 2, "better" on the recipe's scale: the other one's answer is wrong.
+        out.preferences.append(PreferenceRow(
+            f"{problem_id}-policy-pair", [ChatMessage("user", good.prompt)],
+            [[ChatMessage("assistant", good.text)], [ChatMessage("assistant", bad.text)]],
+            margin=2, capability=CAPABILITY, metadata={"reference": good.reference}))
 
 
 def _reward_models(summary: PolicySummary, labelled: list[StepLabels], pool: list[WorkedProblem],
@@ -240,14 +267,15 @@ def _reference_examples(problems: list[Problem], seed: int) -> list[Example]:
     (right up to the injected line, wrong from it on), as step examples whose last label
     is the outcome."""
     rng = random.Random(f"herd.math.policy.references:{seed}")
+    verifier = AnswerVerifier()
     examples = []
     for problem in problems:
         examples.append(Example(f"{problem.id}-reference", problem.prompt, problem.solution,
                                 tuple(1.0 for _ in problem.solution)))
         mistake = inject(problem, rng)
-        wrong_answer = AnswerVerifier().verify(problem.answer, mistake.trace).correct is False
-        labels = tuple(1.0 if i < mistake.wrong_step else 0.0 for i in range(len(mistake.solution)))
-        if wrong_answer:
+        # A slip that cancels out (the answer still right) would make the last label a lie.
+        if not verifier.verify(problem.answer, mistake.trace).correct:
+            labels = tuple(1.0 if i < mistake.wrong_step else 0.0 for i in range(len(mistake.solution)))
             examples.append(Example(f"{problem.id}-reference-mistake", problem.prompt, mistake.solution, labels))
     return examples
 
@@ -320,7 +348,11 @@ def _row(trace: Trace, source: str) -> SFTRow:
 
 
 def _said(trace: Trace) -> str:
-    return f"the final answer is not {trace.reference}" if trace.lines else "empty reply"
+    if not trace.lines:
+        return "empty reply"
+    if trace.extracted is None:
+        return f"no final answer found; the reference is {trace.reference}"
+    return f"the final answer {trace.extracted} is not {trace.reference}"
 
 
 def _drop(out: PolicyTraces, item: str, reason: str, detail: str) -> None:

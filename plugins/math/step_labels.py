@@ -33,6 +33,8 @@ class Trace:
     lines: tuple[str, ...]
     correct: bool
     first_wrong_step: int | None
+    # The final answer the verifier read (None: it found none).
+    extracted: str | None = None
     source: str = "policy"
 
     @property
@@ -49,7 +51,7 @@ def make_trace(trace_id: str, problem_id: str, prompt: str, reference: str, text
     lines = tuple(line.strip() for line in text.split("\n") if line.strip())
     verdict = verifier.verify(reference, "\n".join(lines))
     return Trace(trace_id, problem_id, prompt, reference, lines, verdict.correct,
-                 check_solution(list(lines)).first_wrong_step, source)
+                 check_solution(list(lines)).first_wrong_step, verdict.extracted, source)
 
 
 @dataclass(frozen=True)
