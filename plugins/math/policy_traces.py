@@ -234,7 +234,6 @@ def _reward_models(summary: PolicySummary, labelled: list[StepLabels], pool: lis
     from herd.lib.posttraining.models import load_tokenizer, quiet_transformers
 
     quiet_transformers()
-
     chat = ChatFormat.from_tokenizer(load_tokenizer(services.generator_dir))
     every = round(1 / cfg.heldout_fraction) if cfg.heldout_fraction > 0 else 0
     heldout = [x for x in labelled if every and stable_bucket(x.trace.id, every) == 0]
@@ -257,8 +256,7 @@ def _reward_models(summary: PolicySummary, labelled: list[StepLabels], pool: lis
         report.trained_on, report.too_long = stats.examples, stats.too_long
         report.loss_first = stats.loss[0] if stats.loss else None
         report.loss_last = stats.loss[-1] if stats.loss else None
-    _measure(summary, models, heldout, cfg)
-    _measure_references(summary, models, reference_heldout)
+    _measure(summary, models, heldout, reference_heldout, cfg)
     return models
 
 
@@ -280,42 +278,51 @@ def _reference_examples(problems: list[Problem], seed: int) -> list[Example]:
     return examples
 
 
-def _measure(summary: PolicySummary, models: RewardModels, heldout: list[StepLabels], cfg: MathPolicyConfig) -> None:
+@dataclass(frozen=True)
+class Scored:
+    """Held-out figures of both RMs on one set: trace scores against the verdicts, step
+    scores against step labels."""
+
+    traces: int
+    orm_auc: float | None
+    prm_auc: float | None
+    orm_accuracy: float | None
+    prm_accuracy: float | None
+    step_auc: float | None
+
+
+def _score_set(models: RewardModels, items: list[tuple[str, tuple[str, ...], bool, tuple[bool, ...]]],
+               cfg: MathPolicyConfig) -> Scored:
+    """``items``: (prompt, lines, verdict, per-step labels)."""
     verdicts, orm_scores, prm_scores, step_scores, step_labels = [], [], [], [], []
-    for x in heldout:
-        orm = models.orm.scores(x.trace.prompt, x.trace.lines)
-        prm = models.prm.scores(x.trace.prompt, x.trace.lines)
+    for prompt, lines, verdict, labels in items:
+        orm = models.orm.scores(prompt, lines)
+        prm = models.prm.scores(prompt, lines)
         if not orm or not prm:
             continue
-        verdicts.append(x.trace.correct)
+        verdicts.append(verdict)
         orm_scores.append(orm[0])
         prm_scores.append(min(prm))
         step_scores.extend(prm)
-        step_labels.extend(bool(h) for h in x.hard)
-    for report, scores, threshold in ((summary.orm, orm_scores, cfg.orm_threshold),
-                                      (summary.prm, prm_scores, cfg.prm_threshold)):
-        report.heldout = len(scores)
-        report.heldout_auc = auc(scores, verdicts)
-        report.heldout_accuracy = accuracy(scores, verdicts, threshold)
-    summary.prm.step_auc = auc(step_scores, step_labels)
+        step_labels.extend(labels)
+    return Scored(len(verdicts), auc(orm_scores, verdicts), auc(prm_scores, verdicts),
+                  accuracy(orm_scores, verdicts, cfg.orm_threshold), accuracy(prm_scores, verdicts, cfg.prm_threshold),
+                  auc(step_scores, step_labels))
 
 
-def _measure_references(summary: PolicySummary, models: RewardModels, examples: list[Example]) -> None:
-    verdicts, orm_scores, prm_scores, step_scores, step_labels = [], [], [], [], []
-    for example in examples:
-        orm = models.orm.scores(example.prompt, example.lines)
-        prm = models.prm.scores(example.prompt, example.lines)
-        if not orm or not prm:
-            continue
-        verdicts.append(example.labels[-1] == 1.0)
-        orm_scores.append(orm[0])
-        prm_scores.append(min(prm))
-        step_scores.extend(prm)
-        step_labels.extend(label == 1.0 for label in example.labels)
-    for report, scores in ((summary.orm, orm_scores), (summary.prm, prm_scores)):
-        report.reference_heldout = len(scores)
-        report.reference_auc = auc(scores, verdicts)
-    summary.prm.reference_step_auc = auc(step_scores, step_labels)
+def _measure(summary: PolicySummary, models: RewardModels, heldout: list[StepLabels], references: list[Example],
+             cfg: MathPolicyConfig) -> None:
+    policy = _score_set(models, [(x.trace.prompt, x.trace.lines, x.trace.correct, tuple(h == 1.0 for h in x.hard))
+                                 for x in heldout], cfg)
+    for report, trace_auc, trace_accuracy in ((summary.orm, policy.orm_auc, policy.orm_accuracy),
+                                              (summary.prm, policy.prm_auc, policy.prm_accuracy)):
+        report.heldout, report.heldout_auc, report.heldout_accuracy = policy.traces, trace_auc, trace_accuracy
+    summary.prm.step_auc = policy.step_auc
+    ref = _score_set(models, [(e.prompt, e.lines, e.labels[-1] == 1.0, tuple(y == 1.0 for y in e.labels))
+                              for e in references], cfg)
+    summary.orm.reference_heldout = summary.prm.reference_heldout = ref.traces
+    summary.orm.reference_auc, summary.prm.reference_auc = ref.orm_auc, ref.prm_auc
+    summary.prm.reference_step_auc = ref.step_auc
 
 
 def _mcts(out: PolicyTraces, unsolved: list[WorkedProblem], generator, models: RewardModels | None,
