@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from herd.core.config import fraction, non_negative, positive
+from herd.plugins.math.policy_config import MathPolicyConfig
 
 
 @dataclass
@@ -48,6 +49,8 @@ class MathSynthConfig:
     # The domain label of the documents mined, and at most how many mined prompts a call uses.
     domain: str = "math_reasoning"
     mined: int = non_negative(64)
+    # The policy's own traces, the ORM/PRM filter and MCTS (policy_config.py).
+    policy: MathPolicyConfig = field(default_factory=MathPolicyConfig)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from herd.core.records import ChatMessage, PreferenceRow, SFTRow
 from herd.core.services import Services
 from herd.plugins.math.config import MathSynthConfig
 from herd.plugins.math.mining import MinedProblem, mine, read_documents
+from herd.plugins.math.policy_traces import PolicySummary, policy_rows
 from herd.plugins.math.problems import INSTRUCTION, Mistake, Problem, generate, inject
 from herd.plugins.math.steps import check_solution
 from herd.plugins.math.verifier import AnswerVerifier
@@ -96,7 +97,10 @@ class MathSynthesizer:
                 continue
             mistakes += 1
             rows.extend(made)
-        self._write(workdir, len(mined), len(problems), mistakes, rows, dropped)
+        policy = policy_rows([*mined, *problems], self.services, self.cfg.policy, workdir, self.cfg.seed)
+        rows.extend([*policy.sft, *policy.preferences])
+        dropped.extend(Dropped(d.id, d.reason, d.detail) for d in policy.dropped)
+        self._write(workdir, len(mined), len(problems), mistakes, rows, dropped, policy.summary)
         yield from rows
 
     def _mined(self, limit: int) -> list[MinedProblem]:
@@ -145,7 +149,8 @@ class MathSynthesizer:
         return rows
 
     @staticmethod
-    def _write(workdir: Path, mined: int, problems: int, mistakes: int, rows: list, dropped: list[Dropped]) -> None:
+    def _write(workdir: Path, mined: int, problems: int, mistakes: int, rows: list, dropped: list[Dropped],
+               policy: PolicySummary) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         by_reason: dict[str, int] = {}
         for drop in dropped:
@@ -153,7 +158,7 @@ class MathSynthesizer:
         counts = {"mined": mined, "templated": problems, "mistakes": mistakes,
                   "sft_rows": sum(isinstance(r, SFTRow) for r in rows),
                   "preference_rows": sum(isinstance(r, PreferenceRow) for r in rows),
-                  "dropped": len(dropped), "dropped_by_reason": by_reason}
+                  "dropped": len(dropped), "dropped_by_reason": by_reason, "policy": asdict(policy)}
         (workdir / "math.json").write_text(json.dumps(counts, indent=2, sort_keys=True))
         with (workdir / "math_dropped.jsonl").open("w", encoding="utf-8") as handle:
             for drop in dropped:
