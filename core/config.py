@@ -314,9 +314,22 @@ def _check_unknown(given: dict[str, Any], known: list[str], prefix: str, where: 
 def _profiled(schema: type, profile: str, given: Any, path: str) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise ConfigError(f"config key '{path}' must be a table, got {type(given).__name__}")
-    overlay = dict(getattr(schema, "PROFILES", {}).get(profile, {}))
-    overlay.update(given)
-    return overlay
+    return _overlaid(schema, dict(getattr(schema, "PROFILES", {}).get(profile, {})), given)
+
+
+def _overlaid(schema: type, base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` over ``base``; a nested section (a dataclass field) is merged key by key, so
+    that setting one key of it keeps the profile's other values of that section."""
+    hints = typing.get_type_hints(schema)
+    merged = dict(base)
+    for key, value in given.items():
+        hint = hints.get(key)
+        if (isinstance(value, dict) and isinstance(merged.get(key), dict)
+                and isinstance(hint, type) and dataclasses.is_dataclass(hint)):
+            merged[key] = _overlaid(hint, merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _build(schema: type, data: dict[str, Any], path: str) -> Any:

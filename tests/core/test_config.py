@@ -30,6 +30,22 @@ class TrainSection:
 
 
 @dataclass
+class SearchSection:
+    nodes: int = 24
+    seconds: float = 10.0
+
+
+@dataclass
+class SynthSection:
+    prompts: int = 16
+    search: SearchSection = field(default_factory=SearchSection)
+    weights: dict[str, float] = field(default_factory=dict)
+
+    PROFILES: ClassVar[dict] = {"quick": {"prompts": 2, "search": {"nodes": 4, "seconds": 1.0},
+                                          "weights": {"a": 1.0, "b": 2.0}}}
+
+
+@dataclass
 class GopherConfig:
     max_dup_line_frac: float = 0.3
 
@@ -38,6 +54,7 @@ class Plugin:
     @hookimpl
     def herd_register_config_sections(self, register):
         register("train", TrainSection)
+        register("synth", SynthSection)
 
     @hookimpl
     def herd_register_filters(self, register):
@@ -59,6 +76,14 @@ def test_defaults_profiles_file_and_overrides_in_order(registry, tmp_path):
     assert (train.steps, train.lr, cfg.profile, cfg.run.name) == (7, 1.0, "quick", "exp1")
     assert isinstance(train.lr, float)
     assert cfg.component("filters", "gopher").max_dup_line_frac == 0.2
+
+
+def test_setting_one_key_of_a_nested_section_keeps_the_profile_values_of_the_others(registry):
+    quick = load_config(registry, profile="quick", overrides=["synth.search.nodes=8"]).section("synth")
+    assert (quick.prompts, quick.search.nodes, quick.search.seconds) == (2, 8, 1.0)
+    # a free-form table (a dict field) is a value: the one given replaces the profile's
+    assert load_config(registry, profile="quick", overrides=["synth.weights.a=3.0"]).section("synth").weights == {"a": 3.0}
+    assert load_config(registry, overrides=["synth.search.nodes=8"]).section("synth").search.seconds == 10.0
 
 
 def test_unknown_key_names_path_and_suggests(registry):
