@@ -10,8 +10,8 @@ from herd.core.errors import ConfigError
 from herd.core.services import Services
 from herd.plugins.long_context.evaluation import evaluate_long_context
 from herd.plugins.long_context.settings import LongContextEvalConfig
-from herd.plugins.long_context.tasks import task_spec
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.tasks import task_spec
+from herd.lib.long_context.token_counter import TokenCounter
 
 
 class LongContextEvaluator:

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from herd.plugins.long_context.sample import read_samples
+from herd.lib.long_context.sample import read_samples
 from tests.conftest import run_cli
 
-from .conftest import niah_answers
+from tests.lib.long_context.answers import niah_answers
 
 
 def test_generate_writes_ruler_rows_within_the_length(tokenizer_dir, counter, tmp_path):

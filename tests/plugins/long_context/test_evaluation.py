@@ -13,7 +13,7 @@ from herd.core.protocols import SamplingParams
 from herd.plugins.long_context.settings import LongContextEvalConfig
 from tests.conftest import run_cli
 
-from .conftest import niah_answers, vt_answers
+from tests.lib.long_context.answers import niah_answers, vt_answers
 
 
 class ReaderModel:
