@@ -46,3 +46,12 @@ def test_a_tokenizer_file_that_does_not_load_exits_2(tmp_path):
                      "--output", str(tmp_path / "x.jsonl"))
     assert result.returncode == 2
     assert f"tokenizer {bad} does not load" in result.stderr
+
+
+def test_a_tokenizer_directory_that_does_not_load_exits_2(tmp_path):
+    empty = tmp_path / "no_tokenizer_here"
+    empty.mkdir()
+    result = run_cli("long-context", "generate", "--task", "niah_single_1", "--length", "4096", "--tokenizer",
+                     str(empty), "--output", str(tmp_path / "x.jsonl"))
+    assert result.returncode == 2
+    assert f"tokenizer directory {empty} does not load" in result.stderr
