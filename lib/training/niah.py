@@ -23,6 +23,7 @@ import json
 import math
 import random
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -64,6 +65,7 @@ def gate_counter(tokenizer) -> TokenCounter:
     return TokenCounter.of(tokenizer)
 
 
+@lru_cache(maxsize=8)  # per tokenizer object: a run asks it at every check
 def gate_min_length(tokenizer) -> int:
     """The shortest step length the gate can be asked at with ``tokenizer``, for any trial:
     RULER's template and question with an empty haystack, plus an upper bound of any key
@@ -93,20 +95,22 @@ def gate_cases(tokenizer, length: int, trials: int, seed: int) -> list[NeedleCas
     tokenizer, length, trials and seed only)."""
     if trials < 1:
         raise ConfigError(f"NIAH gate: trials is {trials}; ask at least one (niah_trials)")
-    counter = gate_counter(tokenizer)
-    problem = gate_unfit(counter, length)
+    problem = gate_unfit(tokenizer, length)
     if problem:
         raise ConfigError(problem)
+    counter = gate_counter(tokenizer)
     samples = generate_samples(GATE_TASK, length, trials, counter, seed, Haystacks(counter), stream=GATE_STREAM)
     return [NeedleCase(s.input, " " + s.outputs[0], s.query or "", s.outputs[0], s.needles[0], s.depth or 0, s.length)
             for s in samples]
 
 
-def write_cases(path: Path, cases: list[NeedleCase], **context) -> None:
-    """Append ``cases`` to ``path`` (JSONL), each row with ``context`` (stage, step, seed)."""
+def write_cases(path: Path, cases: list[NeedleCase], stage: str, step: int, seed: int) -> None:
+    """Append one check's ``cases`` to ``path`` (JSONL), each row with the training stage,
+    the global step and the seed they were drawn with."""
     with Path(path).open("a", encoding="utf-8") as handle:
         for index, case in enumerate(cases):
-            handle.write(json.dumps({**context, "trial": index, **case.to_row()}, ensure_ascii=False) + "\n")
+            row = {"stage": stage, "step": step, "seed": seed, "trial": index, **case.to_row()}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 @torch.no_grad()

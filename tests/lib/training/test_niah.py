@@ -122,7 +122,7 @@ def test_an_untrained_llama_runs_at_the_steps_length_and_fails(tok):
 def test_cases_are_written_for_inspection(tok, tmp_path):
     cases = gate_cases(tok, 500, 2, seed=0)
     path = tmp_path / "niah_cases.jsonl"
-    write_cases(path, cases, stage="long_500", step=10, seed=0)
+    write_cases(path, cases, "long_500", 10, 0)
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["trial"] for r in rows] == [0, 1] and rows[0]["stage"] == "long_500" and rows[1]["step"] == 10
     assert rows[0]["prompt"] == cases[0].prompt and rows[1]["value"] == cases[1].value
