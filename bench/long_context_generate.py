@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from herd.plugins.long_context.generate import LOWER, generate_samples
-from herd.plugins.long_context.haystack import Haystacks, essay_text, word_pool
-from herd.plugins.long_context.tasks import task_spec
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.generate import LOWER, generate_samples
+from herd.lib.long_context.haystack import Haystacks, essay_text, word_pool
+from herd.lib.long_context.tasks import task_spec
+from herd.lib.long_context.token_counter import TokenCounter
 from summary_rows import BenchResult, Row, load_range, machine, write_result
 
 

@@ -6,8 +6,11 @@ Stages run in order; each reads its own tokenised data (``stage.data`` or the jo
 - ``initial`` / ``continued``: AdamW with warm-up and cosine decay, batch/sequence ramp.
 - ``long_context``: trains at least ``stage.tokens``, then every ``eval_every`` steps checks
   that short-context validation loss has recovered to within ``recover_tolerance`` of the
-  loss before the context grew, and that needle-in-a-haystack passes at ``seq_len``. It ends
-  when both hold, or at ``max_tokens`` with status ``not_recovered`` (recorded, not looped on).
+  loss before the context grew, and that needle-in-a-haystack passes at ``seq_len``
+  (``lib/training/niah.py``: RULER's ``niah_single_1``; each check's trials are appended to
+  ``niah_cases.jsonl`` beside the metrics). It ends when both hold, or at ``max_tokens`` with
+  status ``not_recovered`` (recorded, not looped on). A step too short to hold the gate's
+  template never passes it: its checks record ``niah_asked: false`` and the reason.
 - ``anneal``: LR linearly to ``lr_final``; the model is snapshotted every ``average_every``
   steps and the final model is the average of those snapshots (Polyak averaging, 4.3).
 
@@ -46,6 +49,7 @@ from herd.lib.llama.model import LlamaConfig
 from herd.lib.llama.packing import DataPosition, PackedBatches, TokenStream
 from herd.lib.training import checkpoint
 from herd.lib.training.loggers import MetricLogger, open_loggers
+from herd.lib.training.niah import gate_cases, gate_unfit, write_cases
 from herd.lib.training.schedule import batch_at, lr_at
 from herd.lib.training.step_log import StepLog, device_peak
 
@@ -138,8 +142,10 @@ class StageLoop:
             self.loggers = open_loggers(self.job.loggers, self.out, self.out.parent.name)
         if self.job.resume:
             self._restore()
-        elif self.rank == 0 and self.metrics_path.exists():
-            self.metrics_path.unlink()
+        elif self.rank == 0:
+            for path in (self.metrics_path, self.niah_cases_path):
+                if path.exists():
+                    path.unlink()
         stages = self.job.stages
         while self.progress.stage_index < len(stages):
             self._run_stage(stages[self.progress.stage_index])
@@ -205,22 +211,56 @@ class StageLoop:
         if self.step_log is not None:
             self.step_log.validation(self.progress.global_step, loss)
 
+    @property
+    def niah_cases_path(self) -> Path:
+        return self.out / "niah_cases.jsonl"
+
+    def niah_seed(self) -> int:
+        """The seed of this check's NIAH trials (new trials at every check of a step)."""
+        return self.job.seed + self.progress.stage_step
+
+    def niah_trials(self, stage: TrainStage) -> int:
+        return int(stage.extra.get("niah_trials", 8))
+
+    def _gate_unfit(self, stage: TrainStage) -> str | None:
+        """Why the NIAH gate cannot be asked in ``stage`` (too short for its template, or no
+        trials), or None; the same on every rank."""
+        if self.niah_trials(stage) < 1:
+            return "niah_trials is 0: the gate is not asked"
+        if not hasattr(self, "_unfit"):
+            self._unfit: dict[int, str | None] = {}
+        if stage.seq_len not in self._unfit:
+            self._unfit[stage.seq_len] = gate_unfit(self.tokenizer(), stage.seq_len)
+            if self._unfit[stage.seq_len] and self.rank == 0:
+                log.warning("long-context step %s: %s", stage.name, self._unfit[stage.seq_len])
+        return self._unfit[stage.seq_len]
+
     def _long_context_check(self, stage: TrainStage, at_cap: bool) -> bool:
-        short, niah = self.evaluate(niah=stage)
+        unfit = self._gate_unfit(stage)
+        if unfit is None:
+            short, niah = self.evaluate(niah=stage)
+            if self.rank == 0:
+                write_cases(self.niah_cases_path, gate_cases(self.tokenizer(), stage.seq_len, self.niah_trials(stage),
+                                                             self.niah_seed()),
+                            stage=stage.name, step=self.progress.global_step, seed=self.niah_seed())
+        else:
+            short, niah = self.evaluate()[0], 0.0
         recovered = short <= self.progress.short_baseline * (1 + float(stage.extra.get("recover_tolerance", 0.05)))
-        passed = niah >= float(stage.extra.get("niah_threshold", 1.0))
+        passed = unfit is None and niah >= float(stage.extra.get("niah_threshold", 1.0))
         status = "recovered" if recovered and passed else ("not_recovered" if at_cap else "running")
         self.progress.stage_status[stage.name] = {
             "status": status, "short_eval_loss": short, "short_baseline": self.progress.short_baseline,
-            "short_recovered": recovered, "niah_accuracy": niah, "niah_passed": passed,
+            "short_recovered": recovered, "niah_accuracy": niah, "niah_passed": passed, "niah_asked": unfit is None,
             "tokens": self.progress.stage_tokens, "seq_len": stage.seq_len,
         }
+        if unfit is not None:
+            self.progress.stage_status[stage.name]["niah_note"] = unfit
         self._write_metrics({"event": "long_context_check", "stage": stage.name, "step": self.progress.global_step,
                              **self.progress.stage_status[stage.name]})
         self._validation(short)
         if status != "running":
             log.info("long-context step %s (%d tokens): %s", stage.name, stage.seq_len,
-                     _check_outcome(status, short, self.progress.short_baseline, niah))
+                     _check_outcome(status, short, self.progress.short_baseline, niah, unfit))
         return status != "running"
 
     def local_rows(self, stage: TrainStage, tokens_done: int) -> int:
@@ -404,10 +444,11 @@ def set_threads(threads: int, device: str, model_cfg: LlamaConfig) -> None:
         torch.set_num_threads(threads)
 
 
-def _check_outcome(status: str, short: float, baseline: float, niah: float) -> str:
+def _check_outcome(status: str, short: float, baseline: float, niah: float, unfit: str | None = None) -> str:
     """How a long-context step ended, in words: reaching the token cap without recovering
     is an expected outcome of a short run, recorded and moved past, not a failure."""
+    gate = f"NIAH not asked ({unfit})" if unfit else f"NIAH {niah:.2f}"
     if status == "recovered":
-        return f"short-context loss recovered ({short:.4f} vs {baseline:.4f} before), NIAH {niah:.2f}"
-    return (f"short-context loss not yet recovered at the token cap ({short:.4f} vs {baseline:.4f} before), "
-            f"NIAH {niah:.2f}; moving on")
+        return f"short-context loss recovered ({short:.4f} vs {baseline:.4f} before), {gate}"
+    return (f"short-context loss or NIAH not yet passed at the token cap ({short:.4f} vs {baseline:.4f} before), "
+            f"{gate}; moving on")

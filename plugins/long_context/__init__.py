@@ -2,8 +2,9 @@
 section 6): RULER-compatible synthetic tasks sized to a tokenizer (``long-context
 generate``), RULER's string-match scores, ``eval-long`` on any registered generator, the
 ``long_context`` evaluator, and the ``long_context`` SFT synthesizer (QA over chunks,
-hierarchical summaries, code-repository reasoning; ``long-context repo-qa``). See
-docs/long_context.md."""
+hierarchical summaries, code-repository reasoning; ``long-context repo-qa``). The task
+generators themselves are ``lib.long_context`` (shared with the pretraining NIAH gate,
+``lib.training.niah``). See docs/long_context.md."""
 
 from __future__ import annotations
 

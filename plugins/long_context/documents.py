@@ -1,7 +1,11 @@
 """The prose long-context SFT rows are cut from: ``[synthesizers.long_context] documents``,
 else the curated corpus (``kept/*.jsonl.gz`` of the curate stage) when the stage reads it,
-else the plugin's essays. Texts become one stream of sentences that a row reads a run of,
-wrapping around at the end."""
+else Python's own reference documentation (``pydoc_data.topics``, shipped with CPython).
+Texts become one stream of sentences that a row reads a run of, wrapping around at the end.
+
+Never the RULER haystacks (``lib.long_context``'s essays and noise): the NIAH gate of the
+long-context pretraining steps and the ``long_context`` evaluator hide their needles there,
+and training rows cut from them would train on the test (issue 18, a clean gate)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ from pathlib import Path
 from herd.core.errors import InputError
 from herd.lib.documents import read_documents
 from herd.core.services import Services
-from herd.plugins.long_context.haystack import ESSAYS, essay_text
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.token_counter import TokenCounter
 
 CURATE_STAGE = "curate"
 # A sentence ends at . ! or ? (closing quotes or brackets kept) before a capital letter.
@@ -89,4 +92,34 @@ def sentence_pool(cfg_documents: list[str], max_documents: int, services: Servic
     paths = source_files(cfg_documents, services)
     if paths:
         return SentencePool.build(read_texts(paths, max_documents), counter, ", ".join(str(p) for p in paths))
-    return SentencePool.build([essay_text()], counter, str(ESSAYS))
+    return SentencePool.build(reference_texts(max_documents), counter, FALLBACK)
+
+
+FALLBACK = "pydoc_data.topics"
+
+
+def reference_texts(limit: int) -> list[str]:
+    """Python's language reference topics (``pydoc_data.topics``), in topic order: prose that
+    ships with every CPython and that no long-context test uses. Only prose paragraphs are
+    kept (indented code, grammar and tables, which hold no sentence breaks, are left out)."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:
+        raise InputError("synthesizer 'long_context' has no documents: this Python has no pydoc_data (its "
+                         "reference topics are the fallback corpus); set [synthesizers.long_context] documents "
+                         "to JSONL or text files, or run it in a pipeline whose stage reads the curate stage") from None
+    texts = []
+    for name in sorted(topics):
+        paragraphs = [p for p in re.split(r"\n\s*\n", topics[name]) if _prose(p)]
+        if paragraphs:
+            texts.append("\n\n".join(paragraphs))
+    return texts[:limit]
+
+
+def _prose(paragraph: str) -> bool:
+    lines = paragraph.strip("\n").splitlines()
+    return bool(lines) and not any(line.startswith((" ", "\t")) for line in lines) \
+        and bool(_SENTENCE_END.search(paragraph.rstrip()))
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')]*$")

@@ -11,8 +11,8 @@ from pathlib import Path
 from herd.core.errors import ConfigError
 from herd.core.protocols import Generator
 from herd.plugins.long_context.evaluation import evaluate_long_context
-from herd.plugins.long_context.tasks import parse_lengths, parse_tasks
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.tasks import parse_lengths, parse_tasks
+from herd.lib.long_context.token_counter import TokenCounter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

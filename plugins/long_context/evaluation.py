@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from herd.core.protocols import Generator, SamplingParams
-from herd.plugins.long_context.generate import LOWER, generate_samples, smallest_length
-from herd.plugins.long_context.haystack import Haystacks
+from herd.lib.long_context.generate import LOWER, generate_samples, smallest_length
+from herd.lib.long_context.haystack import Haystacks
 from herd.plugins.long_context.scoring import match_all, postprocess, string_match_all
-from herd.plugins.long_context.tasks import TaskSpec
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.tasks import TaskSpec
+from herd.lib.long_context.token_counter import TokenCounter
 
 METRIC = "string_match_all"
 

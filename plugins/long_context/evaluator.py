@@ -1,5 +1,12 @@
 """The ``long_context`` evaluator: RULER's NIAH and variable tracking on a model directory,
-sized with the model's own tokenizer (``tokenizer.json`` in the directory)."""
+sized with the model's own tokenizer (``tokenizer.json`` in the directory).
+
+The post-training check of the pretraining NIAH gate (``lib/training/niah.py``, docs/recipe.md
+section 4.2): the same generator (``lib.long_context``), the same task (``niah_single_1``
+among the defaults) and the same length rule (prompt plus answer budget within [0.97 N, N]
+tokens of the model's tokenizer), at the configured lengths and at the model's context
+(``at_context``). The gate forces the answer (a 16-token budget); here the model generates
+it (RULER's 128 tokens) and RULER's ``string_match_all`` scores it."""
 
 from __future__ import annotations
 
@@ -10,8 +17,8 @@ from herd.core.errors import ConfigError
 from herd.core.services import Services
 from herd.plugins.long_context.evaluation import evaluate_long_context
 from herd.plugins.long_context.settings import LongContextEvalConfig
-from herd.plugins.long_context.tasks import task_spec
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.tasks import task_spec
+from herd.lib.long_context.token_counter import TokenCounter
 
 
 class LongContextEvaluator:
@@ -29,7 +36,10 @@ class LongContextEvaluator:
         # A sample never exceeds the model's context; a task whose own template does not fit
         # there is skipped with its reason, not failed (the built-in tiny models have 256 tokens).
         context = model_context(Path(model_dir))
-        lengths = sorted({min(length, context or length) for length in cfg.lengths})
+        lengths = {min(length, context or length) for length in cfg.lengths}
+        if cfg.at_context and context:
+            lengths.add(context)
+        lengths = sorted(lengths)
         summary = evaluate_long_context(generator, counter, self.tasks, lengths, cfg.samples, cfg.seed,
                                         Path(workdir), model=str(model_dir), skip_unfit=True)
         for skip in summary.skipped:

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from herd.core.errors import ConfigError
-from herd.plugins.long_context.generate import generate_samples
-from herd.plugins.long_context.sample import write_samples
-from herd.plugins.long_context.tasks import TASKS, task_spec
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.generate import generate_samples
+from herd.lib.long_context.sample import write_samples
+from herd.lib.long_context.tasks import TASKS, task_spec
+from herd.lib.long_context.token_counter import TokenCounter
 
 
 def add_parser(sub) -> None:

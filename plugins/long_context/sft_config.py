@@ -36,7 +36,7 @@ class LongContextSFTConfig:
     # tokenizer.json or a tokenizer directory to size rows with; "" = the model being trained.
     tokenizer: str = ""
     # JSONL (``text`` field, .gz too) or text files; empty = the curated corpus when the stage
-    # reads it, else the plugin's essays.
+    # reads it, else Python's reference topics (pydoc_data; never the NIAH haystacks).
     documents: list[str] = field(default_factory=list)
     max_documents: int = positive(2000)
     seed: int = 0

@@ -27,7 +27,7 @@ from herd.plugins.long_context.documents import SentencePool, sentence_pool
 from herd.plugins.long_context.repo_qa import candidates, file_block, graph_of, hubs_of, question
 from herd.plugins.long_context.sections import Sectioned
 from herd.plugins.long_context.sft_config import LongContextSFTConfig
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.token_counter import TokenCounter
 
 CAPABILITY = "long_context"
 ATTEMPTS = 8  # resizes of one row before it is dropped as not fitting its bucket

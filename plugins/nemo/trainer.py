@@ -193,8 +193,8 @@ class _Run(StageLoop):
             model = model_from_state(self.model_cfg, state).to(self.device).eval()
             result[0] = self.validation_loss(model)
             if niah is not None:
-                result[1] = niah_accuracy(model, self.tokenizer(), niah.seq_len, int(niah.extra.get("niah_trials", 8)),
-                                          self.job.seed + self.progress.stage_step, self.device)
+                result[1] = niah_accuracy(model, self.tokenizer(), niah.seq_len, self.niah_trials(niah),
+                                          self.niah_seed(), self.device)
         if self.layout.setup is not None:
             result = result.to(self.device)
             dist.broadcast(result, src=0)

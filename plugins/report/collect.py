@@ -87,7 +87,9 @@ def loss_curves(folder: Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-NIAH_FIELDS = ("stage", "step", "seq_len", "tokens", "niah_accuracy", "short_eval_loss", "short_baseline", "status")
+# ``niah_asked``: false where the step is too short for the gate's template (lib/training/niah.py).
+NIAH_FIELDS = ("stage", "step", "seq_len", "tokens", "niah_accuracy", "niah_asked", "short_eval_loss", "short_baseline",
+               "status")
 
 
 def niah_checks(folder: Path) -> list[dict[str, Any]]:

@@ -139,8 +139,8 @@ class _Run(StageLoop):
         short = self.validation_loss(self.model)
         accuracy = 0.0
         if niah is not None:
-            accuracy = niah_accuracy(self.model, self.tokenizer(), niah.seq_len, int(niah.extra.get("niah_trials", 8)),
-                                     self.job.seed + self.progress.stage_step, self.device)
+            accuracy = niah_accuracy(self.model, self.tokenizer(), niah.seq_len, self.niah_trials(niah),
+                                     self.niah_seed(), self.device)
         self.model.train()
         return short, accuracy
 

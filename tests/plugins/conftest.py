@@ -19,7 +19,6 @@ def token_data(tmp_path_factory) -> Path:
     """A trained tokenizer and tokenised train / validation / long-context data."""
     from herd.lib.llama.packing import write_token_shards
     from herd.lib.llama.tokenizer import Tokenizer
-    from herd.lib.training.niah import niah_documents
 
     d = tmp_path_factory.mktemp("tokens")
     texts = corpus(300)
@@ -27,7 +26,7 @@ def token_data(tmp_path_factory) -> Path:
     tok.save(d / "tok")
     write_token_shards(texts[:280], tok, d / "train")
     write_token_shards(texts[280:], tok, d / "val")
-    write_token_shards(texts[:60] + niah_documents(30, 30, 60, tok, 1), tok, d / "long")
+    write_token_shards(texts[:90], tok, d / "long")
     return d
 
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from herd.plugins.long_context.sample import read_samples
+from herd.lib.long_context.sample import read_samples
 from tests.conftest import run_cli
 
-from .conftest import niah_answers
+from tests.lib.long_context.answers import niah_answers
 
 
 def test_generate_writes_ruler_rows_within_the_length(tokenizer_dir, counter, tmp_path):
@@ -46,3 +46,12 @@ def test_a_tokenizer_file_that_does_not_load_exits_2(tmp_path):
                      "--output", str(tmp_path / "x.jsonl"))
     assert result.returncode == 2
     assert f"tokenizer {bad} does not load" in result.stderr
+
+
+def test_a_tokenizer_directory_that_does_not_load_exits_2(tmp_path):
+    empty = tmp_path / "no_tokenizer_here"
+    empty.mkdir()
+    result = run_cli("long-context", "generate", "--task", "niah_single_1", "--length", "4096", "--tokenizer",
+                     str(empty), "--output", str(tmp_path / "x.jsonl"))
+    assert result.returncode == 2
+    assert f"tokenizer directory {empty} does not load" in result.stderr

@@ -13,7 +13,7 @@ from herd.core.protocols import SamplingParams
 from herd.plugins.long_context.settings import LongContextEvalConfig
 from tests.conftest import run_cli
 
-from .conftest import niah_answers, vt_answers
+from tests.lib.long_context.answers import niah_answers, vt_answers
 
 
 class ReaderModel:
@@ -115,3 +115,23 @@ def test_evaluator_sizes_to_the_models_context_and_skips_what_cannot_fit(tokeniz
     assert {s["task"] for s in summary["skipped"]} == {"niah_single_2", "vt"}
     assert all(s["length"] == 256 and "tokens" in s["reason"] for s in summary["skipped"])
     assert metrics == {"long_context.skipped": 2.0} and summary["results"] == []
+
+
+@pytest.mark.parametrize("at_context, lengths", [(True, [512, 1024]), (False, [512])])
+def test_evaluator_asks_the_gates_task_at_the_models_context(at_context, lengths, tokenizer_dir, tmp_path):
+    """The post-training check of the pretraining gate: niah_single_1 at the model's context
+    (the last long-context step's length), sized by the same rule ([0.97 N, N] tokens)."""
+    import shutil
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tokenizer_dir, model_dir)
+    (model_dir / "config.json").write_text(json.dumps({"max_position_embeddings": 1024}))
+    app = App.create(plugins=["long_context"], extra_plugins={"reader": ReaderPlugin(False)}, entry_points=False)
+    cfg = LongContextEvalConfig(tasks=["niah_single_1"], lengths=[512], samples=2, generator="reader",
+                                at_context=at_context)
+    evaluator = app.registry.get("evaluators", "long_context").factory(cfg, Services.for_app(app, workdir=tmp_path))
+    metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
+    assert metrics == {**{f"long_context.niah_single_1.{n}": 1.0 for n in lengths}, "long_context.average": 1.0}
+    for n in lengths:
+        rows = [json.loads(line) for line in (tmp_path / "eval" / f"niah_single_1_{n}.jsonl").read_text().splitlines()]
+        assert all(0.97 * n <= r["length"] <= n for r in rows)

@@ -142,6 +142,10 @@ def test_bad_settings_are_named(tokenizer_dir, tmp_path):
         list(LongContextSynthesizer(LongContextSFTConfig()).synthesize(10, tmp_path))
     with pytest.raises(ConfigError, match="'no_such_package_zz' is not installed"):
         rows(tokenizer_dir, tmp_path, kinds=["repo"], packages=["no_such_package_zz"], lengths=[1024])
+    bad = tmp_path / "tokenizer.json"
+    bad.write_text("{}")
+    with pytest.raises(ConfigError, match=f"tokenizer {bad} does not load"):
+        list(LongContextSynthesizer(LongContextSFTConfig(tokenizer=str(bad))).synthesize(10, tmp_path))
     with pytest.raises(InputError, match="missing.jsonl does not exist"):
         rows(tokenizer_dir, tmp_path, kinds=["chunk_qa"], documents=[str(tmp_path / "missing.jsonl")])
 

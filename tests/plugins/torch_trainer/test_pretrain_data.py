@@ -1,5 +1,6 @@
 """The pretrain stage's data: annealing up-samples the curation's code and maths labels and
-quality scores (docs/recipe.md 4.3); no NIAH gate item is ever training data (4.2)."""
+quality scores (docs/recipe.md 4.3); no NIAH gate item is ever training data (4.2): the
+gate's needles, keys, values and its RULER noise haystack."""
 
 import gzip
 import json
@@ -10,7 +11,8 @@ import pytest
 
 from herd.lib.llama.packing import read_documents
 from herd.lib.llama.tokenizer import Tokenizer
-from herd.lib.training.niah import QUESTION, gate_cases
+from herd.lib.long_context.tasks import NOISE
+from herd.lib.training.niah import gate_cases, gate_unfit, gate_min_length
 from herd.plugins.torch_trainer.config import PretrainConfig
 from herd.plugins.torch_trainer.data import build_token_data
 
@@ -85,16 +87,22 @@ def test_anneal_domains_that_label_nothing_are_noted(tmp_path):
     assert any("anneal_domains ['math'] label no document" in n for n in data.notes)
 
 
-def test_no_niah_gate_item_is_in_any_training_shard(built):
-    work, cfg, _ = built
-    tok = Tokenizer.load(work / "tokenizer")
-    shards = [p for p in (work / "tokens").iterdir() if (p / "tokens.json").is_file()]
+@pytest.mark.parametrize("profile", ["default", "quick"])
+def test_no_niah_gate_item_is_in_any_training_shard(profile, tmp_path):
+    cfg = PretrainConfig(val_fraction=0.0) if profile == "default" else quick_config()
+    kinds = ["math"] * 10 + ["code"] * 10 + ["good"] * 5 + ["general"] * 35
+    build_token_data(write_mix(tmp_path / "mix", kinds), cfg, seed=0, work=tmp_path)
+    tok = Tokenizer.load(tmp_path / "tokenizer")
+    shards = [p for p in (tmp_path / "tokens").iterdir() if (p / "tokens.json").is_file()]
     assert {p.name for p in shards} == {"train", "val", "long", "anneal"}
     texts = [t for p in shards for t in decoded(p, tok)]
-    for length in cfg.long_context_lengths:
-        for case in gate_cases(tok, length, cfg.niah_trials, seed=0):
-            number = case.answer.strip().rstrip(".")
-            needle = f"The special magic number is {number}"
-            assert needle in case.prompt
-            assert not any(needle in t for t in texts), f"gate needle {number!r} is in the training data"
-    assert not any(QUESTION.strip() in t or "special magic number" in t for t in texts)
+    # the steps' own lengths where the gate fits them, and the shortest it fits
+    lengths = [n for n in cfg.long_context_lengths if gate_unfit(tok, n) is None] + [gate_min_length(tok)]
+    items = []
+    for length in lengths:
+        for seed in range(cfg.niah_trials):  # the trainers' seeds: the job's seed plus the step
+            for case in gate_cases(tok, length, cfg.niah_trials, seed):
+                assert case.needle in case.prompt
+                items += [case.needle, case.key, case.value]
+    assert not any(item in t for item in items for t in texts), "a gate needle, key or value is in the training data"
+    assert not any(NOISE in t or "The grass is green." in t or "special magic" in t for t in texts)

@@ -1,8 +1,11 @@
 """Token counts of text under the tokenizer a long-context sample is measured in.
 
 ``--tokenizer`` is a Hugging Face tokenizer directory or a ``tokenizer.json`` (herd's
-exported tokenizer is one). Counts exclude special tokens, as RULER's ``text_to_tokens``
-does; a sample's ``length`` adds the task's generation budget on top.
+exported tokenizer is one); ``TokenCounter.of`` adapts a tokenizer object already loaded
+(herd's own ``lib.llama`` tokenizer, which the pretraining NIAH gate holds, a
+``tokenizers.Tokenizer`` or a ``transformers`` tokenizer). Counts exclude special tokens,
+as RULER's ``text_to_tokens`` does; a sample's ``length`` adds the task's generation budget
+on top.
 """
 
 from __future__ import annotations
@@ -37,6 +40,35 @@ class TokenCounter:
         if path.is_dir():
             return cls._from_transformers(path)
         raise ConfigError(f"tokenizer {path}: no such file or directory; {LOAD_HINT}")
+
+    @classmethod
+    def of(cls, tokenizer) -> "TokenCounter":
+        """A counter over a tokenizer object: herd's ``lib.llama`` ``Tokenizer`` (its
+        ``tokenizers`` model: the counts are its ``encode(text)`` without BOS for text without
+        special-token strings, which no generated sample has), a ``tokenizers.Tokenizer``, or a
+        ``transformers`` tokenizer."""
+        from tokenizers import Tokenizer as FastTokenizer
+
+        from herd.lib.llama.tokenizer import Tokenizer as HerdTokenizer
+
+        if isinstance(tokenizer, TokenCounter):
+            return tokenizer
+        if isinstance(tokenizer, HerdTokenizer):
+            return cls(fast=tokenizer.inner, source=tokenizer.source or "herd tokenizer")
+        if isinstance(tokenizer, FastTokenizer):
+            return cls(fast=tokenizer, source="tokenizers.Tokenizer")
+        try:
+            from transformers import PreTrainedTokenizerBase
+        except ImportError:
+            PreTrainedTokenizerBase = ()
+        if PreTrainedTokenizerBase and isinstance(tokenizer, PreTrainedTokenizerBase):
+            source = str(tokenizer.name_or_path or type(tokenizer).__name__)
+            if tokenizer.is_fast:
+                return cls(fast=tokenizer.backend_tokenizer, source=source)
+            return cls(slow=tokenizer, source=source)
+        raise ConfigError(f"cannot count tokens with a {type(tokenizer).__module__}.{type(tokenizer).__name__}: "
+                          "pass herd's lib.llama Tokenizer, a tokenizers.Tokenizer or a transformers tokenizer "
+                          f"(or a path; {LOAD_HINT})")
 
     @classmethod
     def _from_json(cls, path: Path) -> "TokenCounter":

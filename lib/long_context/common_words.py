@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import random
 
-from herd.plugins.long_context.haystack import word_pool
-from herd.plugins.long_context.sample import Composed, linear_first_size
-from herd.plugins.long_context.tasks import CWE_TEMPLATE, CommonWordsSettings
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.haystack import word_pool
+from herd.lib.long_context.sample import Composed, linear_first_size
+from herd.lib.long_context.tasks import CWE_TEMPLATE, CommonWordsSettings
+from herd.lib.long_context.token_counter import TokenCounter
 
 SHORT = 4096  # RULER's threshold for its short-context repeats
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from herd.plugins.long_context.tasks import NOISE
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.tasks import NOISE
+from herd.lib.long_context.token_counter import TokenCounter
 
 DATA = Path(__file__).resolve().parent / "data"
 ESSAYS = DATA / "essays.txt"

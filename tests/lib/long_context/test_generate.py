@@ -3,11 +3,11 @@ import math
 import pytest
 
 from herd.core.errors import ConfigError
-from herd.plugins.long_context.generate import LOWER, generate_samples
-from herd.plugins.long_context.haystack import Haystacks
-from herd.plugins.long_context.tasks import TASKS, task_spec
+from herd.lib.long_context.generate import LOWER, generate_samples
+from herd.lib.long_context.haystack import Haystacks
+from herd.lib.long_context.tasks import TASKS, task_spec
 
-from .conftest import cwe_counts, fwe_counts, niah_answers, vt_answers
+from tests.lib.long_context.answers import cwe_counts, fwe_counts, niah_answers, vt_answers
 
 LENGTHS = (4096, 12000)
 
@@ -107,7 +107,7 @@ def test_unknown_task_names_the_choices():
 def test_a_tokenizer_that_truncates_and_pads_is_counted_in_full(tokenizer_dir, tmp_path):
     import json
 
-    from herd.plugins.long_context.token_counter import TokenCounter
+    from herd.lib.long_context.token_counter import TokenCounter
 
     data = json.loads((tokenizer_dir / "tokenizer.json").read_text())
     data["truncation"] = {"max_length": 16, "strategy": "LongestFirst", "stride": 0, "direction": "Right"}

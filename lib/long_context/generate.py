@@ -16,14 +16,14 @@ import statistics
 from dataclasses import dataclass, field
 
 from herd.core.errors import ConfigError
-from herd.plugins.long_context.common_words import CommonWordsBuilder
-from herd.plugins.long_context.freq_words import FreqWordsBuilder
-from herd.plugins.long_context.haystack import Haystacks
-from herd.plugins.long_context.niah import NiahBuilder
-from herd.plugins.long_context.sample import Builder, Sample
-from herd.plugins.long_context.tasks import TaskSpec
-from herd.plugins.long_context.token_counter import TokenCounter
-from herd.plugins.long_context.variable_tracking import VariableTrackingBuilder
+from herd.lib.long_context.common_words import CommonWordsBuilder
+from herd.lib.long_context.freq_words import FreqWordsBuilder
+from herd.lib.long_context.haystack import Haystacks
+from herd.lib.long_context.niah import NiahBuilder
+from herd.lib.long_context.sample import Builder, Sample
+from herd.lib.long_context.tasks import TaskSpec
+from herd.lib.long_context.token_counter import TokenCounter
+from herd.lib.long_context.variable_tracking import VariableTrackingBuilder
 
 LOWER = 0.97  # a sample's length lies in [LOWER * N, N]
 CHUNK = 32  # samples checked together (one batch tokenisation per round)
@@ -54,7 +54,10 @@ class _Fit:
 
 
 def generate_samples(task: TaskSpec, length: int, samples: int, counter: TokenCounter, seed: int,
-                     haystacks: Haystacks | None = None) -> list[Sample]:
+                     haystacks: Haystacks | None = None, stream: str = "") -> list[Sample]:
+    """``stream`` names a draw of needles of its own: the pretraining NIAH gate uses
+    ``"niah-gate"`` so that no other user of a seed ever draws its keys and values; ""
+    (``long-context generate``, ``eval-long``) keeps RULER-style files reproducible by seed."""
     if samples < 1:
         raise ConfigError(f"--samples {samples}: must be at least 1")
     haystacks = haystacks or Haystacks(counter)
@@ -65,15 +68,21 @@ def generate_samples(task: TaskSpec, length: int, samples: int, counter: TokenCo
     for first in range(0, samples, CHUNK):
         fits = []
         for index in range(first, min(samples, first + CHUNK)):
-            rng = random.Random(f"{seed}:{task.name}:{length}:{index}")
+            rng = random.Random(sample_seed(stream, seed, task, length, index))
             builder = make_builder(task, counter, haystacks, rng, length, depth_of(index, samples))
             if index == 0:
                 _check_fits(task, length, counter, builder)
             fits.append(_Fit(builder, max(builder.min_size, builder.first_size(budget, hint))))
         finished = _fit_chunk(task, length, low, counter, fits)
         hint = int(statistics.median(f.size for f in fits))
-        out += [Sample(first + i, c.input, c.outputs, n, c.depth) for i, (c, n) in enumerate(finished)]
+        out += [Sample(first + i, c.input, c.outputs, n, c.depth, c.query, c.needles) for i, (c, n) in enumerate(finished)]
     return out
+
+
+def sample_seed(stream: str, seed: int, task: TaskSpec, length: int, index: int) -> str:
+    """What sample ``index``'s needles are drawn from."""
+    key = f"{seed}:{task.name}:{length}:{index}"
+    return f"{stream}:{key}" if stream else key
 
 
 def smallest_length(task: TaskSpec, length: int, counter: TokenCounter, seed: int,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import random
 import uuid
 
-from herd.plugins.long_context.haystack import Haystacks, TiledText, word_pool
-from herd.plugins.long_context.sample import Composed
-from herd.plugins.long_context.tasks import NIAH_NEEDLE, NIAH_TEMPLATE, NIAH_TEMPLATE_ONE, NiahSettings
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.haystack import Haystacks, TiledText, word_pool
+from herd.lib.long_context.sample import Composed
+from herd.lib.long_context.tasks import NIAH_NEEDLE, NIAH_TEMPLATE, NIAH_TEMPLATE_ONE, NiahSettings
+from herd.lib.long_context.token_counter import TokenCounter
 
 
 def random_item(kind: str, rng: random.Random) -> str:
@@ -78,7 +78,7 @@ class NiahBuilder:
     def compose(self, size: int) -> Composed:
         context = self._tiled_context(size) if self.tiled is not None else self._needle_context(size)
         text = self.template.format(type_needle_v=self.type_v, context=context, query=self.query)
-        return Composed(text, list(self.outputs), self.depth)
+        return Composed(text, list(self.outputs), self.depth, self.query, tuple(self.needles))
 
     def _tiled_context(self, size: int) -> str:
         tiled, start = self.tiled, self.start

@@ -14,23 +14,31 @@ from herd.core.errors import InputError
 @dataclass(frozen=True)
 class Composed:
     """One sample's text at one haystack size: ``input`` ends where the answer begins;
-    ``depth``: where the (first queried) needle sits, in percent of the context (NIAH only)."""
+    ``depth``: where the (first queried) needle sits, in percent of the context (NIAH only);
+    ``query``: the key(s) asked and ``needles``: the needle sentences, first queried first
+    (NIAH only)."""
 
     input: str
     outputs: list[str]
     depth: int | None = None
+    query: str | None = None
+    needles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Sample:
     """A RULER row: ``length`` is the input's tokens plus the task's generation budget
-    (RULER's ``tokens_to_generate``), so ``length <= --length`` leaves room to answer."""
+    (RULER's ``tokens_to_generate``), so ``length <= --length`` leaves room to answer.
+    ``query`` and ``needles`` (NIAH) say what was hidden and asked; they are not part of
+    RULER's row (``to_row``), and a row read back has none."""
 
     index: int
     input: str
     outputs: list[str]
     length: int
     depth: int | None = None
+    query: str | None = None
+    needles: tuple[str, ...] = ()
 
     def to_row(self) -> dict:
         row = {"index": self.index, "input": self.input, "outputs": list(self.outputs), "length": self.length}

@@ -7,9 +7,9 @@ from __future__ import annotations
 import random
 import string
 
-from herd.plugins.long_context.sample import Composed, linear_first_size
-from herd.plugins.long_context.tasks import FWE_TEMPLATE, FreqWordsSettings
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.sample import Composed, linear_first_size
+from herd.lib.long_context.tasks import FWE_TEMPLATE, FreqWordsSettings
+from herd.lib.long_context.token_counter import TokenCounter
 
 NOISE_WORD = "..."
 ANSWERS = 3

@@ -7,10 +7,10 @@ from __future__ import annotations
 import random
 import string
 
-from herd.plugins.long_context.haystack import Haystacks
-from herd.plugins.long_context.sample import Composed
-from herd.plugins.long_context.tasks import VT_TEMPLATE, VariableTrackingSettings
-from herd.plugins.long_context.token_counter import TokenCounter
+from herd.lib.long_context.haystack import Haystacks
+from herd.lib.long_context.sample import Composed
+from herd.lib.long_context.tasks import VT_TEMPLATE, VariableTrackingSettings
+from herd.lib.long_context.token_counter import TokenCounter
 
 EXAMPLE_NOISE_LINES = 6  # RULER's example is a sample of about 500 tokens; its chain needs 5 places
 
