@@ -359,14 +359,15 @@ class StageLoop:
                  state.get("backend", "torch"))
 
     def _truncate_metrics(self, step: int) -> None:
-        """Drop metric lines written after the checkpoint (they will be written again)."""
-        if not self.metrics_path.exists():
-            return
-        kept = [line for line in self.metrics_path.read_text().splitlines()
-                if line.strip() and _line_step(line) <= step]
-        tmp = self.metrics_path.with_suffix(".tmp")
-        tmp.write_text("".join(k + "\n" for k in kept))
-        os.replace(tmp, self.metrics_path)
+        """Drop metric and NIAH-case lines written after the checkpoint (they will be
+        written again), so a resumed stage's files equal an uninterrupted one's."""
+        for path in (self.metrics_path, self.niah_cases_path):
+            if not path.exists():
+                continue
+            kept = [line for line in path.read_text().splitlines() if line.strip() and _line_step(line) <= step]
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("".join(k + "\n" for k in kept))
+            os.replace(tmp, path)
 
     def _snapshot(self) -> None:
         """Save the current weights for the annealing average."""
