@@ -7,6 +7,10 @@ final answer written after the run."""
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+
+from herd.core.protocols import Sandbox
 from herd.core.records import ChatMessage, SFTRow
 from herd.core.services import Services
 from herd.plugins.math.config import MathPythonConfig
@@ -19,6 +23,7 @@ class MathPythonEnvironment:
     def __init__(self, cfg: MathPythonConfig | None, services: Services):
         self.cfg = cfg or MathPythonConfig()
         self.services = services
+        self._sandbox: Sandbox | None = None
 
     def applies(self, prompt: SFTRow) -> bool:
         return prompt.capability == CAPABILITY
@@ -29,7 +34,15 @@ class MathPythonEnvironment:
         code = unexecuted_code(conversation[-1])
         if code is None:
             return None
-        # services.open_sandbox: the round's sandbox when the stage holds one open.
-        with self.services.open_sandbox() as sandbox:
-            run = run_programs(sandbox, [code], self.cfg.timeout_s, self.cfg.max_output_chars)[0]
+        run = run_programs(self.sandbox(), [code], self.cfg.timeout_s, self.cfg.max_output_chars)[0]
         return [answer_message(run)]
+
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            # One sandbox for all of a round's rollouts (warm containers), opened on the
+            # first program and closed when the environment is collected, unless the stage
+            # holds one open (services.sandbox), which stays open.
+            held = contextlib.ExitStack()
+            self._sandbox = held.enter_context(self.services.open_sandbox())
+            weakref.finalize(self, held.close)
+        return self._sandbox

@@ -15,6 +15,7 @@ steps' values, and the last turn passes the answer verifier and the step checker
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ def chosen(problems: list[Problem], share: float, seed: int) -> list[Problem]:
 
 
 def interleaved_rows(problems: list[Problem], open_sandbox: Callable[[], ContextManager[Sandbox]],
-                     timeout_s: float, verifier: AnswerVerifier) -> tuple[list[SFTRow], list[Dropped]]:
+                     timeout_s: float, verifier: AnswerVerifier,
+                     log: logging.Logger | None = None) -> tuple[list[SFTRow], list[Dropped]]:
     """An interleaved solution per problem whose program ran in the sandbox and printed
     the steps' values, and whose last turn passes the checkers; else why not."""
     if not problems:
@@ -99,6 +101,8 @@ def interleaved_rows(problems: list[Problem], open_sandbox: Callable[[], Context
             runs = run_programs(sandbox, [s.code for s in solutions], timeout_s, MAX_OUTPUT_CHARS)
     except ConfigError as err:
         # no sandbox on this machine: the share of code rows is lost, said per row
+        if log is not None:
+            log.warning("math: %d solutions with Python dropped (no_sandbox): %s", len(problems), err)
         return [], [Dropped(f"{p.id}-code", "no_sandbox", str(err)) for p in problems]
     rows: list[SFTRow] = []
     dropped: list[Dropped] = []

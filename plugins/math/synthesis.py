@@ -57,7 +57,8 @@ class MathSynthesizer:
             mistakes += 1
             rows.extend(made)
         code_rows, code_dropped = interleaved_rows(chosen(problems, self.cfg.code_share, self.cfg.seed),
-                                                   self.services.open_sandbox, self.cfg.code_timeout_s, self.verifier)
+                                                   self.services.open_sandbox, self.cfg.code_timeout_s, self.verifier,
+                                                   self.services.log)
         rows.extend(code_rows)
         dropped.extend(code_dropped)
         policy = self.policy_mistakes(problems)

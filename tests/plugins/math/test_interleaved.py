@@ -74,3 +74,13 @@ def test_a_program_that_loops_is_dropped_with_its_reason(math_sandbox):
     assert [r.id for r in rows] == [f"{problems[1].id}-code"]
     assert [(d.id, d.reason) for d in dropped] == [(f"{p}-code", "code_failed") for p in looping]
     assert dropped[0].detail.startswith("Error: the program was stopped after 1 s")
+
+
+def test_without_a_sandbox_the_code_rows_are_dropped_with_the_reason(tmp_path, make_services):
+    # make_services' app registers no sandbox backend: opening one fails as on a bare machine
+    cfg = MathSynthConfig(mistakes=0.0, code_share=1.0)
+    rows = list(MathSynthesizer(cfg, make_services()).synthesize(3, tmp_path / "w"))
+    assert [r.source for r in rows] == ["math_templated"] * 3
+    dropped = [json.loads(line) for line in (tmp_path / "w" / "math_dropped.jsonl").read_text().splitlines()]
+    assert [d["reason"] for d in dropped] == ["no_sandbox"] * 3
+    assert "no isolated sandbox is available" in dropped[0]["detail"]
