@@ -1,13 +1,13 @@
 """Worked solutions that interleave text and Python (docs/recipe.md section 6, "interleaved
 code and text reasoning"), in the form the ``math_python`` environment gives a rollout:
 
-1. an assistant turn that says what it computes and writes a ```` ```python ```` program,
-   one variable and one ``print`` per step of the templated solution (exact: fractions
-   with ``fractions.Fraction``), each step computed from the variables before it;
+1. an assistant turn that writes a ```` ```python ```` program: one variable per step of
+   the templated solution (exact: fractions with ``fractions.Fraction``), each step
+   computed from the variables before it, and one ``print`` of them all;
 2. the ``ipython`` turn with what the program printed in the sandbox (the text the
    environment answers with, ``python_exec.answer_message``);
-3. an assistant turn that reads the results from the output and writes the worked
-   solution with them, ending ``#### answer``.
+3. an assistant turn that reads the results from the output: the worked solution's lines
+   with each computation replaced by the value printed for it, ending ``#### answer``.
 
 A solution is kept only when the program really ran in the sandbox, printed exactly the
 steps' values, and the last turn passes the answer verifier and the step checker.
@@ -26,7 +26,7 @@ from herd.core.protocols import Sandbox
 from herd.core.records import ChatMessage, SFTRow
 from herd.plugins.math.feedback import Dropped, review
 from herd.plugins.math.problems import Problem, computations
-from herd.plugins.math.python_exec import RunOutcome, answer_message, printed_values, run_programs
+from herd.plugins.math.python_exec import RunOutcome, answer_message, run_programs
 from herd.plugins.math.verifier import AnswerVerifier
 
 CAPABILITY = "math"
@@ -34,45 +34,55 @@ SOURCE = "math_code"
 # A step program prints a few short numbers; more than this is a fault, not an answer.
 MAX_OUTPUT_CHARS = 1000
 
-LEAD = "I will compute each step with Python."
-READ = "The program printed {values}. So:"
-_INTEGER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+LEAD = "With Python:"
+# Rows must fit the default profile's 256 tokens ([posttrain] max_len) in the small
+# models' tokenizers: one-letter variables, one print, and a last turn without the
+# expressions the program already computed.
+_NAMES = "abcdefghijklmnopqrstuvwxyz"
+_NUMERATOR = re.compile(r"(?<![\w.])(\w+)(?=\s*/)")
+_ANNOTATION = re.compile(r"<<[^>]*>>")
 
 
 @dataclass(frozen=True)
 class CodeSolution:
     """``problem``'s ``code`` and the value each step must print (``values``, as the
-    solution shows them)."""
+    solution shows them); ``steps``: the template's (expression, value) per step."""
 
     problem: Problem
     code: str
     values: tuple[str, ...]
+    steps: tuple[tuple[str, str], ...]
 
     def call_turn(self) -> ChatMessage:
         return ChatMessage("assistant", f"{LEAD}\n```python\n{self.code}\n```")
 
     def final_turn(self, printed: list[str]) -> ChatMessage:
-        return ChatMessage("assistant", f"{READ.format(values=', '.join(printed))}\n{self.problem.trace}")
+        """The worked solution's lines with each computation replaced by the value the
+        program printed for it (``printed``, one per step, in order)."""
+        lines = [_ANNOTATION.sub("", line) for line in self.problem.solution]
+        for i, ((expr, shown), value) in enumerate(zip(self.steps, printed)):
+            lines[i] = lines[i].replace(f"{expr} = {shown}", value, 1)
+        return ChatMessage("assistant", "\n".join(lines))
 
 
 def code_solution(problem: Problem) -> CodeSolution:
     """The program computing ``problem``'s steps: step N refers to an earlier step's value
-    by its variable where the template wrote that value as an operand."""
+    by its variable where the template wrote that value as an operand, and every
+    numerator is a ``Fraction``, so 7/12 stays 7/12 and 48 / 24 prints 2, not 2.0."""
     steps = computations(problem)
     names: list[tuple[str, str]] = []  # (value shown as an operand, variable)
     lines = []
-    for i, (expr, _) in enumerate(steps, 1):
-        for shown, name in reversed(names):
-            operand = f"({shown})" if "/" in shown else shown
+    for i, (expr, shown) in enumerate(steps):
+        for value, name in reversed(names):
+            operand = f"({value})" if "/" in value else value
             expr = _replace_operand(expr, operand, name)
-        if "/" in expr:
-            # exact division: 7/12 stays 7/12 and 48 / 24 prints 2, not 2.0
-            expr = _INTEGER.sub(lambda m: f"Fraction({m.group()})", expr)
-        lines += [f"step{i} = {expr}", f"print(step{i})"]
-        names.append((steps[i - 1][1], f"step{i}"))
-    if any("Fraction(" in line for line in lines):
-        lines.insert(0, "from fractions import Fraction")
-    return CodeSolution(problem, "\n".join(lines), tuple(value for _, value in steps))
+        expr = _NUMERATOR.sub(lambda m: f"F({m.group(1)})", expr)
+        lines.append(f"{_NAMES[i]} = {expr}")
+        names.append((shown, _NAMES[i]))
+    lines.append(f"print({', '.join(_NAMES[:len(steps)])})")
+    if any("F(" in line for line in lines):
+        lines.insert(0, "from fractions import Fraction as F")
+    return CodeSolution(problem, "\n".join(lines), tuple(value for _, value in steps), steps)
 
 
 def _replace_operand(expr: str, operand: str, name: str) -> str:
@@ -117,7 +127,7 @@ def _row(solution: CodeSolution, run: RunOutcome, verifier: AnswerVerifier) -> S
     row_id = f"{problem.id}-code"
     if not run.ok:
         return Dropped(row_id, "code_failed", run.text)
-    printed = printed_values(run.stdout)
+    printed = run.stdout.split()
     if tuple(printed) != solution.values:
         return Dropped(row_id, "code_output_mismatch", f"printed {printed}, the steps compute {list(solution.values)}")
     final = solution.final_turn(printed)

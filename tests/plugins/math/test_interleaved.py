@@ -28,8 +28,15 @@ def test_each_program_prints_its_steps_values_exactly():
             exec(solution.code, {})  # our own generated arithmetic, not a model's code
         assert tuple(printed.getvalue().split()) == solution.values == tuple(v for _, v in computations(problem))
         assert solution.values[-1] == problem.answer
+        assert "= " in solution.code and solution.code.endswith(")")
         if len(solution.values) > 1:
-            assert "step1" in solution.code.splitlines()[-2]  # step 2 computes from step 1
+            second = solution.code.splitlines()[-2]
+            assert second.startswith("b = ") and "a" in second[4:]  # step 2 computes from step 1
+
+
+def row_values(row: SFTRow) -> tuple[str, ...]:
+    problem = next(p for p in generate(8, 0, "train") if f"{p.id}-code" == row.id)
+    return tuple(v for _, v in computations(problem))
 
 
 @pytest.mark.slow
@@ -43,7 +50,10 @@ def test_interleaved_rows_ran_in_the_sandbox_and_pass_the_checkers(tmp_path, mak
         user, call, output, final = row.messages
         assert (user.role, call.role, output.role, final.role) == ("user", "assistant", "ipython", "assistant")
         assert "```python\n" in call.content and call.content.endswith("```")
-        assert final.content.startswith(f"The program printed {', '.join(output.content.split())}.")
+        assert output.content.split() == list(row_values(row))
+        # the last turn states the printed values, not the expressions the program computed
+        assert all(value in final.content for value in output.content.split())
+        assert "<<" not in final.content
         assert verifier.verify(row.metadata["reference"], final.content).correct
         assert check_solution(final.content).first_wrong_step is None
     counts = json.loads((tmp_path / "a" / "math.json").read_text())
