@@ -103,11 +103,6 @@ def _tail(text: str, max_chars: int) -> str:
     return f"({len(text) - max_chars} characters cut) ...\n" + text[-max_chars:]
 
 
-def printed_values(stdout: str) -> list[str]:
-    """A program's printed lines, blank ones left out."""
-    return [line.strip() for line in stdout.splitlines() if line.strip()]
-
-
 def answer_message(run: RunOutcome) -> ChatMessage:
     """The ``ipython`` turn with a program's outcome (as the tools plugin answers a call)."""
     return ChatMessage("ipython", run.text, name=TOOL_NAME)
