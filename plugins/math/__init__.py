@@ -87,8 +87,8 @@ def herd_register_commands(register):
 def herd_register_synthesizers(register):
     register("math", _synthesizer, config=MathSynthConfig, capability="math",
              description="templated and corpus-mined word problems: worked solutions passed by the answer verifier "
-                         "and step checker, and learning-from-mistakes rows (wrong, feedback, corrected), text + Python solutions run in the "
-                         "sandbox, corrections of the policy's wrong answers")
+                         "and step checker, learning-from-mistakes rows (wrong, feedback, corrected), text + Python "
+                         "solutions run in the sandbox, corrections of the policy's wrong answers")
 
 
 @hookimpl

@@ -133,8 +133,9 @@ def _row(solution: CodeSolution, run: RunOutcome, verifier: AnswerVerifier) -> S
     final = solution.final_turn(printed)
     feedback = review(tuple(final.content.splitlines()), problem.answer, verifier)
     if not feedback.passed or not verifier.compare(problem.answer, printed[-1]).correct:
-        return Dropped(row_id, "wrong_answer" if feedback.first_wrong_step is None else "wrong_step",
-                       "; ".join(feedback.findings) or f"the program's last value {printed[-1]} is not {problem.answer}")
+        reason = "wrong_answer" if feedback.first_wrong_step is None else "wrong_step"
+        detail = "; ".join(feedback.findings) or f"the program's last value {printed[-1]} is not {problem.answer}"
+        return Dropped(row_id, reason, detail)
     messages = [ChatMessage("user", problem.prompt), solution.call_turn(), answer_message(run), final]
     return SFTRow(row_id, messages, capability=CAPABILITY, category=problem.family, source=SOURCE,
                   metadata={"reference": problem.answer})
