@@ -2,13 +2,15 @@
 verifier and an arithmetic step checker, as judges of kind ``verifier`` and as the
 ``math verify`` and ``math check-steps`` commands; templated and mined problems as SFT and
 learning-from-mistakes rows (the ``math`` synthesizer); pass@1 and maj@k on held-out
-problems (the ``math`` evaluator and ``eval-math``). Enable with ``--plugins math``.
+problems (the ``math`` evaluator and ``eval-math``); the ``math_python`` rollout
+environment, which runs a solution's Python in the sandbox. Enable with ``--plugins math``.
 See docs/math.md."""
 
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
-from herd.plugins.math.config import MathAnswerConfig, MathEvalConfig, MathStepsConfig, MathSynthConfig
+from herd.plugins.math.config import (MathAnswerConfig, MathEvalConfig, MathPythonConfig, MathStepsConfig,
+                                      MathSynthConfig)
 
 
 def _math_answer(cfg, services=None):
@@ -47,6 +49,12 @@ def _evaluator(cfg, services):
     return MathEvaluator(cfg, services)
 
 
+def _environment(cfg, services):
+    from herd.plugins.math.environment import MathPythonEnvironment
+
+    return MathPythonEnvironment(cfg, services)
+
+
 def _eval_arguments(parser) -> None:
     from herd.plugins.math.eval_command import add_arguments
 
@@ -79,7 +87,15 @@ def herd_register_commands(register):
 def herd_register_synthesizers(register):
     register("math", _synthesizer, config=MathSynthConfig, capability="math",
              description="templated and corpus-mined word problems: worked solutions passed by the answer verifier "
-                         "and step checker, and learning-from-mistakes rows (wrong, feedback, corrected)")
+                         "and step checker, learning-from-mistakes rows (wrong, feedback, corrected), text + Python "
+                         "solutions run in the sandbox, corrections of the policy's wrong answers")
+
+
+@hookimpl
+def herd_register_environments(register):
+    register("math_python", _environment, config=MathPythonConfig, capability="math",
+             description="runs the Python a math turn ends with in the sandbox; answers with its output "
+                         "(an error line on a crash, a loop or a flood)")
 
 
 @hookimpl

@@ -51,6 +51,19 @@ class MathSynthConfig:
     mined: int = non_negative(64)
     # The policy's own traces, the ORM/PRM filter and MCTS (policy_config.py).
     policy: MathPolicyConfig = field(default_factory=MathPolicyConfig)
+    # Share of the templated problems that also give a solution interleaving text and Python
+    # (the program run in the sandbox, its output read back), and each program's time bound.
+    code_share: float = fraction(0.25)
+    code_timeout_s: float = positive(5.0)
+    # Learning from the policy's own mistakes, when a model is in hand (post-training
+    # rounds): this many train problems are put to it, ``policy_samples`` answers each; a
+    # wrong one (answer verifier, step checker) becomes a correction row and a preference
+    # pair. Small by default: on CPU each answer costs a generation.
+    policy_mistakes: int = non_negative(8)
+    policy_samples: int = positive(2)
+    policy_temperature: float = non_negative(0.7)
+    # Worked solutions are 3 short lines: 96 tokens hold one (as [evaluators.math] max_tokens).
+    policy_max_tokens: int = positive(96)
 
 
 @dataclass
@@ -67,3 +80,14 @@ class MathEvalConfig:
     generator: str = "local"
     seed: int = 0
     timeout_s: float = positive(2.0)
+
+
+@dataclass
+class MathPythonConfig:
+    """``[environments.math_python]``: the rollout environment that runs a math solution's
+    Python in the sandbox and answers with its output."""
+
+    # Bound on one program (the sandbox kills it after this); a loop is reported, not waited for.
+    timeout_s: float = positive(5.0)
+    # Characters of output the model reads back; a flood is cut to its head.
+    max_output_chars: int = positive(1000)

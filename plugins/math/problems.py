@@ -85,6 +85,8 @@ class _Writer:
         self.wrong_at = wrong_at
         self.rng = rng or random.Random(0)
         self.lines: list[str] = []
+        # (expression, value shown) of each step: what a program computing the solution evaluates
+        self.computed: list[tuple[str, str]] = []
 
     def step(self, text: str, expr: str, value: Fraction | int) -> Fraction:
         """``text`` holds ``{calc}``, which becomes ``expr = value`` (annotated when the
@@ -93,6 +95,7 @@ class _Writer:
         if len(self.lines) == self.wrong_at:
             value = wrong_value(self.rng, value)
         shown = show(value)
+        self.computed.append((expr, shown))
         if self.annotated and value.denominator == 1:
             calc = f"{expr} = <<{expr.replace(' ', '')}={shown}>>{shown}"
         else:
@@ -299,6 +302,15 @@ def generate(count: int, seed: int, split: str = "train", families: list[str] | 
         problems.append(Problem(f"math-{split}-{seed}-{len(problems)}", _TEMPLATES[template][0], template, question,
                                 tuple(lines), show(answer), problem_seed, annotated))
     return problems
+
+
+def computations(problem: Problem) -> tuple[tuple[str, str], ...]:
+    """Each step of ``problem``'s worked solution as (expression, value shown), in order:
+    the arithmetic a program computing the solution runs (``interleaved.py``)."""
+    _, write = _TEMPLATES[problem.template]
+    writer = _Writer(problem.annotated)
+    write(writer, random.Random(problem.seed))
+    return tuple(writer.computed)
 
 
 def inject(problem: Problem, rng: random.Random) -> Mistake:

@@ -13,62 +13,22 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow
 from herd.core.services import Services
 from herd.plugins.math.config import MathSynthConfig
+from herd.plugins.math.feedback import Dropped, correction_prompt, review
+from herd.plugins.math.interleaved import chosen, interleaved_rows
 from herd.plugins.math.mining import MinedProblem, mine, read_documents
+from herd.plugins.math.policy_mistakes import PolicyMistakes, policy_mistakes
 from herd.plugins.math.policy_traces import PolicySummary, policy_rows
-from herd.plugins.math.problems import INSTRUCTION, Mistake, Problem, generate, inject
-from herd.plugins.math.steps import check_solution
+from herd.plugins.math.problems import Mistake, Problem, generate, inject
 from herd.plugins.math.verifier import AnswerVerifier
 
 CAPABILITY = "math"
-
-
-@dataclass(frozen=True)
-class Dropped:
-    id: str
-    reason: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """What the checkers say about a solution: ``first_wrong_step`` (0-based line, or
-    None), one line of text per finding, and whether the final answer is right."""
-
-    first_wrong_step: int | None
-    findings: tuple[str, ...]
-    answer_correct: bool
-
-    @property
-    def passed(self) -> bool:
-        return self.first_wrong_step is None and self.answer_correct
-
-
-def review(solution: tuple[str, ...], reference: str, verifier: AnswerVerifier) -> Feedback:
-    """The step checker's and the answer verifier's verdicts on one worked solution."""
-    checked = check_solution(list(solution))
-    findings = []
-    if checked.first_wrong_step is not None:
-        step = checked.steps[checked.first_wrong_step]
-        wrong = next(c for c in step.claims if not c.correct)
-        findings.append(f"line {step.index + 1}: {wrong.expression} is {wrong.computed}, not {wrong.stated}")
-    verdict = verifier.verify(reference, "\n".join(solution))
-    if not verdict.correct:
-        findings.append(verdict.error or f"the final answer {verdict.extracted} is wrong")
-    return Feedback(checked.first_wrong_step, tuple(findings), verdict.correct)
-
-
-def correction_prompt(question: str, wrong: str, feedback: Feedback) -> str:
-    """The user turn of a learning-from-mistakes row: the wrong solution sits in the prompt,
-    so SFT (which trains on assistant turns) never trains on it."""
-    return (f"{question}\nA solution:\n{wrong}\nA checker found: {'; '.join(feedback.findings)}.\n"
-            f"Write a corrected solution. {INSTRUCTION}")
 
 
 class MathSynthesizer:
@@ -97,11 +57,26 @@ class MathSynthesizer:
                 continue
             mistakes += 1
             rows.extend(made)
+        code_rows, code_dropped = interleaved_rows(chosen(problems, self.cfg.code_share, self.cfg.seed),
+                                                   self.services.open_sandbox, self.cfg.code_timeout_s, self.verifier,
+                                                   self.services.log)
+        rows.extend(code_rows)
+        dropped.extend(code_dropped)
+        mistaken = self.policy_mistakes(problems)
+        rows.extend(mistaken.rows)
+        dropped.extend(mistaken.dropped)
         policy = policy_rows([*mined, *problems], self.services, self.cfg.policy, workdir, self.cfg.seed)
         rows.extend([*policy.sft, *policy.preferences])
         dropped.extend(Dropped(d.id, d.reason, d.detail) for d in policy.dropped)
-        self._write(workdir, len(mined), len(problems), mistakes, rows, dropped, policy.summary)
+        self._write(workdir, len(mined), len(problems), mistakes, rows, dropped, policy.summary,
+                    {"code": len(code_rows), "policy_asked": mistaken.asked, "policy_mistakes": mistaken.corrected})
         yield from rows
+
+    def policy_mistakes(self, problems: list[Problem]) -> PolicyMistakes:
+        """Correction rows from the policy's wrong answers, when a model is in hand."""
+        if self.services.generator is None or self.cfg.policy_mistakes == 0:
+            return PolicyMistakes()
+        return policy_mistakes(self.services.generator, problems, self.cfg, self.verifier, self.cfg.preferences)
 
     def _mined(self, limit: int) -> list[MinedProblem]:
         folder = Path(self.cfg.corpus) if self.cfg.corpus else self.services.inputs.get("curate")
@@ -150,7 +125,7 @@ class MathSynthesizer:
 
     @staticmethod
     def _write(workdir: Path, mined: int, problems: int, mistakes: int, rows: list, dropped: list[Dropped],
-               policy: PolicySummary) -> None:
+               policy: PolicySummary, more: dict[str, int]) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         by_reason: dict[str, int] = {}
         for drop in dropped:
@@ -158,7 +133,7 @@ class MathSynthesizer:
         counts = {"mined": mined, "templated": problems, "mistakes": mistakes,
                   "sft_rows": sum(isinstance(r, SFTRow) for r in rows),
                   "preference_rows": sum(isinstance(r, PreferenceRow) for r in rows),
-                  "dropped": len(dropped), "dropped_by_reason": by_reason, "policy": asdict(policy)}
+                  "dropped": len(dropped), "dropped_by_reason": by_reason, "policy": asdict(policy), **more}
         (workdir / "math.json").write_text(json.dumps(counts, indent=2, sort_keys=True))
         with (workdir / "math_dropped.jsonl").open("w", encoding="utf-8") as handle:
             for drop in dropped:

@@ -33,7 +33,7 @@ def _curate(tmp_path):
 
 
 def test_rows_are_checked_solutions_and_corrections(tmp_path, make_services):
-    synth = MathSynthesizer(MathSynthConfig(mistakes=0.5), make_services())
+    synth = MathSynthesizer(MathSynthConfig(mistakes=0.5, code_share=0.0), make_services())
     rows = list(synth.synthesize(40, tmp_path / "work"))
     sft = [r for r in rows if isinstance(r, SFTRow)]
     pairs = [r for r in rows if isinstance(r, PreferenceRow)]
@@ -57,7 +57,8 @@ def test_rows_are_checked_solutions_and_corrections(tmp_path, make_services):
     assert check_solution(pair.responses[1][0].content).first_wrong_step is not None
     counts = json.loads((tmp_path / "work" / "math.json").read_text())
     assert counts["templated"] == 40 and counts["mistakes"] == len(corrections) and counts["dropped"] == 0
-    again = list(MathSynthesizer(MathSynthConfig(mistakes=0.5), make_services()).synthesize(40, tmp_path / "w2"))
+    again = MathSynthesizer(MathSynthConfig(mistakes=0.5, code_share=0.0), make_services())
+    again = list(again.synthesize(40, tmp_path / "w2"))
     assert [r.id for r in again] == [r.id for r in rows]
 
 
@@ -83,7 +84,8 @@ def test_a_wrong_worked_solution_is_dropped(make_services):
 
 
 def test_mines_only_checkable_passages_of_math_documents(tmp_path, make_services):
-    synth = MathSynthesizer(MathSynthConfig(corpus=str(_curate(tmp_path)), mistakes=0.0), make_services())
+    cfg = MathSynthConfig(corpus=str(_curate(tmp_path)), mistakes=0.0, code_share=0.0)
+    synth = MathSynthesizer(cfg, make_services())
     rows = list(synth.synthesize(10, tmp_path / "work"))
     mined = {r.id: r for r in rows if r.source == "math_mined"}
     assert set(mined) == {"worked#worked1", "doc#line0", "doc#line1"}
@@ -96,5 +98,6 @@ def test_mines_only_checkable_passages_of_math_documents(tmp_path, make_services
 
 def test_mines_the_curate_stage_the_running_stage_reads(tmp_path, make_services):
     services = make_services(inputs={"curate": _curate(tmp_path)})
-    rows = list(MathSynthesizer(MathSynthConfig(mistakes=0.0, mined=1), services).synthesize(4, tmp_path / "w"))
+    cfg = MathSynthConfig(mistakes=0.0, mined=1, code_share=0.0)
+    rows = list(MathSynthesizer(cfg, services).synthesize(4, tmp_path / "w"))
     assert [r.source for r in rows].count("math_mined") == 1
