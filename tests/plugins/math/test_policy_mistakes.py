@@ -11,6 +11,7 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import PreferenceRow, SFTRow
 from herd.lib.chat.text_backend import TextChatMixin
 from herd.plugins.math.config import MathSynthConfig
+from herd.plugins.math.policy_config import MathPolicyConfig
 from herd.plugins.math.policy_mistakes import chosen_problems
 from herd.plugins.math.problems import generate, inject
 from herd.plugins.math.synthesis import MathSynthesizer
@@ -37,7 +38,8 @@ class ScriptedPolicy(TextChatMixin):
 
 
 def _setup(make_services, kinds):
-    cfg = MathSynthConfig(mistakes=0.0, code_share=0.0, policy_mistakes=len(kinds), policy_samples=2)
+    cfg = MathSynthConfig(mistakes=0.0, code_share=0.0, policy_mistakes=len(kinds), policy_samples=2,
+                          policy=MathPolicyConfig(enabled=False))  # only the mistakes part asks the policy
     asked = chosen_problems(generate(BUDGET, cfg.seed, "train"), cfg)
     policy = ScriptedPolicy(asked, kinds)
     return cfg, asked, policy, MathSynthesizer(cfg, make_services(generator=policy))
