@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from herd.plugins.math.problems import INSTRUCTION
 from herd.plugins.math.steps import check_solution
 from herd.plugins.math.verifier import AnswerVerifier
 
@@ -46,8 +45,25 @@ def review(solution: tuple[str, ...], reference: str, verifier: AnswerVerifier) 
     return Feedback(checked.first_wrong_step, tuple(findings), verdict.correct)
 
 
+# Lines of a wrong solution a correction prompt quotes when no step is flagged (only the
+# final answer is wrong): its end, where the answer is.
+QUOTED_LINES = 3
+
+
+def quoted_mistake(wrong: str, feedback: Feedback) -> str:
+    """The part of a wrong solution a correction needs: up to and including the first wrong
+    line (what follows it builds on the error), else its last ``QUOTED_LINES`` lines."""
+    lines = [line for line in wrong.strip().splitlines() if line.strip()]
+    if feedback.first_wrong_step is not None:
+        return "\n".join(lines[: feedback.first_wrong_step + 1])
+    return "\n".join(lines[-QUOTED_LINES:])
+
+
 def correction_prompt(question: str, wrong: str, feedback: Feedback) -> str:
     """The user turn of a learning-from-mistakes row: the wrong solution sits in the prompt,
-    so SFT (which trains on assistant turns) never trains on it."""
-    return (f"{question}\nA solution:\n{wrong}\nA checker found: {'; '.join(feedback.findings)}.\n"
-            f"Write a corrected solution. {INSTRUCTION}")
+    so SFT (which trains on assistant turns) never trains on it. Kept short (the quoted
+    mistake, the findings, the instruction) so that the row fits the default profile's
+    256-token context with the corrected solution."""
+    # The first finding is the one that matters: a wrong step's, when a step is flagged (the
+    # wrong final answer follows from it).
+    return f"{question}\nWrong:\n{quoted_mistake(wrong, feedback)}\nChecker: {feedback.findings[0]}.\nCorrect it."

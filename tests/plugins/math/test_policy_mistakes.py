@@ -54,7 +54,9 @@ def test_wrong_answers_become_corrections_and_pairs(tmp_path, make_services):
     for row, problem in zip(corrections, [asked[0], asked[2]]):
         wrong = inject(problem, random.Random(1)).trace
         prompt = row.messages[0].content
-        assert prompt.startswith(problem.question) and wrong in prompt and "A checker found: line" in prompt
+        flagged = row.metadata["first_wrong_step"]
+        quoted = "\n".join(wrong.splitlines()[: flagged + 1])
+        assert prompt.startswith(problem.question) and f"Wrong:\n{quoted}\nChecker: line" in prompt
         assert row.messages[1].content == problem.trace and row.metadata["reference"] == problem.answer
     assert [(p.responses[0][0].content, p.responses[1][0].content) for p in pairs] == [
         (asked[i].trace, inject(asked[i], random.Random(1)).trace) for i in (0, 2)]

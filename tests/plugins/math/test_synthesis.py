@@ -50,7 +50,9 @@ def test_rows_are_checked_solutions_and_corrections(tmp_path, make_services):
     for row in corrections:
         prompt = row.messages[0].content
         line = row.metadata["wrong_step"] + 1
-        assert f"A checker found: line {line}:" in prompt
+        assert f"Checker: line {line}:" in prompt
+        # the quoted mistake ends at the flagged line: what follows it builds on the error
+        assert prompt.split("Wrong:\n")[1].split("\nChecker:")[0].count("\n") == line - 1
         assert check_solution(row.messages[-1].content).first_wrong_step is None
     pair = pairs[0]
     assert check_solution(pair.responses[0][0].content).first_wrong_step is None
