@@ -61,7 +61,9 @@ def run_pretrain(ctx: StageContext) -> StageResult:
 
     cfg: PretrainConfig = ctx.config.section("pretrain")
     work = ctx.workdir
-    data = build_token_data(corpus_files(ctx.inputs["mix"]), cfg, ctx.config.run.seed, work)
+    long_files = [f for name, folder in sorted(ctx.inputs.items()) if name != "mix" and _provides_long(ctx, name)
+                  for f in corpus_files(folder)]
+    data = build_token_data(corpus_files(ctx.inputs["mix"]), cfg, ctx.config.run.seed, work, long_files=long_files)
     counts, notes = data.counts, data.notes
     tok_dir = work / "tokenizer"
     tok = Tokenizer.load(tok_dir)
@@ -90,6 +92,12 @@ def run_pretrain(ctx: StageContext) -> StageResult:
     counts.update({"steps": int(result.metrics.get("steps", 0)), "trained_tokens": int(result.metrics.get("tokens", 0))})
     return StageResult(counts=counts, metrics={k: v for k, v in result.metrics.items() if k not in ("steps", "tokens")},
                        notes=notes)
+
+
+def _provides_long(ctx: StageContext, stage: str) -> bool:
+    from herd.plugins.torch_trainer import LONG_DOCUMENTS
+
+    return LONG_DOCUMENTS in ctx.registry.get("stages", stage).options.get("provides", ())
 
 
 def _stage_status(metrics: Path, stage: str) -> str:
