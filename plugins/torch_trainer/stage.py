@@ -12,7 +12,9 @@ Layout of the stage's folder::
 
 The training data is the ``mix`` stage's output (``*.jsonl.gz``/``*.parquet`` records with
 ``text``); ``data.build_token_data`` writes the tokenizer and the shards (the long-context
-data holds no NIAH-format document; the annealing data up-samples high-quality documents).
+data adds the documents of any stage that provides ``long_documents``, e.g. the long_context
+plugin's repository-level code, and holds no NIAH-format document; the annealing data
+up-samples high-quality documents).
 """
 
 from __future__ import annotations
