@@ -2,13 +2,15 @@
 section 6): RULER-compatible synthetic tasks sized to a tokenizer (``long-context
 generate``), RULER's string-match scores, ``eval-long`` on any registered generator, the
 ``long_context`` evaluator, and the ``long_context`` SFT synthesizer (QA over chunks,
-hierarchical summaries, code-repository reasoning; ``long-context repo-qa``). The task
-generators themselves are ``lib.long_context`` (shared with the pretraining NIAH gate,
-``lib.training.niah``). See docs/long_context.md."""
+hierarchical summaries, code-repository reasoning; ``long-context repo-qa``), and the
+``long_documents`` stage: repository-level code documents for the long-context pretraining
+steps. The task generators themselves are ``lib.long_context`` (shared with the pretraining
+NIAH gate, ``lib.training.niah``). See docs/long_context.md."""
 
 from __future__ import annotations
 
 from herd.core.hookspecs import hookimpl
+from herd.plugins.long_context.long_documents_config import LongDocumentsConfig
 from herd.plugins.long_context.settings import LongContextEvalConfig
 from herd.plugins.long_context.sft_config import LongContextSFTConfig
 
@@ -52,3 +54,23 @@ def herd_register_synthesizers(register):
              max_len=MAX_ROW_TOKENS,
              description="long-context SFT rows sized to the model's context: QA over chunks, hierarchical "
                          "summaries, code-repository reasoning (import graph)")
+
+
+def _run_long_documents(ctx):
+    from herd.plugins.long_context.long_documents import run_long_documents
+
+    return run_long_documents(ctx)
+
+
+@hookimpl
+def herd_register_config_sections(register):
+    register("long_documents", LongDocumentsConfig)
+
+
+@hookimpl
+def herd_register_stages(register):
+    # provides: the pretraining stage reads "provides:long_documents" (it never names this plugin).
+    register("long_documents", _run_long_documents, provides=("long_documents",),
+             config_sections=("long_documents",),
+             description="repository-level code documents (installed packages' source in import order) "
+                         "for the long-context pretraining steps")

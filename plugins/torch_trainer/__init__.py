@@ -8,6 +8,8 @@ from __future__ import annotations
 from herd.core.hookspecs import hookimpl
 from herd.plugins.torch_trainer.config import PretrainConfig, TorchTrainerConfig
 
+LONG_DOCUMENTS = "long_documents"
+
 
 def _torch_trainer(cfg):
     from herd.plugins.torch_trainer.trainer import TorchTrainer
@@ -35,4 +37,7 @@ def herd_register_trainers(register):
 @hookimpl
 def herd_register_stages(register):
     register("pretrain", _run_pretrain, description="tokenizer, token shards, initial / long-context / anneal pretraining",
-             reads=("mix",), config_sections=("pretrain", "trainers"))
+             reads=("mix",), config_sections=("pretrain", "trainers"),
+             # Long documents a plugin adds to the long-context steps' data (4.2), by what
+             # its stage provides: the long_context plugin's repository-level code.
+             optional_reads=(f"provides:{LONG_DOCUMENTS}",))

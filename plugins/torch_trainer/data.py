@@ -2,9 +2,11 @@
 token shards for each training stage (docs/recipe.md section 4).
 
 ``tokens/train`` and ``tokens/val`` split the mix; ``tokens/long`` is the training documents
-reshuffled for the long-context stages (4.2), and holds nothing else: the NIAH gate's
-haystacks are never training data, so passing the gate measures retrieval, not recall of
-the test; ``tokens/anneal`` repeats the high-quality documents (4.3).
+plus the long documents other stages provide (``long_files``: the long_context plugin's
+repository-level code, 4.2), shuffled together, for the long-context stages. It holds
+nothing else: the NIAH gate's haystacks are never training data, so passing the gate
+measures retrieval, not recall of the test; ``tokens/anneal`` repeats the high-quality
+documents (4.3).
 
 A document is high quality for annealing (docs/recipe.md 4.3 up-samples high-quality code
 and mathematics) when its ``domain`` is one of ``anneal_domains`` — the curation labels
@@ -23,6 +25,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+import numpy as np
 
 from herd.plugins.torch_trainer.config import PretrainConfig
 
@@ -80,9 +84,11 @@ def is_high_quality(doc: CorpusDocument, cfg: PretrainConfig) -> bool:
     return any(v >= cfg.anneal_min_quality for k, v in doc.scores.items() if "quality" in k)
 
 
-def build_token_data(files: list[Path], cfg: PretrainConfig, seed: int, work: Path) -> TokenData:
+def build_token_data(files: list[Path], cfg: PretrainConfig, seed: int, work: Path,
+                     long_files: list[Path] | None = None) -> TokenData:
     """Write ``work/tokenizer`` and ``work/tokens/{train,val,long,anneal}``; a folder already
-    complete (an interrupted stage resumed) is kept."""
+    complete (an interrupted stage resumed) is kept. ``long_files``: records of long
+    documents for the long-context stages only (the tokenizer is not trained on them)."""
     from herd.lib.llama.packing import read_documents, write_document_shards, write_token_shards
     from herd.lib.llama.tokenizer import Tokenizer
 
@@ -128,8 +134,15 @@ def build_token_data(files: list[Path], cfg: PretrainConfig, seed: int, work: Pa
     # tokenised once.
     if cfg.long_context_lengths:
         shuffled = list(read_documents(tokens / "train"))
+        bos, eos = tok.special.bos, tok.special.eos
+        extra = [np.array([bos, *ids, eos], dtype=np.int64)
+                 for ids in tok.encode_batch([d.text for d in read_corpus(long_files or [])])]
+        shuffled += extra
         random.Random(seed).shuffle(shuffled)
         shard("long", docs=shuffled)
+        if extra:
+            out.counts["long_extra_documents"] = len(extra)
+            out.counts["long_extra_tokens"] = int(sum(len(d) for d in extra))
     if cfg.anneal_tokens > 0:
         labels = [(is_high_quality(d, cfg), d.domain) for i, d in documents() if not is_val(i)]
         _anneal_shard(cfg, labels, tokens, shard, out)

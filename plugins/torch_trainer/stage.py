@@ -12,7 +12,9 @@ Layout of the stage's folder::
 
 The training data is the ``mix`` stage's output (``*.jsonl.gz``/``*.parquet`` records with
 ``text``); ``data.build_token_data`` writes the tokenizer and the shards (the long-context
-data holds no NIAH-format document; the annealing data up-samples high-quality documents).
+data adds the documents of any stage that provides ``long_documents``, e.g. the long_context
+plugin's repository-level code, and holds no NIAH-format document; the annealing data
+up-samples high-quality documents).
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def run_pretrain(ctx: StageContext) -> StageResult:
 
     cfg: PretrainConfig = ctx.config.section("pretrain")
     work = ctx.workdir
-    data = build_token_data(corpus_files(ctx.inputs["mix"]), cfg, ctx.config.run.seed, work)
+    long_files = [f for name, folder in sorted(ctx.inputs.items()) if name != "mix" and _provides_long(ctx, name)
+                  for f in corpus_files(folder)]
+    data = build_token_data(corpus_files(ctx.inputs["mix"]), cfg, ctx.config.run.seed, work, long_files=long_files)
     counts, notes = data.counts, data.notes
     tok_dir = work / "tokenizer"
     tok = Tokenizer.load(tok_dir)
@@ -90,6 +94,12 @@ def run_pretrain(ctx: StageContext) -> StageResult:
     counts.update({"steps": int(result.metrics.get("steps", 0)), "trained_tokens": int(result.metrics.get("tokens", 0))})
     return StageResult(counts=counts, metrics={k: v for k, v in result.metrics.items() if k not in ("steps", "tokens")},
                        notes=notes)
+
+
+def _provides_long(ctx: StageContext, stage: str) -> bool:
+    from herd.plugins.torch_trainer import LONG_DOCUMENTS
+
+    return LONG_DOCUMENTS in ctx.registry.get("stages", stage).options.get("provides", ())
 
 
 def _stage_status(metrics: Path, stage: str) -> str:

@@ -67,3 +67,15 @@ def test_the_fallback_documents_are_not_the_essays(tokenizer_dir, tmp_path):
     cfg = LongContextSFTConfig(tokenizer=str(tokenizer_dir), kinds=["chunk_qa"], lengths=[1024], min_rows=2)
     rows = list(LongContextSynthesizer(cfg).synthesize(10, tmp_path))
     assert rows and all(r.metadata["documents"] == FALLBACK for r in rows)
+
+
+def test_the_long_documents_hold_no_gate_item_and_no_ruler_haystack(gate_items):
+    """The long_documents stage's repository code is long-context training data too."""
+    from herd.plugins.long_context.long_documents_config import LongDocumentsConfig
+    from herd.plugins.long_context.repo_documents import repo_documents
+
+    texts = [d.text for package in LongDocumentsConfig().packages for d in repo_documents(package, 20_000)]
+    assert len(texts) > 100
+    for text in texts:
+        assert not any(item in text for item in gate_items)
+        assert "special magic" not in text and NOISE not in text and "The grass is green." not in text

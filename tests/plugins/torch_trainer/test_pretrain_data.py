@@ -106,3 +106,33 @@ def test_no_niah_gate_item_is_in_any_training_shard(profile, tmp_path):
                 items += [case.needle, case.key, case.value]
     assert not any(item in t for item in items for t in texts), "a gate needle, key or value is in the training data"
     assert not any(NOISE in t or "The grass is green." in t or "special magic" in t for t in texts)
+
+
+def test_long_documents_join_the_long_context_data_only(tmp_path):
+    """Long documents another stage provides (the long_context plugin's repository code) are
+    in tokens/long, shuffled with the training documents, and nowhere else; the tokenizer is
+    trained on the mix alone."""
+    long_dir = tmp_path / "long_documents"
+    long_dir.mkdir()
+    repo = [f"# file: pkg/mod{i}.py\nimport os\n\ndef helper_{i}(path):\n    return os.path.join(path, 'x{i}')\n"
+            for i in range(6)]
+    with gzip.open(long_dir / "documents.jsonl.gz", "wt") as f:
+        for text in repo:
+            f.write(json.dumps({"text": text, "domain": "code"}) + "\n")
+    cfg = quick_config()
+    work = tmp_path / "work"
+    mix = write_mix(tmp_path / "mix", ["general"] * 12)
+    data = build_token_data(mix, cfg, seed=0, work=work, long_files=[long_dir / "documents.jsonl.gz"])
+    tok = Tokenizer.load(work / "tokenizer")
+    long_texts = decoded(work / "tokens" / "long", tok)
+    assert sorted(t for t in long_texts if t.startswith("# file:")) == sorted(repo)
+    assert len(long_texts) == 12 + 6
+    assert long_texts != sorted(long_texts, key=lambda t: t.startswith("# file:"))  # shuffled together
+    for name in ("train", "val", "anneal"):
+        assert not any(t.startswith("# file:") for t in decoded(work / "tokens" / name, tok))
+    assert data.counts["long_extra_documents"] == 6
+    assert data.counts["long_tokens"] == data.counts["train_tokens"] + data.counts["long_extra_tokens"]
+    # The same inputs give the same tokenizer as without the long documents.
+    plain = tmp_path / "plain"
+    build_token_data(mix, cfg, seed=0, work=plain)
+    assert (plain / "tokenizer" / "tokenizer.json").read_text() == (work / "tokenizer" / "tokenizer.json").read_text()
