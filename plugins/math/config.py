@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from herd.core.config import fraction, non_negative, positive
 from herd.plugins.math.policy_config import MathPolicyConfig
@@ -64,6 +65,17 @@ class MathSynthConfig:
     policy_temperature: float = non_negative(0.7)
     # Worked solutions are 3 short lines: 96 tokens hold one (as [evaluators.math] max_tokens).
     policy_max_tokens: int = positive(96)
+
+    # The quick profile (tests, smoke runs) asks the policy little: every part runs, on a
+    # few prompts; "full" uses more prompts and a deeper search.
+    PROFILES: ClassVar[dict[str, dict]] = {
+        "quick": {"policy_mistakes": 2,
+                  "policy": {"prompts": 4, "samples": 2, "label_traces": 8, "reference_traces": 4,
+                             "reference_heldout": 4, "mcts_prompts": 1, "mcts_nodes": 6, "mcts_seconds": 3.0}},
+        "full": {"policy_mistakes": 256,
+                 "policy": {"prompts": 1024, "samples": 8, "rollouts": 8, "label_traces": 4096,
+                            "mcts_prompts": 128, "mcts_nodes": 256, "mcts_seconds": 3600.0, "max_tokens": 1024}},
+    }
 
 
 @dataclass
