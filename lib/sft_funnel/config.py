@@ -42,7 +42,7 @@ RECIPE_SFT_MIX = {
     "code": 0.15,
     "multilingual": 0.03,
     "exam": 0.08,
-    "math_reasoning+tool_use": 0.21,
+    "math+tool_use": 0.21,
     "long_context": 0.0011,
 }
 

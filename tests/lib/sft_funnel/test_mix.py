@@ -59,10 +59,10 @@ def test_a_capability_too_scarce_to_hold_its_share_is_short_and_kept_whole(row):
 
 
 def test_shared_targets_unknown_capabilities_and_enforcement_off(row):
-    rows = rows_of(row, {"general": 100, "math_reasoning": 30, "tool_use": 30, "safety": 5})
+    rows = rows_of(row, {"general": 100, "math": 30, "tool_use": 30, "safety": 5})
     result = enforce_mix(rows, SFTMixConfig(), seed=0)
     groups = by_name(result.report)
-    shared = groups["math_reasoning+tool_use"]
+    shared = groups["math+tool_use"]
     assert shared.available == 60 and shared.kept == 42  # 21:50 of the 100 general rows
     assert groups["safety"].status == NO_TARGET and groups["safety"].kept == 5
     off = enforce_mix(rows, SFTMixConfig(enforce=False), seed=0)
@@ -72,3 +72,14 @@ def test_shared_targets_unknown_capabilities_and_enforcement_off(row):
 def test_a_capability_in_two_targets_is_a_config_error(row):
     with pytest.raises(ConfigError, match="'code' is in both"):
         enforce_mix([], SFTMixConfig(targets={"code": 0.5, "code+general": 0.5}), seed=0)
+
+
+def test_every_built_in_capability_has_a_recipe_target():
+    """A capability the targets do not name is kept whole, outside the proportions: each
+    built-in synthesizer's capability must be one the recipe's mix names."""
+    from herd.core.plugins import load_plugins, read_builtin_registry
+
+    registry = load_plugins(list(read_builtin_registry()), entry_points=False).registry
+    named = {c for target in RECIPE_SFT_MIX for c in target.split("+")}
+    capabilities = {registry.get("synthesizers", n).options.get("capability") for n in registry.names("synthesizers")}
+    assert capabilities and capabilities <= named, f"capabilities without a target: {capabilities - named}"
