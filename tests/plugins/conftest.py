@@ -1,4 +1,5 @@
-"""Fixtures shared by the training backends' tests (torch and nemo train on the same data)."""
+"""Fixtures shared by the plugins' tests: the training backends' data (torch and nemo train on
+the same data) and an isolated sandbox."""
 
 import random
 from pathlib import Path
@@ -88,3 +89,20 @@ def post_train_job(posttrain_data):
                             settings=settings, parallel=parallel or ParallelSizes(), device="cpu")
 
     return build
+
+
+# ----- an isolated sandbox (the code and math plugins run programs in it) -----------------
+
+@pytest.fixture(scope="module")
+def isolated_sandbox():
+    """A warm pool of the machine's isolated sandbox backend; the test is skipped where there
+    is none (no Docker image, no working bubblewrap)."""
+    from herd.lib.sandbox.choose import available_backend, open_sandbox
+    from herd.lib.sandbox.config import SandboxConfig
+
+    cfg = SandboxConfig(timeout_s=5, pool_size=2)
+    if available_backend(cfg) is None:
+        pytest.skip("no isolated sandbox here (no Docker image, no working bubblewrap)")
+    box = open_sandbox(cfg)
+    yield box
+    box.close()

@@ -1,24 +1,12 @@
-"""Fixtures of the code plugin's tests: an isolated sandbox (skipped where the machine has
-none) and a scripted model."""
+"""Fixtures of the code plugin's tests: a scripted model (the sandbox is
+``isolated_sandbox`` of tests/plugins/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from herd.core.protocols import SamplingParams
-from herd.lib.sandbox.choose import available_backend, open_sandbox
-from herd.lib.sandbox.config import SandboxConfig
 from herd.lib.chat.text_backend import TextChatMixin
-
-
-@pytest.fixture(scope="module")
-def code_sandbox():
-    cfg = SandboxConfig(timeout_s=5, pool_size=2)
-    if available_backend(cfg) is None:
-        pytest.skip("no isolated sandbox here (no Docker image, no working bubblewrap)")
-    box = open_sandbox(cfg)
-    yield box
-    box.close()
 
 
 class ScriptedModel(TextChatMixin):

@@ -62,9 +62,9 @@ class ChatModel(TextChatMixin):
         return out
 
 
-def test_chat_answers_of_every_shape_are_evaluated(tmp_path, code_sandbox, make_services):
+def test_chat_answers_of_every_shape_are_evaluated(tmp_path, isolated_sandbox, make_services):
     model, model_dir = ChatModel(), _model_dir(tmp_path / "model")
-    evaluator = PassAtKEvaluator(PassAtKConfig(timeout_s=5), make_services(model, code_sandbox, generator_dir=model_dir))
+    evaluator = PassAtKEvaluator(PassAtKConfig(timeout_s=5), make_services(model, isolated_sandbox, generator_dir=model_dir))
     metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
     assert metrics["code.passed"] == 9  # add, times and minus with 3, 7 and 8
     assert metrics["code.pass@1"] == pytest.approx(9 / 26)
@@ -80,10 +80,10 @@ def test_chat_answers_of_every_shape_are_evaluated(tmp_path, code_sandbox, make_
     assert record["prompt_format"] == "chat" and record["tasks"] == 26
 
 
-def test_completion_format_asks_with_the_raw_prompt(tmp_path, code_sandbox, make_services):
+def test_completion_format_asks_with_the_raw_prompt(tmp_path, isolated_sandbox, make_services):
     model, model_dir = ChatModel(), _model_dir(tmp_path / "model")
     evaluator = PassAtKEvaluator(PassAtKConfig(prompt_format="completion", timeout_s=5),
-                                 make_services(model, code_sandbox, generator_dir=model_dir))
+                                 make_services(model, isolated_sandbox, generator_dir=model_dir))
     metrics = evaluator.evaluate(model_dir, tmp_path / "eval")
     assert all(p.startswith("def ") for p in model.prompts) and "\ndef " in model.params[0].stop
     assert metrics["code.passed"] == 0  # this model only answers chat turns

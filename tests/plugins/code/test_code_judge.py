@@ -26,8 +26,8 @@ def scores(judge, rows):
     return [{s.signal: (s.value, s.reason) for s in found} for found in judge.score(rows)]
 
 
-def test_correctness_from_humaneval_tests_whole_function_or_completion(code_sandbox, make_services):
-    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=code_sandbox))
+def test_correctness_from_humaneval_tests_whole_function_or_completion(isolated_sandbox, make_services):
+    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=isolated_sandbox))
     whole = '```python\ndef add(a, b):\n    """Sum of a and b."""\n    return a + b\n```'
     wrong = "```python\ndef add(a, b):\n    return a - b\n```"
     completion = "    return a + b\n"
@@ -41,8 +41,8 @@ def test_correctness_from_humaneval_tests_whole_function_or_completion(code_sand
     assert found[2]["style"][0] == 1.0  # a completion is reviewed with its prompt's docstring
 
 
-def test_answers_own_tests_run_when_the_row_has_none(code_sandbox, make_services):
-    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=code_sandbox))
+def test_answers_own_tests_run_when_the_row_has_none(isolated_sandbox, make_services):
+    judge = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=isolated_sandbox))
     passing = "```python\ndef inc(x):\n    return x + 1\n```\n```python\nassert inc(1) == 2\n```"
     failing = "```python\ndef inc(x):\n    return x\n```\n```python\nassert inc(1) == 2\n```"
     lua = "```lua\nfunction inc(x)\n  return x + 1\nend\n```\n```lua\nassert(inc(1) == 2)\n```"
@@ -50,7 +50,7 @@ def test_answers_own_tests_run_when_the_row_has_none(code_sandbox, make_services
     found = scores(judge, [row(passing), row(failing), row(lua, language="lua"), row(solo)])
     assert [f["correct"][0] for f in found[:2]] == [1.0, 0.0]
     assert found[3]["correct"] == (None, "no tests to run") and found[3]["style"][0] is not None
-    if code_sandbox.__class__.__name__ == "DockerSandbox":  # lua5.4 is only in the sandbox image
+    if isolated_sandbox.__class__.__name__ == "DockerSandbox":  # lua5.4 is only in the sandbox image
         assert found[2]["correct"][0] == 1.0
 
 
@@ -61,12 +61,12 @@ def test_rows_without_code_get_no_opinion(make_services):
     assert judge._sandbox is None
 
 
-def test_llm_rubric_is_averaged_with_the_static_rubric(code_sandbox, make_services):
+def test_llm_rubric_is_averaged_with_the_static_rubric(isolated_sandbox, make_services):
     class Rater(TextChatMixin):
         def generate(self, prompts, params):
             return [["2 - the names are unclear"] for _ in prompts]
 
-    judge = CodeJudge(CodeJudgeConfig(llm_rubric=True), make_services(Rater(), code_sandbox))
+    judge = CodeJudge(CodeJudgeConfig(llm_rubric=True), make_services(Rater(), isolated_sandbox))
     found = scores(judge, [row("```python\ndef add(a, b):\n    return a + b\n```", TESTS)])
     static = 6 / 7  # undocumented
     assert abs(found[0]["style"][0] - round((static + 0.25) / 2, 4)) < 1e-4

@@ -33,7 +33,7 @@ def test_registered_as_a_default_code_synthesizer():
     assert component.options.get("default", True)  # post-training runs it without being asked
 
 
-def test_rows_are_verified_and_every_drop_has_a_reason(tmp_path, code_sandbox, make_services):
+def test_rows_are_verified_and_every_drop_has_a_reason(tmp_path, isolated_sandbox, make_services):
     problems = _write(tmp_path / "problems.jsonl", [
         _problem("add_1", "    return x + 1\n", "Return x plus 1.", "    assert candidate(1) == 2\n"),
         _problem("shout", "    return s.upper() + '!'\n", "Return s shouted.", "    assert candidate('a') == 'A!'\n",
@@ -42,7 +42,7 @@ def test_rows_are_verified_and_every_drop_has_a_reason(tmp_path, code_sandbox, m
         _problem("unsolved", "", "Return x.", "    assert candidate(1) == 1\n", solution=False),
     ], extra_lines=["{not json\n"])
     synth = TrainingProblems(TrainingProblemsConfig(problems=str(problems), timeout_s=5),
-                             make_services(sandbox=code_sandbox))
+                             make_services(sandbox=isolated_sandbox))
     rows = list(synth.synthesize(10, tmp_path / "work"))
     sft = [r for r in rows if isinstance(r, SFTRow)]
     prefs = [r for r in rows if isinstance(r, PreferenceRow)]
@@ -68,12 +68,12 @@ def test_rows_are_verified_and_every_drop_has_a_reason(tmp_path, code_sandbox, m
     assert counts["dropped.canonical_failed"] == 1 and counts["dropped.no_canonical_solution"] == 1
 
     # The rows carry the tests post-training's verifier runs: the canonical answer passes.
-    verdicts = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=code_sandbox)).verdicts(sft)
+    verdicts = CodeJudge(CodeJudgeConfig(timeout_s=5), make_services(sandbox=isolated_sandbox)).verdicts(sft)
     assert [v.correct for v in verdicts] == [1.0, 1.0]
 
 
-def test_budget_limits_the_problems_and_spans_the_families(tmp_path, code_sandbox, make_services):
-    synth = TrainingProblems(TrainingProblemsConfig(timeout_s=5), make_services(sandbox=code_sandbox))
+def test_budget_limits_the_problems_and_spans_the_families(tmp_path, isolated_sandbox, make_services):
+    synth = TrainingProblems(TrainingProblemsConfig(timeout_s=5), make_services(sandbox=isolated_sandbox))
     rows = list(synth.synthesize(12, tmp_path))
     sft = [r for r in rows if isinstance(r, SFTRow)]
     assert len(sft) == 12 and synth.counts["dropped"] == 0  # the shipped solutions all pass

@@ -52,9 +52,9 @@ def run(tmp_path, sandbox, model, make_services, **overrides):
     return synth, list(synth.synthesize(10, tmp_path / "out"))
 
 
-def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_path, code_sandbox, scripted_model, make_services):
+def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_path, isolated_sandbox, scripted_model, make_services):
     model = scripted_model(RULES)
-    synth, out = run(tmp_path, code_sandbox, model, make_services)
+    synth, out = run(tmp_path, isolated_sandbox, model, make_services)
     rows = {r.id.split("-")[-1]: r for r in out if isinstance(r, SFTRow)}
     assert set(rows) == {"t/double", "t/neg"}
     # double: of a wrong, an undocumented and a documented correct sample, the documented one.
@@ -77,9 +77,9 @@ def test_best_correct_stylish_sample_is_kept_and_hard_prompts_are_revised(tmp_pa
     assert "AssertionError" in dropped[0]["review"]
 
 
-def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, code_sandbox, scripted_model, make_services):
+def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, isolated_sandbox, scripted_model, make_services):
     model = scripted_model(RULES)
-    _, out = run(tmp_path, code_sandbox, model, make_services)
+    _, out = run(tmp_path, isolated_sandbox, model, make_services)
     firsts = [p for p in model.prompts if "did not pass review" not in p]
     used = [next(name for name, text in prompts.SYSTEM_PROMPTS.items() if text in p) for p in firsts]
     assert sorted(used) == sorted(prompts.SYSTEM_PROMPTS)
@@ -89,10 +89,10 @@ def test_system_prompts_rotate_and_preferences_pair_kept_with_failed(tmp_path, c
     assert double.margin == 3 and "return x\n" in double.responses[1][0].content and "2 * x" in double.responses[0][0].content
 
 
-def test_min_style_turns_correct_but_unreadable_answers_into_revisions(tmp_path, code_sandbox, scripted_model, make_services):
+def test_min_style_turns_correct_but_unreadable_answers_into_revisions(tmp_path, isolated_sandbox, scripted_model, make_services):
     rules = [(["did not pass review", "def double"], [DOUBLE_OK]), (["def double"], [DOUBLE_UNDOCUMENTED]),
              (["def neg"], [NEG_FIXED]), (["def hard"], [HARD_WRONG])]
-    synth, _ = run(tmp_path, code_sandbox, scripted_model(rules), make_services, min_style=1.0, max_revisions=1)
+    synth, _ = run(tmp_path, isolated_sandbox, scripted_model(rules), make_services, min_style=1.0, max_revisions=1)
     assert (synth.counts["first_pass"], synth.counts["revised"], synth.counts["unsolved"]) == (1, 1, 1)
 
 

@@ -77,8 +77,8 @@ def synthesize(tmp_path: Path, sandbox, scripted_model, translate_to: list[str],
     return synth, rows, model
 
 
-def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sandbox, scripted_model, make_services):
-    synth, rows, model = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
+def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, isolated_sandbox, scripted_model, make_services):
+    synth, rows, model = synthesize(tmp_path, isolated_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
     counts = json.loads((tmp_path / "out" / "code_execution_feedback.json").read_text())
     assert counts["seeds"] == 3
     assert (counts["execution_feedback.correct_first"], counts["execution_feedback.repaired"],
@@ -97,16 +97,16 @@ def test_feedback_loop_keeps_first_time_and_repaired_answers(tmp_path, code_sand
     assert "line 1, column" in halve["reason"] and "seeds.py:10" in halve["where"]
 
 
-def test_translation_keeps_only_passing_translations(tmp_path, code_sandbox, scripted_model, make_services):
-    _, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
+def test_translation_keeps_only_passing_translations(tmp_path, isolated_sandbox, scripted_model, make_services):
+    _, rows, _ = synthesize(tmp_path, isolated_sandbox, scripted_model, translate_to=["perl"], make_services=make_services)
     translations = [r for r in rows if r.category == "translation"]
     # add's Perl passes; shout's lowercases (tests fail) and its revision has no code.
     assert [(r.language, r.metadata["seed"].split("/")[-1]) for r in translations] == [("perl", "seeds.py:2")]
     assert "sub add" in translations[0].messages[1].content
 
 
-def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, code_sandbox, scripted_model, make_services):
-    synth, rows, _ = synthesize(tmp_path, code_sandbox, scripted_model, translate_to=[], make_services=make_services)
+def test_back_translation_needs_judge_and_tests_to_agree(tmp_path, isolated_sandbox, scripted_model, make_services):
+    synth, rows, _ = synthesize(tmp_path, isolated_sandbox, scripted_model, translate_to=[], make_services=make_services)
     explained = [r for r in rows if r.category == "back_translation"]
     assert len(explained) == 1 and "sum of a and b" in explained[0].messages[1].content
     assert synth.counts["back_translation.faithful"] == 1

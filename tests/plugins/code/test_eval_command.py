@@ -35,7 +35,7 @@ def test_the_results_path_is_decided_before_running(tmp_path):
         os.close(write_end)
 
 
-def test_samples_from_a_process_substitution_go_to_output(tmp_path, code_sandbox):
+def test_samples_from_a_process_substitution_go_to_output(tmp_path, isolated_sandbox):
     problems = tmp_path / "problems.jsonl"
     problems.write_text(json.dumps({"task_id": "t/add", "prompt": "def add(a, b):\n    \"\"\"Sum.\"\"\"\n", "entry_point": "add",
                                     "canonical_solution": "    return a + b\n",

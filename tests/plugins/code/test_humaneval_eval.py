@@ -50,7 +50,7 @@ def test_broken_problems_are_set_aside_with_reasons(tmp_path):
     assert any("invalid JSON" in reason for reason in problems.broken.values())
 
 
-def test_every_sample_gets_a_status(tmp_path, code_sandbox):
+def test_every_sample_gets_a_status(tmp_path, isolated_sandbox):
     problems = read_problems(write_jsonl(tmp_path / "p.jsonl", PROBLEMS))
     samples = write_jsonl(tmp_path / "s.jsonl", [
         {"task_id": "t/add", "completion": "    return a + b\n"},
@@ -63,7 +63,7 @@ def test_every_sample_gets_a_status(tmp_path, code_sandbox):
         {"task_id": "t/add"},
         "garbage",
     ])
-    results = evaluate_samples(problems, samples, code_sandbox, timeout_s=1.5)
+    results = evaluate_samples(problems, samples, isolated_sandbox, timeout_s=1.5)
     statuses = [r.status for r in results]
     assert statuses == ["passed", "failed", "timeout", "passed", "failed", "bad_problem", "unknown_task",
                         "bad_sample", "bad_sample"]
@@ -74,19 +74,19 @@ def test_every_sample_gets_a_status(tmp_path, code_sandbox):
     assert summary.skipped_k == [6] and summary.tasks == 1
 
 
-def test_shipped_problem_sets_pass_with_their_canonical_solutions(tmp_path, code_sandbox):
+def test_shipped_problem_sets_pass_with_their_canonical_solutions(tmp_path, isolated_sandbox):
     for path in (HELDOUT_PROBLEMS, TRAIN_PROBLEMS):
         problems = read_problems(path)
         assert not problems.broken
         rows = [{"task_id": p.task_id, "completion": p.canonical_solution} for p in problems.problems.values()]
-        results = evaluate_samples(problems, write_jsonl(tmp_path / f"{path.stem}.jsonl", rows), code_sandbox)
+        results = evaluate_samples(problems, write_jsonl(tmp_path / f"{path.stem}.jsonl", rows), isolated_sandbox)
         assert [r.task_id for r in results if not r.passed] == []
     heldout, train = read_problems(HELDOUT_PROBLEMS).problems, read_problems(TRAIN_PROBLEMS).problems
     assert 20 <= len(heldout) <= 40
     assert not {p.entry_point for p in heldout.values()} & {p.entry_point for p in train.values()}
 
 
-def test_eval_code_command_writes_results_and_prints_pass_at_k(tmp_path, code_sandbox):
+def test_eval_code_command_writes_results_and_prints_pass_at_k(tmp_path, isolated_sandbox):
     backend = available_backend(SandboxConfig())
     problems = write_jsonl(tmp_path / "problems.jsonl", PROBLEMS)
     samples = write_jsonl(tmp_path / "samples.jsonl", [

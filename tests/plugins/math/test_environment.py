@@ -58,8 +58,8 @@ def test_applies_to_math_prompts_only(make_services):
 
 
 @pytest.mark.slow
-def test_runs_the_code_and_the_verifier_judges_the_answer_after_it(make_services, math_sandbox):
-    env = MathPythonEnvironment(MathPythonConfig(timeout_s=2), make_services(sandbox=math_sandbox))
+def test_runs_the_code_and_the_verifier_judges_the_answer_after_it(make_services, isolated_sandbox):
+    env = MathPythonEnvironment(MathPythonConfig(timeout_s=2), make_services(sandbox=isolated_sandbox))
     conversation = [ChatMessage("user", QUESTION), _assistant(CODE_TURN)]
     answer = env.respond(conversation)
     assert [(m.role, m.content, m.name) for m in answer] == [("ipython", "77\n11", "code_interpreter")]
@@ -74,9 +74,9 @@ def test_runs_the_code_and_the_verifier_judges_the_answer_after_it(make_services
 
 
 @pytest.mark.slow
-def test_loops_floods_and_crashes_are_answered_with_an_error(make_services, math_sandbox):
+def test_loops_floods_and_crashes_are_answered_with_an_error(make_services, isolated_sandbox):
     env = MathPythonEnvironment(MathPythonConfig(timeout_s=1, max_output_chars=200),
-                                make_services(sandbox=math_sandbox))
+                                make_services(sandbox=isolated_sandbox))
 
     def answer(code: str) -> str:
         replies = env.respond([ChatMessage("user", QUESTION), _assistant(f"```python\n{code}\n```")])
@@ -92,7 +92,7 @@ def test_loops_floods_and_crashes_are_answered_with_an_error(make_services, math
 
 
 @pytest.mark.slow
-def test_a_posttrain_rollout_goes_through_the_environment(make_services, math_sandbox, scripted):
+def test_a_posttrain_rollout_goes_through_the_environment(make_services, isolated_sandbox, scripted):
     from herd.core.protocols import SamplingParams
     from herd.plugins.posttrain.rollouts import Environments, Prompt, rollouts
 
@@ -101,7 +101,7 @@ def test_a_posttrain_rollout_goes_through_the_environment(make_services, math_sa
             return "The program printed 77 and 11.\n#### 11"
         return CODE_TURN
 
-    env = MathPythonEnvironment(MathPythonConfig(timeout_s=2), make_services(sandbox=math_sandbox))
+    env = MathPythonEnvironment(MathPythonConfig(timeout_s=2), make_services(sandbox=isolated_sandbox))
     prompt = Prompt("m", [ChatMessage("user", QUESTION)], "math", "algebra", {"reference": "11"})
     drops: list[tuple[str, str]] = []
     sampled = rollouts([prompt], lambda p: scripted(script), Environments.of([("math_python", env)]),

@@ -40,9 +40,9 @@ def row_values(row: SFTRow) -> tuple[str, ...]:
 
 
 @pytest.mark.slow
-def test_interleaved_rows_ran_in_the_sandbox_and_pass_the_checkers(tmp_path, make_services, math_sandbox):
+def test_interleaved_rows_ran_in_the_sandbox_and_pass_the_checkers(tmp_path, make_services, isolated_sandbox):
     cfg = MathSynthConfig(mistakes=0.0, code_share=1.0)
-    rows = list(MathSynthesizer(cfg, make_services(sandbox=math_sandbox)).synthesize(8, tmp_path / "a"))
+    rows = list(MathSynthesizer(cfg, make_services(sandbox=isolated_sandbox)).synthesize(8, tmp_path / "a"))
     code = [r for r in rows if isinstance(r, SFTRow) and r.source == "math_code"]
     assert len(code) == 8
     verifier = AnswerVerifier()
@@ -58,12 +58,12 @@ def test_interleaved_rows_ran_in_the_sandbox_and_pass_the_checkers(tmp_path, mak
         assert check_solution(final.content).first_wrong_step is None
     counts = json.loads((tmp_path / "a" / "math.json").read_text())
     assert counts["code"] == 8 and counts["dropped"] == 0
-    again = list(MathSynthesizer(cfg, make_services(sandbox=math_sandbox)).synthesize(8, tmp_path / "b"))
+    again = list(MathSynthesizer(cfg, make_services(sandbox=isolated_sandbox)).synthesize(8, tmp_path / "b"))
     assert again == rows
 
 
 @pytest.mark.slow
-def test_a_program_that_loops_is_dropped_with_its_reason(math_sandbox):
+def test_a_program_that_loops_is_dropped_with_its_reason(isolated_sandbox):
     from herd.plugins.math.interleaved import interleaved_rows
 
     problems = generate(2, 0, "train")
@@ -74,7 +74,7 @@ def test_a_program_that_loops_is_dropped_with_its_reason(math_sandbox):
 
         def run_many(self, programs):
             first = type(programs[0])({"main.py": "while True:\n    pass"}, programs[0].command, 1)
-            return math_sandbox.run_many([first, *programs[1:]])
+            return isolated_sandbox.run_many([first, *programs[1:]])
 
     @contextlib.contextmanager
     def open_looping():
