@@ -46,6 +46,17 @@ def default_tokenizer() -> Path:
     return directory
 
 
+# The issue's workload and bound: 500 samples of 32K tokens in under 60 s.
+GOAL_SAMPLES, GOAL_LENGTH, GOAL_SECONDS = 500, 32768, 60.0
+
+
+def goal_verdict(samples: int, length: int, seconds: float) -> str:
+    """Whether a run meets the goal; only the goal's own workload can say so."""
+    if (samples, length) != (GOAL_SAMPLES, GOAL_LENGTH):
+        return f"goal is {GOAL_SAMPLES} x {GOAL_LENGTH:,} tokens; not this run's workload"
+    return f"< {GOAL_SECONDS:.0f} s: {'met' if seconds < GOAL_SECONDS else 'not met'}"
+
+
 def one_run(task: str, tokenizer: Path, length: int, samples: int, seed: int) -> tuple[float, int, int]:
     started = time.perf_counter()
     counter = TokenCounter.load(tokenizer)
@@ -88,7 +99,7 @@ def main() -> None:
                         herd=f"{median:.1f} s ({args.samples / median:.0f} samples/s)",
                         peer="RULER's generator: not run (needs NeMo's manifest utilities, nltk punkt, wonderwords)",
                         ratio="", load=load_range(befores), page="benchmarks.md#long-context-sample-generation",
-                        goal=f"< 60 s: {'met' if median < 60 else 'not met'}"))
+                        goal=goal_verdict(args.samples, args.length, median)))
     write_result(BenchResult(bench="long_context_generate", machine=machine(), rows=rows,
                              command=f"python bench/long_context_generate.py --tasks {args.tasks} --length "
                                      f"{args.length} --samples {args.samples} --runs {args.runs}"))
