@@ -72,14 +72,8 @@ def run_pretrain(ctx: StageContext) -> StageResult:
     tokens = work / "tokens"
 
     parallel = ParallelSizes(tp=cfg.tp, cp=cfg.cp, pp=cfg.pp, dp=cfg.dp)
-    stages = build_stages(cfg, tokens)
     model = {"size": cfg.model_size, **cfg.model_overrides, "vocab_size": tok.vocab_size}
-    if "max_seq_len" not in cfg.model_overrides:
-        # The model's context is what it was trained at: the longest long-context step
-        # (docs/recipe.md 4.2), not the size's nominal context, so that post-training, the
-        # evaluators and generation see the length the NIAH gate checked.
-        model["max_seq_len"] = max([nominal_context(cfg.model_size), *(s.seq_len for s in stages)])
-    job = TrainJob(model=model, stages=stages, parallel=parallel, output_dir=work / "train",
+    job = TrainJob(model=model, stages=build_stages(cfg, tokens), parallel=parallel, output_dir=work / "train",
                    data_dir=tokens / "train", seed=ctx.config.run.seed, eval_dir=tokens / "val", tokenizer=tok_dir,
                    resume=ctx.resuming and (work / "train" / "checkpoints").is_dir(),
                    loggers=list(ctx.config.run.loggers))
@@ -141,9 +135,3 @@ def _torchrun(job: TrainJob, trainer_cfg, work: Path, ctx: StageContext):
     result = json.loads((job.output_dir / "result.json").read_text())
     return TrainResult(checkpoint=Path(result["checkpoint"]), metrics=result["metrics"])
 
-
-def nominal_context(size: str) -> int:
-    """The named size's own context (0 for a size the trainer will reject with its message)."""
-    from herd.lib.llama.model import SIZES
-
-    return SIZES[size].max_seq_len if size in SIZES else 0
