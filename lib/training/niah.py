@@ -84,8 +84,10 @@ def gate_unfit(tokenizer, length: int) -> str | None:
     need = gate_min_length(tokenizer)
     if length >= need:
         return None
-    return (f"the NIAH gate (RULER {GATE_TASK.name}) needs at least {need} tokens with tokenizer "
-            f"{gate_counter(tokenizer).source} (its template, needle and question alone, with the longest key, plus "
+    # No tokenizer path here: the reason is stored in the stage's checkpointed status, which
+    # must not depend on where the run directory is (a resumed run equals an uninterrupted one).
+    return (f"the NIAH gate (RULER {GATE_TASK.name}) needs at least {need} tokens with the model's tokenizer "
+            f"(its template, needle and question alone, with the longest key, plus "
             f"{ANSWER_TOKENS} for the answer); a step of {length} tokens cannot hold it: use long-context lengths of "
             f"{need} or more")
 

@@ -40,4 +40,6 @@ def test_a_step_too_short_for_the_gate_records_why_and_never_passes(token_data, 
     checks = [m for m in rows(tmp_path / "run" / "metrics.jsonl") if m.get("event") == "long_context_check"]
     assert checks and checks[-1]["status"] == "not_recovered"
     assert all(not c["niah_asked"] and not c["niah_passed"] and "needs at least" in c["niah_note"] for c in checks)
+    # the reason is checkpointed: nothing in it may depend on where the run is
+    assert not any(str(token_data) in c["niah_note"] or str(tmp_path) in c["niah_note"] for c in checks)
     assert not (tmp_path / "run" / "niah_cases.jsonl").exists()
