@@ -71,7 +71,7 @@ class MathSynthConfig:
     PROFILES: ClassVar[dict[str, dict]] = {
         "quick": {"policy_mistakes": 2,
                   "policy": {"prompts": 4, "samples": 2, "label_traces": 8, "reference_traces": 4,
-                             "reference_heldout": 4, "mcts_prompts": 1, "mcts_nodes": 6, "mcts_seconds": 3.0}},
+                             "reference_heldout": 4, "mcts_prompts": 1, "mcts_nodes": 6, "mcts_seconds": 120.0}},
         "full": {"policy_mistakes": 256,
                  "policy": {"prompts": 1024, "samples": 8, "rollouts": 8, "label_traces": 4096,
                             "mcts_prompts": 128, "mcts_nodes": 256, "mcts_seconds": 3600.0, "max_tokens": 1024}},

@@ -49,12 +49,14 @@ class MathPolicyConfig:
     orm_threshold: float = fraction(0.5)
     prm_threshold: float = fraction(0.5)
     # MCTS on prompts no sample solved: at most this many prompts, nodes (lines) per prompt,
-    # children sampled per expansion, lines per solution, and seconds in all.
+    # children sampled per expansion, lines per solution; and seconds in all, a guard against
+    # a hang only: the node budget is what bounds a search, so that the rows do not depend on
+    # the machine's speed or load (a search cut by the clock is logged as such).
     mcts_prompts: int = non_negative(4)
     mcts_nodes: int = positive(24)
     mcts_children: int = positive(2)
     mcts_depth: int = positive(6)
     mcts_line_tokens: int = positive(48)
-    mcts_seconds: float = positive(10.0)
+    mcts_seconds: float = positive(300.0)
     # UCT's exploration constant.
     mcts_c: float = non_negative(1.0)

@@ -216,6 +216,10 @@ def _mcts(out: PolicyTraces, unsolved: list[WorkedProblem], generator, models: R
                                "\n".join(result.solution), verifier, source="mcts")
             out.sft.append(_row(trace, "math_mcts"))
         if result.stopped == "time":
+            # The guard, not the budget, ended the search: what it found now depends on speed.
+            log.warning("math MCTS: %.0f s guard reached after %d of %d prompts; raise "
+                        "[synthesizers.math.policy] mcts_seconds or lower mcts_nodes", cfg.mcts_seconds,
+                        report.prompts, len(chosen))
             break
 
 
