@@ -14,15 +14,13 @@ better (herd's ``local`` and ``hf`` generators, an OpenAI chat endpoint) impleme
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 from herd.core.protocols import ChatReply, SamplingParams
 from herd.core.records import ChatMessage
+from herd.lib.chat.checked import TextGenerator, generate_checked
 from herd.lib.chat.format import PYTHON_TAG, render_text, reply_message
 
-
-class TextGenerator(Protocol):
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[str]]: ...
 
 
 def read_text_reply(text: str) -> ChatReply:
@@ -39,10 +37,7 @@ def chat_via_generate(generator: TextGenerator, conversations: list[list[ChatMes
     """``params.n`` replies per conversation through ``generator.generate``; a
     conversation the backend cannot answer (no completions) gets an empty list."""
     prompts = [render(conversation) for conversation in conversations]
-    outputs = generator.generate(prompts, params)
-    if len(outputs) != len(prompts):
-        raise RuntimeError(f"{type(generator).__name__}.generate returned {len(outputs)} results for "
-                           f"{len(prompts)} prompts; a Generator returns one list per prompt")
+    outputs = generate_checked(generator, prompts, params)
     return [[read_text_reply(text) for text in texts] for texts in outputs]
 
 

@@ -28,6 +28,7 @@ from typing import Iterator
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow, text_response
 from herd.core.services import Services
+from herd.lib.chat.checked import generate_checked
 from herd.plugins.code import prompts
 from herd.plugins.code.humaneval import Problem, read_problems
 from herd.plugins.code.judge import CODE_TESTS, CodeJudge, Verdict
@@ -192,7 +193,4 @@ def prompts_for(cfg: CodeRejectionSamplingConfig) -> dict[str, str]:
 def _generate(generator, texts: list[str], params: SamplingParams) -> list[list[str]]:
     if not texts:
         return []
-    outputs = generator.generate(texts, params)
-    if len(outputs) != len(texts):
-        raise RuntimeError(f"the generator returned {len(outputs)} results for {len(texts)} prompts")
-    return outputs
+    return generate_checked(generator, texts, params)

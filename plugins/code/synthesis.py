@@ -29,6 +29,7 @@ from typing import Iterator
 from herd.core.protocols import Program, SamplingParams
 from herd.core.records import ChatMessage, SFTRow
 from herd.core.services import Services
+from herd.lib.chat.checked import generate_checked
 from herd.plugins.code import prompts
 from herd.plugins.code.answers import code_blocks
 from herd.plugins.code.seeds import Seed, seeds_from_paths
@@ -247,9 +248,7 @@ class ExecutionFeedbackSynthesizer:
             return []
         params = SamplingParams(temperature=self.cfg.temperature, max_tokens=self.cfg.max_tokens, n=1,
                                 seed=self.cfg.seed)
-        outputs = self.generator.generate(prompt_texts, params)
-        if len(outputs) != len(prompt_texts):
-            raise RuntimeError(f"the generator returned {len(outputs)} results for {len(prompt_texts)} prompts")
+        outputs = generate_checked(self.generator, prompt_texts, params)
         return [out[0] if out else "" for out in outputs]
 
     @staticmethod

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from herd.core.protocols import Generator, SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow
+from herd.lib.chat.checked import chat_checked
 from herd.plugins.math.config import MathSynthConfig
 from herd.plugins.math.feedback import Dropped, correction_prompt, review
 from herd.plugins.math.problems import Problem
@@ -52,10 +53,7 @@ def policy_mistakes(generator: Generator, problems: list[Problem], cfg: MathSynt
         return out
     params = SamplingParams(temperature=cfg.policy_temperature, max_tokens=cfg.policy_max_tokens,
                             n=cfg.policy_samples, seed=cfg.seed)
-    replies = generator.chat([[ChatMessage("user", p.prompt)] for p in asked], params)
-    if len(replies) != len(asked):
-        raise RuntimeError(f"generator {type(generator).__name__} returned {len(replies)} results for "
-                           f"{len(asked)} conversations; Generator.chat returns one list per conversation")
+    replies = chat_checked(generator, [[ChatMessage("user", p.prompt)] for p in asked], params)
     for problem, samples in zip(asked, replies):
         row_id = f"{problem.id}-policy"
         if not samples:

@@ -20,6 +20,7 @@ from typing import Sequence
 from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow
 from herd.core.services import Services
+from herd.lib.chat.checked import chat_checked
 from herd.plugins.math.mcts import SearchBudget, search
 from herd.plugins.math.policy_config import MathPolicyConfig
 from herd.plugins.math.problems import WorkedProblem
@@ -125,10 +126,7 @@ def _sample(out: PolicyTraces, asked: list[WorkedProblem], generator, verifier: 
     """``samples`` traces per prompt from the policy, each judged by the verifier and the
     step checker (rejection sampling's verdicts; the filter acts on them)."""
     params = SamplingParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens, n=cfg.samples, seed=seed)
-    replies = generator.chat([[ChatMessage("user", p.prompt)] for p in asked], params)
-    if len(replies) != len(asked):
-        raise RuntimeError(f"{type(generator).__name__}.chat returned {len(replies)} results for "
-                           f"{len(asked)} conversations; a Generator returns one list per conversation")
+    replies = chat_checked(generator, [[ChatMessage("user", p.prompt)] for p in asked], params)
     traces: list[Trace] = []
     for problem, samples in zip(asked, replies):
         if not samples:

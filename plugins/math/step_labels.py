@@ -16,6 +16,7 @@ from typing import Sequence
 
 from herd.core.protocols import Generator, SamplingParams
 from herd.core.records import ChatMessage
+from herd.lib.chat.checked import generate_checked
 from herd.lib.chat.format import EOT, render_text
 from herd.plugins.math.steps import check_solution
 from herd.plugins.math.verifier import AnswerVerifier
@@ -86,10 +87,7 @@ def label_steps(traces: Sequence[Trace], generator: Generator, verifier: AnswerV
     asks: list[tuple[int, int]] = [(t, i) for t, trace in enumerate(traces) for i in range(len(trace.lines) - 1)]
     prompts = [continuation_prompt(traces[t].prompt, traces[t].lines[: i + 1]) for t, i in asks]
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens, n=rollouts, stop=[EOT], seed=seed)
-    outputs = generator.generate(prompts, params) if prompts else []
-    if len(outputs) != len(prompts):
-        raise RuntimeError(f"{type(generator).__name__}.generate returned {len(outputs)} results for "
-                           f"{len(prompts)} prompts; a Generator returns one list per prompt")
+    outputs = generate_checked(generator, prompts, params) if prompts else []
     reached: dict[tuple[int, int], list[bool]] = {}
     for (t, i), completions in zip(asks, outputs):
         prefix = traces[t].lines[: i + 1]
