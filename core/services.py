@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,15 @@ class Services:
             yield sandbox
         finally:
             sandbox.close()
+
+    def sandbox_for(self, owner: object) -> Sandbox:
+        """``open_sandbox``'s sandbox kept open for as long as ``owner`` lives (a judge or an
+        environment that runs program after program on warm workers) and closed when it is
+        collected; the caller's held ``sandbox`` is returned as is and stays open."""
+        held = contextlib.ExitStack()
+        sandbox = held.enter_context(self.open_sandbox())
+        weakref.finalize(owner, held.close)
+        return sandbox
 
 
 def need_generator(services: Services | None, component: str, why: str) -> Generator:

@@ -18,9 +18,7 @@ judge stays out of other capabilities' verdicts.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import weakref
 from dataclasses import dataclass
 
 from herd.core.protocols import Program, SamplingParams, Score
@@ -116,11 +114,8 @@ class CodeJudge:
 
     def sandbox(self):
         if self._sandbox is None:
-            # Verifying rows batch after batch reuses one sandbox (warm containers); it is
-            # closed when the judge is collected, unless the caller holds it open.
-            held = contextlib.ExitStack()
-            self._sandbox = held.enter_context(self.services.open_sandbox())
-            weakref.finalize(self, held.close)
+            # Verifying rows batch after batch reuses one sandbox (warm containers).
+            self._sandbox = self.services.sandbox_for(self)
         return self._sandbox
 
     # -- what to run -----------------------------------------------------------------------

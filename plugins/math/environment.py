@@ -7,9 +7,6 @@ final answer written after the run."""
 
 from __future__ import annotations
 
-import contextlib
-import weakref
-
 from herd.core.protocols import Sandbox
 from herd.core.records import ChatMessage, SFTRow
 from herd.core.services import Services
@@ -40,9 +37,6 @@ class MathPythonEnvironment:
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
             # One sandbox for all of a round's rollouts (warm containers), opened on the
-            # first program and closed when the environment is collected, unless the stage
-            # holds one open (services.sandbox), which stays open.
-            held = contextlib.ExitStack()
-            self._sandbox = held.enter_context(self.services.open_sandbox())
-            weakref.finalize(self, held.close)
+            # first program.
+            self._sandbox = self.services.sandbox_for(self)
         return self._sandbox

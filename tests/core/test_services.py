@@ -120,6 +120,28 @@ def test_open_sandbox_opens_from_the_registry_and_closes_or_keeps_the_held_one(l
     assert lab_run.seen["held"] and lab_run.seen["held_open"]
 
 
+def test_sandbox_for_an_owner_stays_open_while_it_lives_and_keeps_a_held_one_open(empty_registry, tmp_path):
+    import gc
+
+    lab = Lab()
+    app = App.create(extra_plugins={"lab": lab}, registry_path=empty_registry, entry_points=False)
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    box = Services.for_app(app, workdir=tmp_path).sandbox_for(owner)
+    assert box is lab.boxes[-1] and not box.closed
+    del owner
+    gc.collect()
+    assert box.closed
+    held, other = Box(), Owner()
+    assert Services.for_app(app, workdir=tmp_path, sandbox=held).sandbox_for(other) is held
+    del other
+    gc.collect()
+    assert not held.closed
+
+
 def test_services_for_an_app_outside_a_stage(empty_registry, tmp_path):
     lab = Lab()
     app = App.create(extra_plugins={"lab": lab}, registry_path=empty_registry, entry_points=False)
