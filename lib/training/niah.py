@@ -95,6 +95,12 @@ def gate_unfit(tokenizer, length: int) -> str | None:
 def gate_cases(tokenizer, length: int, trials: int, seed: int) -> list[NeedleCase]:
     """The trials ``niah_accuracy`` asks at ``length`` tokens, in order (a function of the
     tokenizer, length, trials and seed only)."""
+    return list(_gate_cases(tokenizer, length, trials, seed))
+
+
+# A check asks the trials (niah_accuracy) and writes them (niah_cases.jsonl): built once.
+@lru_cache(maxsize=4)
+def _gate_cases(tokenizer, length: int, trials: int, seed: int) -> tuple[NeedleCase, ...]:
     if trials < 1:
         raise ConfigError(f"NIAH gate: trials is {trials}; ask at least one (niah_trials)")
     problem = gate_unfit(tokenizer, length)
@@ -102,8 +108,8 @@ def gate_cases(tokenizer, length: int, trials: int, seed: int) -> list[NeedleCas
         raise ConfigError(problem)
     counter = gate_counter(tokenizer)
     samples = generate_samples(GATE_TASK, length, trials, counter, seed, Haystacks(counter), stream=GATE_STREAM)
-    return [NeedleCase(s.input, " " + s.outputs[0], s.query or "", s.outputs[0], s.needles[0], s.depth or 0, s.length)
-            for s in samples]
+    return tuple(NeedleCase(s.input, " " + s.outputs[0], s.query or "", s.outputs[0], s.needles[0], s.depth or 0,
+                            s.length) for s in samples)
 
 
 def write_cases(path: Path, cases: list[NeedleCase], stage: str, step: int, seed: int) -> None:

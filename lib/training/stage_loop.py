@@ -105,6 +105,8 @@ class StageLoop:
         self.peak_tflops = peak_tflops
         self.loggers: list[MetricLogger] = []
         self.step_log: StepLog | None = None
+        # Why the NIAH gate cannot be asked at a step length (None: it can), found once per length.
+        self._unfit: dict[int, str | None] = {}
         set_threads(cfg.threads, device, model_cfg)
 
     # --- what a backend provides ------------------------------------------------------
@@ -227,8 +229,6 @@ class StageLoop:
         trials), or None; the same on every rank."""
         if self.niah_trials(stage) < 1:
             return "niah_trials is 0: the gate is not asked"
-        if not hasattr(self, "_unfit"):
-            self._unfit: dict[int, str | None] = {}
         if stage.seq_len not in self._unfit:
             self._unfit[stage.seq_len] = gate_unfit(self.tokenizer(), stage.seq_len)
             if self._unfit[stage.seq_len] and self.rank == 0:
