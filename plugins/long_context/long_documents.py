@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 
+from herd.core.atomic import atomic_open
 from herd.core.pipeline import StageContext, StageResult
 from herd.plugins.long_context.long_documents_config import LongDocumentsConfig
 from herd.plugins.long_context.repo_documents import repo_documents
@@ -19,12 +19,9 @@ OUTPUT = "documents.jsonl.gz"
 
 def run_long_documents(ctx: StageContext) -> StageResult:
     cfg: LongDocumentsConfig = ctx.config.section("long_documents")
-    ctx.workdir.mkdir(parents=True, exist_ok=True)
-    target = ctx.workdir / OUTPUT
-    tmp = ctx.workdir / f".{OUTPUT}.tmp"
     counts = {"documents": 0, "characters": 0, "packages": 0}
     # mtime=0: the file's bytes are a function of the packages' sources only.
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    with atomic_open(ctx.workdir / OUTPUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
         for package in cfg.packages:
             docs = repo_documents(package, cfg.max_chars)
             counts["packages"] += 1
@@ -35,5 +32,4 @@ def run_long_documents(ctx: StageContext) -> StageResult:
                 handle.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
                 counts["documents"] += 1
                 counts["characters"] += len(doc.text)
-    os.replace(tmp, target)
     return StageResult(counts=counts)
