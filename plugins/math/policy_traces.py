@@ -21,6 +21,7 @@ from herd.core.protocols import SamplingParams
 from herd.core.records import ChatMessage, PreferenceRow, SFTRow
 from herd.core.services import Services
 from herd.lib.chat.checked import chat_checked
+from herd.plugins.math.feedback import Dropped
 from herd.plugins.math.mcts import SearchBudget, search
 from herd.plugins.math.policy_config import MathPolicyConfig
 from herd.plugins.math.problems import WorkedProblem
@@ -30,13 +31,6 @@ from herd.plugins.math.verifier import AnswerVerifier
 
 log = logging.getLogger(__name__)
 CAPABILITY = "math"
-
-
-@dataclass(frozen=True)
-class PolicyDrop:
-    id: str
-    reason: str
-    detail: str
 
 
 @dataclass
@@ -77,7 +71,7 @@ class PolicySummary:
 class PolicyTraces:
     sft: list[SFTRow] = field(default_factory=list)
     preferences: list[PreferenceRow] = field(default_factory=list)
-    dropped: list[PolicyDrop] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
     summary: PolicySummary = field(default_factory=PolicySummary)
 
 
@@ -235,7 +229,7 @@ def _said(trace: Trace) -> str:
 
 
 def _drop(out: PolicyTraces, item: str, reason: str, detail: str) -> None:
-    out.dropped.append(PolicyDrop(item, reason, detail))
+    out.dropped.append(Dropped(item, reason, detail))
 
 
 def _finish(out: PolicyTraces, workdir: Path, start: float) -> PolicyTraces:

@@ -67,7 +67,7 @@ class MathSynthesizer:
         dropped.extend(mistaken.dropped)
         policy = policy_rows([*mined, *problems], self.services, self.cfg.policy, workdir, self.cfg.seed)
         rows.extend([*policy.sft, *policy.preferences])
-        dropped.extend(Dropped(d.id, d.reason, d.detail) for d in policy.dropped)
+        dropped.extend(policy.dropped)
         self._write(workdir, len(mined), len(problems), mistakes, rows, dropped, policy.summary,
                     {"code": len(code_rows), "policy_asked": mistaken.asked, "policy_mistakes": mistaken.corrected})
         yield from rows
